@@ -1,0 +1,153 @@
+//! Every default of the scenario file, in one place. The README's table of
+//! defaults is checked against these values by a test.
+
+use super::model::*;
+use crate::id::NodeId;
+use crate::time::{Rate, SimTime};
+
+pub const SEED: u64 = 1;
+pub const DURATION: SimTime = SimTime::from_secs(60);
+pub const QUIESCE: SimTime = SimTime::from_secs(30);
+
+/// The largest cluster a scenario may ask for (nodes + spares). Beyond this
+/// the all-pairs link tables stop being small; say so rather than thrash.
+pub const MAX_NODES: u32 = 4096;
+pub const MAX_VNODES: u32 = 4096;
+pub const MAX_CLIENTS: u32 = 100_000;
+pub const MAX_KEYS: u32 = 100_000_000;
+
+impl Scenario {
+    /// A scenario with every default and no workload, faults or ops.
+    pub fn with_defaults(name: &str) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            description: String::new(),
+            seed: SEED,
+            duration: DURATION,
+            quiesce: QUIESCE,
+            cluster: Cluster::default(),
+            replication: Replication::default(),
+            network: Network::default(),
+            gossip: Gossip::default(),
+            anti_entropy: AntiEntropy::default(),
+            workload: None,
+            ops: Vec::new(),
+            named_clients: Vec::new(),
+            faults: Vec::new(),
+            nemesis: None,
+            expect: Expect::default(),
+        }
+    }
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            nodes: 8,
+            regions: Vec::new(),
+            racks: 1,
+            vnodes: 32,
+            strategy: Strategy::RandomTokens,
+            partitions: 256,
+            placement: Placement::Clockwise,
+            seeds: vec![NodeId(0)],
+            spares: 0,
+        }
+    }
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Replication {
+            n: 3,
+            r: 2,
+            w: 2,
+            request_timeout: SimTime::from_millis(500),
+            sloppy_quorum: true,
+            hinted_handoff: true,
+            read_repair: true,
+            versioning: Versioning::VectorClock,
+            clock_truncation: 10,
+        }
+    }
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            latency: Dist::LogNormal {
+                p50: SimTime::from_millis(2),
+                p99: SimTime::from_millis(25),
+            },
+            inter_rack: None,
+            inter_region: Dist::LogNormal {
+                p50: SimTime::from_millis(40),
+                p99: SimTime::from_millis(90),
+            },
+            links: Vec::new(),
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+impl Default for Gossip {
+    fn default() -> Self {
+        Gossip {
+            interval: SimTime::from_secs(1),
+            fanout: 1,
+            suspect_after: SimTime::from_secs(5),
+            reporters: 2,
+        }
+    }
+}
+
+impl Default for AntiEntropy {
+    fn default() -> Self {
+        AntiEntropy {
+            enabled: true,
+            interval: SimTime::from_secs(10),
+            tree_depth: 10,
+        }
+    }
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            clients: 16,
+            keys: 10_000,
+            key_dist: KeyDist::Zipf(0.99),
+            mix_get: 0.5,
+            mix_put: 0.5,
+            mode: LoopMode::Open,
+            rate: Rate {
+                count: 2000.0,
+                per: SimTime::from_secs(1),
+            },
+            read_modify_write: 0.0,
+            balancer: Balancer::PartitionAware,
+        }
+    }
+}
+
+impl Default for Nemesis {
+    fn default() -> Self {
+        Nemesis {
+            rate: Rate {
+                count: 1.0,
+                per: SimTime::from_secs(10),
+            },
+            mix: NemesisMix {
+                partition: 1.0,
+                crash: 1.0,
+                pause: 1.0,
+                ..NemesisMix::default()
+            },
+            // Filled in by the parser when absent: the end of `duration`.
+            heal_by: SimTime::ZERO,
+            min_fault: SimTime::from_secs(1),
+            max_fault: SimTime::from_secs(10),
+        }
+    }
+}
