@@ -80,3 +80,100 @@ mod tests {
         }
     }
 }
+
+/// Display names of the run's keys, values and clients, for traces,
+/// reports and narration. Generated keys are `k0`..; named keys of scripted
+/// operations follow them. Generated values are `v<op>`; a scripted put's
+/// value carries its label.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// How many generated keys the workload has.
+    pub workload_keys: u32,
+    /// Keys named by scripted operations that are not generated keys.
+    pub named_keys: Vec<String>,
+    /// Labels of scripted puts' values, indexed by `ValueId::script_index`.
+    pub value_labels: Vec<String>,
+    /// Client names, indexed by `ClientId`.
+    pub clients: Vec<String>,
+}
+
+/// Scripted values live in the top half of the id space, so they never meet
+/// generated ones (which are operation ids).
+const SCRIPTED_VALUE_BIT: u64 = 1 << 63;
+
+impl ValueId {
+    /// The value of the `i`th labelled scripted put.
+    pub fn scripted(i: u32) -> ValueId {
+        ValueId(SCRIPTED_VALUE_BIT | u64::from(i))
+    }
+    pub fn script_index(self) -> Option<u32> {
+        (self.0 & SCRIPTED_VALUE_BIT != 0).then(|| (self.0 & !SCRIPTED_VALUE_BIT) as u32)
+    }
+}
+
+impl Names {
+    /// The key called `name`: a generated key for `k<i>` with `i` below the
+    /// workload's key count, a named key otherwise (added if new).
+    pub fn intern_key(&mut self, name: &str) -> Key {
+        if let Some(i) = name.strip_prefix('k').and_then(|d| d.parse::<u32>().ok()) {
+            if i < self.workload_keys && name == format!("k{i}") {
+                return Key(i);
+            }
+        }
+        let pos = match self.named_keys.iter().position(|k| k == name) {
+            Some(pos) => pos,
+            None => {
+                self.named_keys.push(name.to_string());
+                self.named_keys.len() - 1
+            }
+        };
+        Key(self.workload_keys + pos as u32)
+    }
+
+    pub fn key(&self, key: Key) -> std::borrow::Cow<'_, str> {
+        match key.0.checked_sub(self.workload_keys) {
+            Some(i) => match self.named_keys.get(i as usize) {
+                Some(name) => name.as_str().into(),
+                None => format!("k{}", key.0).into(),
+            },
+            None => format!("k{}", key.0).into(),
+        }
+    }
+
+    pub fn value(&self, value: ValueId) -> std::borrow::Cow<'_, str> {
+        match value.script_index().and_then(|i| self.value_labels.get(i as usize)) {
+            Some(label) => label.as_str().into(),
+            None => format!("v{}", value.0).into(),
+        }
+    }
+
+    pub fn client(&self, client: ClientId) -> std::borrow::Cow<'_, str> {
+        match self.clients.get(client.index()) {
+            Some(name) => name.as_str().into(),
+            None => format!("c{}", client.0 + 1).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn named_keys_follow_generated_ones() {
+        let mut names = Names {
+            workload_keys: 10,
+            ..Names::default()
+        };
+        assert_eq!(names.intern_key("k3"), Key(3));
+        assert_eq!(names.intern_key("cart"), Key(10));
+        assert_eq!(names.intern_key("k10"), Key(11), "beyond the generated keys");
+        assert_eq!(names.intern_key("cart"), Key(10));
+        assert_eq!(names.intern_key("k03"), Key(12), "not the canonical form");
+        assert_eq!(names.key(Key(10)), "cart");
+        assert_eq!(names.key(Key(4)), "k4");
+        names.value_labels.push("milk".into());
+        assert_eq!(names.value(ValueId::scripted(0)), "milk");
+        assert_eq!(names.value(ValueId(17)), "v17");
+    }
+}

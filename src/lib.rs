@@ -1,7 +1,30 @@
 //! dynsim: a deterministic discrete-event simulator of the Dynamo key-value
 //! store design (DeCandia et al., SOSP 2007).
+//!
+//! See ARCHITECTURE.md for the map. In one paragraph each:
+//! - [`time`], [`id`]: simulated nanoseconds; names of nodes, clients, keys.
+//! - [`scenario`]: the scenario file, its defaults and validation.
+//! - [`actor`]: the sans-IO interface every protocol node implements.
+//! - [`sim`]: the event loop, the only owner of time and the queue.
+//! - [`net`]: the lossy, partitionable network of regions and racks.
+//! - [`fault`]: the fault schedule and the nemesis that draws one.
+//! - [`node`], [`client`]: the storage node and the clients that load it.
+//! - [`trace`], [`metrics`]: what a run records, streamed and aggregated.
+//! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
+//! - [`cli`]: the `dynsim` command.
 
+pub mod actor;
+pub mod check;
+pub mod cli;
+pub mod client;
+pub mod fault;
 pub mod id;
+pub mod metrics;
 pub mod net;
+pub mod node;
+pub mod report;
+pub mod run;
 pub mod scenario;
+pub mod sim;
 pub mod time;
+pub mod trace;

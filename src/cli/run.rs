@@ -1,0 +1,176 @@
+//! `dynsim run`: one run, its report, a short human summary.
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_HELD};
+use crate::report::{ReportDir, Summary};
+use crate::run;
+use crate::time::SimTime;
+use crate::trace::Tracer;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Show a progress bar only for runs that take a while to simulate.
+const PROGRESS_SLICES: u64 = 200;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML, or JSON with a .json extension).
+    file: PathBuf,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the report here instead of reports/<name>/.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Trace formats, comma-separated: off, jsonl.
+    #[arg(long, default_value = "jsonl", value_delimiter = ',')]
+    trace: Vec<TraceFormat>,
+    /// Override a field by its dotted path, as `replication.r=1`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum TraceFormat {
+    Off,
+    Jsonl,
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let mut sets = args.sets.clone();
+    if let Some(seed) = args.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let scenario = match super::load(&args.file, &sets) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // The seed first, as FoundationDB prints it: whatever happens next can
+    // be replayed from this line.
+    eprintln!("dynsim: scenario `{}`, seed {}", scenario.name, scenario.seed);
+
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let report = match ReportDir::create(&target) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot create the report folder {}: {e}", target.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let tracing = args.trace.contains(&TraceFormat::Jsonl) && !args.trace.contains(&TraceFormat::Off);
+    let tracer = if tracing {
+        match File::create(report.path().join("trace.jsonl")) {
+            Ok(f) => Tracer::jsonl(Box::new(BufWriter::with_capacity(1 << 20, f))),
+            Err(e) => {
+                eprintln!("error: cannot write the trace: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    } else {
+        Tracer::off()
+    };
+
+    let started = Instant::now(); // wall-clock ok: wall_ms in the summary, outside the run
+    let mut world = run::build(&scenario, tracer);
+    drive_with_progress(&mut world, scenario.end());
+    if let Err(e) = world.finish_trace() {
+        eprintln!("error: writing the trace failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    let output = run::output(&scenario, &world);
+    let verdicts = crate::check::evaluate(&scenario, &output);
+    let wall_ms = started.elapsed().as_millis() as u64;
+    let summary = Summary::new(&scenario, &output, verdicts, wall_ms);
+    if let Err(e) = summary.write(report.path()) {
+        eprintln!("error: writing summary.json failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    let written = match report.commit() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot move the report into {}: {e}", target.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    print_summary(&summary, &written);
+    if summary.ok {
+        EXIT_HELD
+    } else {
+        let mut replay = format!("dynsim run {} --seed {}", args.file.display(), scenario.seed);
+        for s in &args.sets {
+            replay.push_str(&format!(" --set {s}"));
+        }
+        println!("an expectation failed; replay this run with:\n  {replay}");
+        EXIT_FAILED
+    }
+}
+
+/// Runs the world in slices of simulated time, drawing a bar on a terminal.
+fn drive_with_progress(world: &mut run::World, end: SimTime) {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(end.0 / SimTime::MS);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} simulated ms  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let Some(bar) = bar else {
+        world.run();
+        return;
+    };
+    let slice = SimTime((end.0 / PROGRESS_SLICES).max(1));
+    let mut until = SimTime::ZERO;
+    while !world.is_finished() {
+        until += slice;
+        world.run_until(until);
+        bar.set_position(world.now().0 / SimTime::MS);
+        bar.set_message(format!("{} events", world.metrics().events));
+    }
+    bar.finish_and_clear();
+}
+
+fn print_summary(s: &Summary, dir: &std::path::Path) {
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}ms"));
+    println!(
+        "{} events in {} simulated ms ({} ms wall)",
+        s.events, s.sim_ms, s.wall_ms
+    );
+    for (kind, c, q) in [
+        ("get", &s.ops.get, &s.latency_ms.get),
+        ("put", &s.ops.put, &s.latency_ms.put),
+    ] {
+        println!(
+            "  {kind}: {} ok, {} fail, {} timeout; p50 {} p99 {}",
+            c.ok,
+            c.fail,
+            c.timeout,
+            fmt(q.p50),
+            fmt(q.p99)
+        );
+    }
+    println!(
+        "  messages: {} sent, {} delivered, dropped {} loss / {} partition / {} crashed",
+        s.messages.sent,
+        s.messages.delivered,
+        s.messages.dropped.loss,
+        s.messages.dropped.partition,
+        s.messages.dropped.crashed
+    );
+    for v in &s.expectations {
+        println!(
+            "  {} {}: expected {}, got {}",
+            if v.ok { "held" } else { "FAILED" },
+            v.name,
+            v.expected,
+            v.actual
+        );
+    }
+    println!("report: {}", dir.display());
+}

@@ -1,0 +1,103 @@
+//! The generated workload: when each client acts, on which key, and how.
+//!
+//! Open loop: each client's requests arrive as a Poisson process at its
+//! share of `workload.rate`, whether or not earlier ones finished (the load
+//! a web tier puts on Dynamo). Closed loop: each client has one request
+//! outstanding and sends the next when it completes (a benchmark driver).
+//! Keys follow `key_dist`; gets and puts follow `mix`; a share of puts are
+//! read-modify-writes that read first and send what they read as context.
+
+use super::keys::KeyChooser;
+use crate::actor::OpKind;
+use crate::id::Key;
+use crate::scenario::{LoopMode, Workload};
+use crate::time::SimTime;
+use rand::Rng;
+
+/// What a client does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Draw {
+    pub kind: OpKind,
+    pub key: Key,
+    /// A put that reads the key first.
+    pub read_first: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkloadGen {
+    chooser: KeyChooser,
+    get_share: f64,
+    read_modify_write: f64,
+    pub mode: LoopMode,
+    /// Mean time between one client's arrivals, open loop; `None` for a
+    /// zero rate.
+    mean_gap: Option<SimTime>,
+}
+
+impl WorkloadGen {
+    pub fn new(w: &Workload) -> Self {
+        let per_client = w.rate.mean_interval().map(|gap| SimTime(gap.0.saturating_mul(u64::from(w.clients.max(1)))));
+        WorkloadGen {
+            chooser: KeyChooser::new(&w.key_dist, w.keys),
+            get_share: w.mix_get / (w.mix_get + w.mix_put),
+            read_modify_write: w.read_modify_write,
+            mode: w.mode,
+            mean_gap: per_client,
+        }
+    }
+
+    /// Time until this client's next arrival (open loop).
+    pub fn next_gap<R: Rng>(&self, rng: &mut R) -> Option<SimTime> {
+        let mean = self.mean_gap?;
+        // 1 - U lies in (0, 1]: the logarithm is finite.
+        let u: f64 = rng.random();
+        Some(SimTime::from_nanos_f64(-(1.0 - u).ln() * mean.0 as f64))
+    }
+
+    /// The next operation: always three draws (kind, key, read-first), so
+    /// one choice never shifts the others' randomness.
+    pub fn next_op<R: Rng>(&self, rng: &mut R) -> Draw {
+        let kind_draw: f64 = rng.random();
+        let key = Key(self.chooser.choose(rng));
+        let rmw_draw: f64 = rng.random();
+        let kind = if kind_draw < self.get_share {
+            OpKind::Get
+        } else {
+            OpKind::Put
+        };
+        Draw {
+            kind,
+            key,
+            read_first: kind == OpKind::Put && rmw_draw < self.read_modify_write,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::{Stream, stream};
+
+    #[test]
+    fn mix_and_rate_follow_the_scenario() {
+        let w = Workload {
+            clients: 4,
+            keys: 100,
+            mix_get: 3.0,
+            mix_put: 1.0,
+            read_modify_write: 0.5,
+            ..Workload::default()
+        };
+        let g = WorkloadGen::new(&w);
+        let mut rng = stream(1, Stream::Client(0));
+        let draws: Vec<Draw> = (0..40_000).map(|_| g.next_op(&mut rng)).collect();
+        let gets = draws.iter().filter(|d| d.kind == OpKind::Get).count() as f64;
+        assert!((gets / 40_000.0 - 0.75).abs() < 0.01);
+        let rmw = draws.iter().filter(|d| d.read_first).count() as f64;
+        assert!((rmw / 10_000.0 - 0.5).abs() < 0.03, "half the puts read first");
+        assert!(draws.iter().all(|d| d.key.0 < 100));
+        // 2000/s over 4 clients: each client every 2 ms on average.
+        let mean: f64 = (0..20_000).map(|_| g.next_gap(&mut rng).unwrap().0 as f64).sum::<f64>() / 20_000.0;
+        assert!((mean / 2e6 - 1.0).abs() < 0.03, "mean gap {mean}");
+    }
+}

@@ -1,0 +1,229 @@
+//! What a run writes: `summary.json` (the figures and verdicts, keys as the
+//! contract in DESIGN.md names them) and the folder it all goes in.
+//!
+//! A report is assembled in a hidden temporary folder beside its final
+//! place and renamed into place only when complete, so a failed or
+//! interrupted run never leaves a partial report under the report's name.
+
+use crate::check::Verdict;
+use crate::metrics::run::OpStats;
+use crate::run::RunOutput;
+use crate::scenario::Scenario;
+use serde::Serialize;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A report folder being written.
+pub struct ReportDir {
+    staging: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl ReportDir {
+    /// Creates the staging folder for a report that will live at `target`.
+    pub fn create(target: &Path) -> io::Result<ReportDir> {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".to_string());
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if staging.exists() {
+            fs::remove_dir_all(&staging)?;
+        }
+        fs::create_dir(&staging)?;
+        Ok(ReportDir {
+            staging,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Where to write the report's files until it is committed.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Moves the finished report into place, replacing an older one.
+    pub fn commit(mut self) -> io::Result<PathBuf> {
+        if self.target.exists() {
+            fs::remove_dir_all(&self.target)?;
+        }
+        fs::rename(&self.staging, &self.target)?;
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for ReportDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    /// Every expectation held.
+    pub ok: bool,
+    pub expectations: Vec<Verdict>,
+    pub ops: OpsByKind<OpCounts>,
+    pub latency_ms: OpsByKind<Quantiles>,
+    pub messages: Messages,
+    pub faults: Faults,
+    /// Events the loop handled.
+    pub events: u64,
+    pub trace_lines: u64,
+    pub sim_ms: f64,
+    /// Wall-clock time of the run: the one figure that differs between two
+    /// runs of the same seed.
+    pub wall_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OpsByKind<T> {
+    pub get: T,
+    pub put: T,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OpCounts {
+    pub ok: u64,
+    pub fail: u64,
+    pub timeout: u64,
+    /// Still outstanding when the run ended.
+    pub unfinished: u64,
+}
+
+/// Latency quantiles of successful operations, in milliseconds; `null`
+/// when none succeeded.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quantiles {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub p999: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Messages {
+    pub sent: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub dropped: Dropped,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Dropped {
+    pub loss: u64,
+    pub partition: u64,
+    pub crashed: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Faults {
+    pub applied: u64,
+    pub from_nemesis: usize,
+    /// Open-loop arrivals shed at a client's outstanding-request limit.
+    pub shed_arrivals: u64,
+    /// Replies that reached a client after it gave up.
+    pub late_replies: u64,
+}
+
+fn counts(s: &OpStats) -> OpCounts {
+    OpCounts {
+        ok: s.ok,
+        fail: s.fail,
+        timeout: s.timeout,
+        unfinished: s.unfinished(),
+    }
+}
+
+fn quantiles(s: &OpStats) -> Quantiles {
+    let h = &s.latency;
+    let q = |p: f64| (h.count() > 0).then(|| h.quantile(p).as_millis_f64());
+    Quantiles {
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+impl Summary {
+    pub fn new(scenario: &Scenario, out: &RunOutput, expectations: Vec<Verdict>, wall_ms: u64) -> Summary {
+        let m = &out.metrics;
+        Summary {
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+            ok: expectations.iter().all(|v| v.ok),
+            expectations,
+            ops: OpsByKind {
+                get: counts(&m.get),
+                put: counts(&m.put),
+            },
+            latency_ms: OpsByKind {
+                get: quantiles(&m.get),
+                put: quantiles(&m.put),
+            },
+            messages: Messages {
+                sent: m.messages.sent,
+                delivered: m.messages.delivered,
+                duplicated: m.messages.duplicated,
+                dropped: Dropped {
+                    loss: m.messages.dropped_loss,
+                    partition: m.messages.dropped_partition,
+                    crashed: m.messages.dropped_crashed,
+                },
+            },
+            faults: Faults {
+                applied: m.faults,
+                from_nemesis: out.faults_from_nemesis,
+                shed_arrivals: out.shed,
+                late_replies: out.late_replies,
+            },
+            events: m.events,
+            trace_lines: out.trace_lines,
+            sim_ms: scenario.end().as_millis_f64(),
+            wall_ms,
+        }
+    }
+
+    pub fn write(&self, dir: &Path) -> io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
+        text.push('\n');
+        fs::write(dir.join("summary.json"), text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_appears_only_when_committed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("reports").join("demo");
+        {
+            let dir = ReportDir::create(&target).unwrap();
+            fs::write(dir.path().join("summary.json"), "{}").unwrap();
+            assert!(!target.exists());
+            // dropped without commit: as if the run failed
+        }
+        assert!(!target.exists());
+        assert_eq!(fs::read_dir(tmp.path().join("reports")).unwrap().count(), 0, "staging removed");
+        let dir = ReportDir::create(&target).unwrap();
+        fs::write(dir.path().join("summary.json"), "{}").unwrap();
+        dir.commit().unwrap();
+        assert!(target.join("summary.json").exists());
+    }
+}

@@ -1,0 +1,336 @@
+//! Applying the fault schedule to the world: the network's reachability,
+//! node lifecycles (crash, restart, pause, join, leave), clock skew, and
+//! windows of extra loss or latency. Every fault is traced.
+
+use super::{Backlogged, Event, Sim, Status};
+use crate::actor::{Client, Node};
+use crate::fault;
+use crate::id::{Endpoint, NodeId};
+use crate::scenario::{Fault, FaultAction, Scenario};
+use crate::time::SimTime;
+
+/// Whether a fault came from the file or was drawn by the nemesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultOrigin {
+    File,
+    Nemesis,
+}
+
+pub(super) fn schedule(scenario: &Scenario) -> Vec<(Fault, FaultOrigin)> {
+    let mut rng = super::rng::stream(scenario.seed, super::rng::Stream::Nemesis);
+    fault::schedule(scenario, &mut rng)
+        .into_iter()
+        .map(|(f, from_nemesis)| {
+            let origin = if from_nemesis {
+                FaultOrigin::Nemesis
+            } else {
+                FaultOrigin::File
+            };
+            (f, origin)
+        })
+        .collect()
+}
+
+impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
+    /// Nodes in the cluster now: up, paused or crashed (not spares, not left).
+    pub fn members(&self) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32)
+            .map(NodeId)
+            .filter(|n| !matches!(self.status(*n), Status::Spare | Status::Left))
+            .collect()
+    }
+
+    pub(super) fn apply_fault(&mut self, index: usize) {
+        let (fault, origin) = self.core.faults[index].clone();
+        let now = self.core.now;
+        let tracing = self.core.trace.enabled();
+        self.core.metrics.faults += 1;
+        // The trace line is written first, so that the effects of a fault
+        // (a node's restart messages) follow it.
+        let mut kind = "";
+        match &fault.action {
+            FaultAction::Partition(groups) => {
+                self.core.net.reachability_mut().partition(groups);
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "partition");
+                    line.str("how", "groups").groups("groups", groups);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Isolate(n) => {
+                self.core.net.reachability_mut().isolate(*n);
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "partition");
+                    line.str("how", "isolate").node("node", *n);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Cut { from, to } => {
+                self.core.net.reachability_mut().cut(*from, *to);
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "partition");
+                    line.str("how", "cut").node("from", *from).node("to", *to);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Bridge { left, right, via } => {
+                self.core.net.reachability_mut().bridge(left, right, *via);
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "partition");
+                    line.str("how", "bridge")
+                        .nodes("left", left)
+                        .nodes("right", right)
+                        .node("via", *via);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::SplitMajority => {
+                let members = self.members();
+                let (major, minor) = self
+                    .core
+                    .net
+                    .reachability_mut()
+                    .split_majority(&mut self.core.fault_rng, &members);
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "partition");
+                    line.str("how", "split").groups("groups", &[major, minor]);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::HealAll => {
+                self.core.net.reachability_mut().heal_all();
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "heal");
+                    line.str("links", "all");
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Heal(groups) => {
+                for g in groups {
+                    self.core.net.reachability_mut().heal_group(g);
+                }
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "heal");
+                    line.groups("groups", groups);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Loss { probability, until } => {
+                self.core.net.set_loss_override(Some(*probability));
+                self.core.loss_window += 1;
+                let generation = self.core.loss_window;
+                self.core.queue.push(
+                    *until,
+                    Event::WindowEnd {
+                        latency: false,
+                        generation,
+                    },
+                );
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "loss");
+                    line.f64("p", *probability).u64("until", until.0);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Latency { dist, until } => {
+                self.core.net.topology_mut().set_override(Some(dist.clone()));
+                self.core.latency_window += 1;
+                let generation = self.core.latency_window;
+                self.core.queue.push(
+                    *until,
+                    Event::WindowEnd {
+                        latency: true,
+                        generation,
+                    },
+                );
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "latency");
+                    line.u64("until", until.0);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Skew { node, offset_ns } => {
+                self.nodes[node.index()].skew_ns = *offset_ns;
+                if tracing {
+                    let mut line = self.core.trace.line(now.0, "skew");
+                    line.node("node", *node).i64("offset_ns", *offset_ns);
+                    nemesis_flag(&mut line, origin);
+                }
+            }
+            FaultAction::Crash(n) => kind = self.crash(*n),
+            FaultAction::Restart { node, wipe_disk } => kind = self.restart(*node, *wipe_disk),
+            FaultAction::Pause(n) => kind = self.pause(*n),
+            FaultAction::Resume(n) => kind = self.resume(*n),
+            FaultAction::Join(n) => kind = self.join(*n),
+            FaultAction::Leave(n) => kind = self.leave(*n),
+        }
+        // Lifecycle faults trace themselves; one that did not apply (a crash
+        // of a crashed node) is traced as ignored, with why.
+        if tracing && !kind.is_empty() {
+            let node = match &fault.action {
+                FaultAction::Crash(n)
+                | FaultAction::Pause(n)
+                | FaultAction::Resume(n)
+                | FaultAction::Join(n)
+                | FaultAction::Leave(n) => *n,
+                FaultAction::Restart { node, .. } => *node,
+                _ => unreachable!("only lifecycle faults set a kind"),
+            };
+            let status = self.status(node).as_str();
+            let mut line = self.core.trace.line(now.0, "fault-ignored");
+            line.str("fault", kind).node("node", node).str("status", status);
+            nemesis_flag(&mut line, origin);
+        }
+    }
+
+    /// Each lifecycle fault returns "" when applied (and traced), or its
+    /// name when the node was in no state to take it.
+    fn crash(&mut self, n: NodeId) -> &'static str {
+        let slot = &mut self.nodes[n.index()];
+        if !matches!(slot.status, Status::Up | Status::Paused) {
+            return "crash";
+        }
+        slot.status = Status::Crashed;
+        slot.incarnation += 1;
+        // Whatever waited for a paused node dies with it.
+        slot.backlog.clear();
+        slot.node.on_crash();
+        if self.core.trace.enabled() {
+            self.core.trace.line(self.core.now.0, "crash").node("node", n);
+        }
+        ""
+    }
+
+    fn restart(&mut self, n: NodeId, wipe_disk: bool) -> &'static str {
+        if self.nodes[n.index()].status != Status::Crashed {
+            return "restart";
+        }
+        self.nodes[n.index()].status = Status::Up;
+        if self.core.trace.enabled() {
+            self.core
+                .trace
+                .line(self.core.now.0, "restart")
+                .node("node", n)
+                .bool("wipe_disk", wipe_disk);
+        }
+        self.with_node(n, |node, now, out| node.on_restart(now, wipe_disk, out));
+        ""
+    }
+
+    fn pause(&mut self, n: NodeId) -> &'static str {
+        if self.nodes[n.index()].status != Status::Up {
+            return "pause";
+        }
+        self.nodes[n.index()].status = Status::Paused;
+        if self.core.trace.enabled() {
+            self.core.trace.line(self.core.now.0, "pause").node("node", n);
+        }
+        ""
+    }
+
+    /// The node takes up its backlog at once, in arrival order: a process
+    /// back from a long pause finds its socket buffers full.
+    fn resume(&mut self, n: NodeId) -> &'static str {
+        if self.nodes[n.index()].status != Status::Paused {
+            return "resume";
+        }
+        self.nodes[n.index()].status = Status::Up;
+        if self.core.trace.enabled() {
+            self.core.trace.line(self.core.now.0, "resume").node("node", n);
+        }
+        let backlog = std::mem::take(&mut self.nodes[n.index()].backlog);
+        let now = self.core.now;
+        for item in backlog {
+            let event = match item {
+                Backlogged::Deliver {
+                    from,
+                    msg,
+                    msg_id,
+                    epoch,
+                } => Event::Deliver {
+                    to: Endpoint::Node(n),
+                    from,
+                    msg,
+                    msg_id,
+                    epoch,
+                },
+                Backlogged::Timer { incarnation, timer } => Event::NodeTimer {
+                    node: n,
+                    incarnation,
+                    timer,
+                },
+            };
+            self.core.queue.push(now, event);
+        }
+        ""
+    }
+
+    fn join(&mut self, n: NodeId) -> &'static str {
+        if self.nodes[n.index()].status != Status::Spare {
+            return "join";
+        }
+        self.nodes[n.index()].status = Status::Up;
+        if self.core.trace.enabled() {
+            self.core.trace.line(self.core.now.0, "join").node("node", n);
+        }
+        self.with_node(n, |node, now, out| node.on_start(now, out));
+        ""
+    }
+
+    fn leave(&mut self, n: NodeId) -> &'static str {
+        if self.nodes[n.index()].status != Status::Up {
+            return "leave";
+        }
+        if self.core.trace.enabled() {
+            self.core.trace.line(self.core.now.0, "leave").node("node", n);
+        }
+        self.with_node(n, |node, now, out| node.on_leave(now, out));
+        ""
+    }
+
+    pub(super) fn close_window(&mut self, latency: bool, generation: u32) {
+        let (current, what) = if latency {
+            (self.core.latency_window, "latency")
+        } else {
+            (self.core.loss_window, "loss")
+        };
+        if generation != current {
+            return; // a later window replaced this one
+        }
+        if latency {
+            self.core.net.topology_mut().set_override(None);
+        } else {
+            self.core.net.set_loss_override(None);
+        }
+        if self.core.trace.enabled() {
+            self.core
+                .trace
+                .line(self.core.now.0, "window-end")
+                .str("what", what);
+        }
+    }
+}
+
+fn nemesis_flag(line: &mut crate::trace::Fields<'_>, origin: FaultOrigin) {
+    if origin == FaultOrigin::Nemesis {
+        line.bool("nemesis", true);
+    }
+}
+
+/// When the last fault that cut links or stopped nodes was undone, for the
+/// convergence figures.
+pub fn last_heal(schedule: &[(Fault, FaultOrigin)]) -> Option<SimTime> {
+    schedule
+        .iter()
+        .filter(|(f, _)| {
+            matches!(
+                f.action,
+                FaultAction::HealAll
+                    | FaultAction::Heal(_)
+                    | FaultAction::Restart { .. }
+                    | FaultAction::Resume(_)
+            )
+        })
+        .map(|(f, _)| f.at)
+        .max()
+}

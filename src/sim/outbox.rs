@@ -1,0 +1,164 @@
+//! The engine's side of the sans-IO interface: outboxes that apply a node's
+//! or a client's effects straight to the queue and the trace, without
+//! buffering them first.
+
+use super::{Core, Event};
+use crate::actor::{ClientOutbox, Completion, Describe, Invocation, OpKind, Outbox, TimerId};
+use crate::id::{ClientId, Endpoint, NodeId, OpId};
+use crate::time::SimTime;
+use crate::trace::Fields;
+
+/// A node's outbox during one handler call.
+pub(crate) struct NodeOut<'a, M, NT, CT> {
+    core: &'a mut Core<M, NT, CT>,
+    me: NodeId,
+    incarnation: u32,
+    halted: bool,
+}
+
+impl<'a, M, NT, CT> NodeOut<'a, M, NT, CT> {
+    pub(crate) fn new(core: &'a mut Core<M, NT, CT>, me: NodeId, incarnation: u32) -> Self {
+        NodeOut {
+            core,
+            me,
+            incarnation,
+            halted: false,
+        }
+    }
+
+    pub(crate) fn halted(&self) -> bool {
+        self.halted
+    }
+}
+
+impl<M: Describe, NT, CT> Outbox<M, NT> for NodeOut<'_, M, NT, CT> {
+    fn send(&mut self, to: Endpoint, msg: M) {
+        self.core.send(Endpoint::Node(self.me), to, msg);
+    }
+
+    fn set_timer(&mut self, after: SimTime, timer: NT) -> TimerId {
+        let at = self.core.now + after;
+        let event = Event::NodeTimer {
+            node: self.me,
+            incarnation: self.incarnation,
+            timer,
+        };
+        let handle = self.core.queue.push(at, event);
+        TimerId {
+            slot: handle.slot,
+            seq: handle.seq,
+        }
+    }
+
+    fn cancel_timer(&mut self, id: TimerId) {
+        cancel(&mut self.core.queue, id);
+    }
+
+    fn note(&mut self, kind: &'static str, fields: impl FnOnce(&mut Fields<'_>)) {
+        if self.core.trace.enabled() {
+            let mut line = self.core.trace.line(self.core.now.0, kind);
+            line.node("node", self.me);
+            fields(&mut line);
+        }
+    }
+
+    fn halt(&mut self) {
+        self.halted = true;
+    }
+}
+
+fn cancel<E>(queue: &mut super::queue::EventQueue<E>, id: TimerId) {
+    queue.cancel(super::queue::Scheduled {
+        slot: id.slot,
+        seq: id.seq,
+    });
+}
+
+/// A client's outbox during one handler call.
+pub(crate) struct ClientOut<'a, M, NT, CT> {
+    core: &'a mut Core<M, NT, CT>,
+    me: ClientId,
+}
+
+impl<'a, M, NT, CT> ClientOut<'a, M, NT, CT> {
+    pub(crate) fn new(core: &'a mut Core<M, NT, CT>, me: ClientId) -> Self {
+        ClientOut { core, me }
+    }
+}
+
+impl<M: Describe, NT, CT> Outbox<M, CT> for ClientOut<'_, M, NT, CT> {
+    fn send(&mut self, to: Endpoint, msg: M) {
+        self.core.send(Endpoint::Client(self.me), to, msg);
+    }
+
+    fn set_timer(&mut self, after: SimTime, timer: CT) -> TimerId {
+        let at = self.core.now + after;
+        let handle = self.core.queue.push(
+            at,
+            Event::ClientTimer {
+                client: self.me,
+                timer,
+            },
+        );
+        TimerId {
+            slot: handle.slot,
+            seq: handle.seq,
+        }
+    }
+
+    fn cancel_timer(&mut self, id: TimerId) {
+        cancel(&mut self.core.queue, id);
+    }
+
+    fn note(&mut self, kind: &'static str, fields: impl FnOnce(&mut Fields<'_>)) {
+        if self.core.trace.enabled() {
+            let mut line = self.core.trace.line(self.core.now.0, kind);
+            line.client("client", self.me);
+            fields(&mut line);
+        }
+    }
+
+    /// Clients do not leave; a halt is ignored.
+    fn halt(&mut self) {}
+}
+
+impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
+    fn next_op(&mut self) -> OpId {
+        let op = OpId(self.core.next_op);
+        self.core.next_op += 1;
+        op
+    }
+
+    fn invoke(&mut self, inv: &Invocation) {
+        debug_assert_eq!(inv.client, self.me);
+        self.core.metrics.on_invoke(inv);
+        if self.core.trace.enabled() {
+            let mut line = self.core.trace.line(self.core.now.0, "invoke");
+            line.client("client", inv.client)
+                .u64("op", inv.op.0)
+                .str("f", inv.kind.as_str())
+                .key("key", inv.key);
+            if let Some(v) = inv.value {
+                line.value("value", v);
+            }
+        }
+    }
+
+    fn complete(&mut self, done: &Completion) {
+        debug_assert_eq!(done.client, self.me);
+        let latency = self.core.now.saturating_sub(done.invoked_at);
+        self.core.metrics.on_complete(done, latency);
+        if self.core.trace.enabled() {
+            let mut line = self.core.trace.line(self.core.now.0, "complete");
+            line.client("client", done.client)
+                .u64("op", done.op.0)
+                .str("f", done.kind.as_str())
+                .key("key", done.key)
+                .str("outcome", done.outcome.as_str())
+                .u64("latency_ns", latency.0);
+            if done.kind == OpKind::Get {
+                line.values("values", &done.values);
+            }
+        }
+    }
+}
