@@ -1,1 +1,3 @@
 //! The simulated network.
+
+pub mod dist;
