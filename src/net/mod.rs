@@ -1,4 +1,5 @@
 //! The simulated network.
 
 pub mod dist;
+pub mod partition;
 pub mod topology;
