@@ -1,0 +1,3 @@
+//! Figures gathered during a run.
+
+pub mod histogram;
