@@ -101,7 +101,7 @@ impl Net {
     /// 3. latency: the link's sampler;
     /// 4. duplication: one uniform; when below the probability, a second,
     ///    independent latency for the copy.
-    pub fn transmit<R: Rng + ?Sized>(&mut self, rng: &mut R, from: NodeId, to: NodeId) -> Fate {
+    pub fn transmit<R: Rng + ?Sized>(&self, rng: &mut R, from: NodeId, to: NodeId) -> Fate {
         if !self.reachability.is_open(from, to) {
             return Fate::Dropped(DropReason::Partition);
         }
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn loss_and_duplication_follow_their_probabilities() {
-        let mut net = net(0.1, 0.2);
+        let net = net(0.1, 0.2);
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         let (mut lost, mut arrived, mut duplicated) = (0, 0, 0);
         for _ in 0..100_000 {
