@@ -1,0 +1,3 @@
+//! Clients: workloads and the operations they invoke.
+
+pub mod keys;
