@@ -107,7 +107,7 @@ impl ValueId {
         ValueId(SCRIPTED_VALUE_BIT | u64::from(i))
     }
     pub fn script_index(self) -> Option<u32> {
-        (self.0 & SCRIPTED_VALUE_BIT != 0).then(|| (self.0 & !SCRIPTED_VALUE_BIT) as u32)
+        (self.0 & SCRIPTED_VALUE_BIT != 0).then_some((self.0 & !SCRIPTED_VALUE_BIT) as u32)
     }
 }
 
@@ -141,7 +141,10 @@ impl Names {
     }
 
     pub fn value(&self, value: ValueId) -> std::borrow::Cow<'_, str> {
-        match value.script_index().and_then(|i| self.value_labels.get(i as usize)) {
+        match value
+            .script_index()
+            .and_then(|i| self.value_labels.get(i as usize))
+        {
             Some(label) => label.as_str().into(),
             None => format!("v{}", value.0).into(),
         }
@@ -167,7 +170,11 @@ mod name_tests {
         };
         assert_eq!(names.intern_key("k3"), Key(3));
         assert_eq!(names.intern_key("cart"), Key(10));
-        assert_eq!(names.intern_key("k10"), Key(11), "beyond the generated keys");
+        assert_eq!(
+            names.intern_key("k10"),
+            Key(11),
+            "beyond the generated keys"
+        );
         assert_eq!(names.intern_key("cart"), Key(10));
         assert_eq!(names.intern_key("k03"), Key(12), "not the canonical form");
         assert_eq!(names.key(Key(10)), "cart");

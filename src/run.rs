@@ -94,7 +94,12 @@ pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
                 .as_ref()
                 .filter(|_| i >= named)
                 .map(WorkloadGen::new);
-            StoreClient::new(setup, workload, script, stream(scenario.seed, Stream::Client(i)))
+            StoreClient::new(
+                setup,
+                workload,
+                script,
+                stream(scenario.seed, Stream::Client(i)),
+            )
         })
         .collect();
     let homes = (0..named + generated).map(home).collect();

@@ -4,7 +4,7 @@
 
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
-use crate::scenario::{ScriptedKind, Scenario};
+use crate::scenario::{Scenario, ScriptedKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -63,7 +63,7 @@ pub fn evaluate(scenario: &Scenario, out: &RunOutput) -> Vec<Verdict> {
     ] {
         if let Some(max) = bound {
             let hist = &m.ops(kind).latency;
-            let p99 = (hist.count() > 0).then(|| hist.quantile(0.99));
+            let p99 = hist.quantile(0.99);
             verdicts.push(Verdict {
                 name: name.to_string(),
                 expected: json!({ "max_ms": max.as_millis_f64() }),
@@ -74,13 +74,23 @@ pub fn evaluate(scenario: &Scenario, out: &RunOutput) -> Vec<Verdict> {
     }
     for (index, op) in scenario.ops.iter().enumerate() {
         let Some(want) = &op.returns else { continue };
-        debug_assert!(matches!(op.kind, ScriptedKind::Get), "validated: returns only on gets");
+        debug_assert!(
+            matches!(op.kind, ScriptedKind::Get),
+            "validated: returns only on gets"
+        );
         let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
         want.sort_unstable();
-        let result = out.script_results.iter().find(|r| r.index as usize == index);
+        let result = out
+            .script_results
+            .iter()
+            .find(|r| r.index as usize == index);
         let (actual, ok) = match result {
             Some(r) if r.outcome == Outcome::Ok => {
-                let mut got: Vec<String> = r.values.iter().map(|v| out.names.value(*v).into_owned()).collect();
+                let mut got: Vec<String> = r
+                    .values
+                    .iter()
+                    .map(|v| out.names.value(*v).into_owned())
+                    .collect();
                 got.sort_unstable();
                 let ok = got == want;
                 (json!(got), ok)

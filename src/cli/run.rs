@@ -48,7 +48,10 @@ pub fn run(args: RunArgs) -> u8 {
     };
     // The seed first, as FoundationDB prints it: whatever happens next can
     // be replayed from this line.
-    eprintln!("dynsim: scenario `{}`, seed {}", scenario.name, scenario.seed);
+    eprintln!(
+        "dynsim: scenario `{}`, seed {}",
+        scenario.name, scenario.seed
+    );
 
     let target = args
         .out
@@ -57,11 +60,15 @@ pub fn run(args: RunArgs) -> u8 {
     let report = match ReportDir::create(&target) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot create the report folder {}: {e}", target.display());
+            eprintln!(
+                "error: cannot create the report folder {}: {e}",
+                target.display()
+            );
             return EXIT_BAD_INPUT;
         }
     };
-    let tracing = args.trace.contains(&TraceFormat::Jsonl) && !args.trace.contains(&TraceFormat::Off);
+    let tracing =
+        args.trace.contains(&TraceFormat::Jsonl) && !args.trace.contains(&TraceFormat::Off);
     let tracer = if tracing {
         match File::create(report.path().join("trace.jsonl")) {
             Ok(f) => Tracer::jsonl(Box::new(BufWriter::with_capacity(1 << 20, f))),
@@ -92,7 +99,10 @@ pub fn run(args: RunArgs) -> u8 {
     let written = match report.commit() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot move the report into {}: {e}", target.display());
+            eprintln!(
+                "error: cannot move the report into {}: {e}",
+                target.display()
+            );
             return EXIT_BAD_INPUT;
         }
     };
@@ -100,7 +110,11 @@ pub fn run(args: RunArgs) -> u8 {
     if summary.ok {
         EXIT_HELD
     } else {
-        let mut replay = format!("dynsim run {} --seed {}", args.file.display(), scenario.seed);
+        let mut replay = format!(
+            "dynsim run {} --seed {}",
+            args.file.display(),
+            scenario.seed
+        );
         for s in &args.sets {
             replay.push_str(&format!(" --set {s}"));
         }

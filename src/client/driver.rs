@@ -5,7 +5,9 @@
 //! timeout; the client waits longer so that it hears them).
 
 use super::workload::WorkloadGen;
-use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome, TimerId};
+use crate::actor::{
+    Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome, TimerId,
+};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Msg, Request, home_of};
 use crate::scenario::{Balancer, LoopMode};
@@ -96,7 +98,12 @@ pub struct StoreClient {
 }
 
 impl StoreClient {
-    pub fn new(setup: ClientSetup, workload: Option<WorkloadGen>, script: Vec<ScriptStep>, rng: ChaCha8Rng) -> Self {
+    pub fn new(
+        setup: ClientSetup,
+        workload: Option<WorkloadGen>,
+        script: Vec<ScriptStep>,
+        rng: ChaCha8Rng,
+    ) -> Self {
         StoreClient {
             setup,
             workload,
@@ -174,7 +181,10 @@ impl StoreClient {
                 value,
             }),
         );
-        let timer = out.set_timer(SimTime(self.setup.timeout.0.saturating_mul(2)), ClientTimer::Timeout(op));
+        let timer = out.set_timer(
+            SimTime(self.setup.timeout.0.saturating_mul(2)),
+            ClientTimer::Timeout(op),
+        );
         self.pending.insert(
             op,
             Pending {
@@ -190,20 +200,38 @@ impl StoreClient {
 
     /// A generated operation, unless the workload phase is over.
     fn generate(&mut self, now: SimTime, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
-        let Some(workload) = &self.workload else { return };
+        let Some(workload) = &self.workload else {
+            return;
+        };
         if now >= self.setup.workload_end {
             return;
         }
         let draw = workload.next_op(&mut self.rng);
         if draw.read_first {
             let put_value = ValueId(out.next_op().0);
-            self.invoke(now, OpKind::Get, draw.key, None, None, None, Some(put_value), out);
+            self.invoke(
+                now,
+                OpKind::Get,
+                draw.key,
+                None,
+                None,
+                None,
+                Some(put_value),
+                out,
+            );
         } else {
             self.invoke(now, draw.kind, draw.key, None, None, None, None, out);
         }
     }
 
-    fn finish(&mut self, now: SimTime, op: OpId, outcome: Outcome, values: Vec<ValueId>, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
+    fn finish(
+        &mut self,
+        now: SimTime,
+        op: OpId,
+        outcome: Outcome,
+        values: Vec<ValueId>,
+        out: &mut impl ClientOutbox<Msg, ClientTimer>,
+    ) {
         let Some(p) = self.pending.remove(&op) else {
             self.late_replies += 1;
             out.note("late-reply", |f| {
@@ -224,12 +252,30 @@ impl StoreClient {
             invoked_at: p.invoked_at,
         });
         if let Some(index) = p.script {
-            self.results.push(ScriptResult { index, outcome, values });
+            self.results.push(ScriptResult {
+                index,
+                outcome,
+                values,
+            });
         }
         if let Some(put_value) = p.then_put {
             // The write half of a read-modify-write follows its read.
-            self.invoke(now, OpKind::Put, p.key, Some(put_value), None, None, None, out);
-        } else if self.workload.as_ref().is_some_and(|w| w.mode == LoopMode::Closed) && p.script.is_none() {
+            self.invoke(
+                now,
+                OpKind::Put,
+                p.key,
+                Some(put_value),
+                None,
+                None,
+                None,
+                out,
+            );
+        } else if self
+            .workload
+            .as_ref()
+            .is_some_and(|w| w.mode == LoopMode::Closed)
+            && p.script.is_none()
+        {
             self.generate(now, out);
         }
     }
@@ -243,7 +289,9 @@ impl Client for StoreClient {
         for (i, step) in self.script.iter().enumerate() {
             out.set_timer(step.at, ClientTimer::Script(i as u32));
         }
-        let Some(workload) = &self.workload else { return };
+        let Some(workload) = &self.workload else {
+            return;
+        };
         match workload.mode {
             LoopMode::Open => {
                 if let Some(gap) = workload.next_gap(&mut self.rng) {
@@ -259,16 +307,29 @@ impl Client for StoreClient {
         }
     }
 
-    fn on_message(&mut self, now: SimTime, _from: Endpoint, msg: Msg, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
+    fn on_message(
+        &mut self,
+        now: SimTime,
+        _from: Endpoint,
+        msg: Msg,
+        out: &mut impl ClientOutbox<Msg, ClientTimer>,
+    ) {
         if let Msg::Reply { op, values } = msg {
             self.finish(now, op, Outcome::Ok, values, out);
         }
     }
 
-    fn on_timer(&mut self, now: SimTime, timer: ClientTimer, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
+    fn on_timer(
+        &mut self,
+        now: SimTime,
+        timer: ClientTimer,
+        out: &mut impl ClientOutbox<Msg, ClientTimer>,
+    ) {
         match timer {
             ClientTimer::Arrival => {
-                let Some(workload) = &self.workload else { return };
+                let Some(workload) = &self.workload else {
+                    return;
+                };
                 let open = workload.mode == LoopMode::Open;
                 if open {
                     if let Some(gap) = workload.next_gap(&mut self.rng) {
@@ -285,7 +346,16 @@ impl Client for StoreClient {
             }
             ClientTimer::Script(i) => {
                 let step = self.script[i as usize].clone();
-                self.invoke(now, step.kind, step.key, step.value, step.via, Some(step.index), None, out);
+                self.invoke(
+                    now,
+                    step.kind,
+                    step.key,
+                    step.value,
+                    step.via,
+                    Some(step.index),
+                    None,
+                    out,
+                );
             }
             ClientTimer::Timeout(op) => self.finish(now, op, Outcome::Timeout, Vec::new(), out),
         }

@@ -1,3 +1,5 @@
 //! Clients: workloads and the operations they invoke.
 
+pub mod driver;
 pub mod keys;
+pub mod workload;

@@ -36,7 +36,10 @@ pub struct WorkloadGen {
 
 impl WorkloadGen {
     pub fn new(w: &Workload) -> Self {
-        let per_client = w.rate.mean_interval().map(|gap| SimTime(gap.0.saturating_mul(u64::from(w.clients.max(1)))));
+        let per_client = w
+            .rate
+            .mean_interval()
+            .map(|gap| SimTime(gap.0.saturating_mul(u64::from(w.clients.max(1)))));
         WorkloadGen {
             chooser: KeyChooser::new(&w.key_dist, w.keys),
             get_share: w.mix_get / (w.mix_get + w.mix_put),
@@ -94,10 +97,16 @@ mod tests {
         let gets = draws.iter().filter(|d| d.kind == OpKind::Get).count() as f64;
         assert!((gets / 40_000.0 - 0.75).abs() < 0.01);
         let rmw = draws.iter().filter(|d| d.read_first).count() as f64;
-        assert!((rmw / 10_000.0 - 0.5).abs() < 0.03, "half the puts read first");
+        assert!(
+            (rmw / 10_000.0 - 0.5).abs() < 0.03,
+            "half the puts read first"
+        );
         assert!(draws.iter().all(|d| d.key.0 < 100));
         // 2000/s over 4 clients: each client every 2 ms on average.
-        let mean: f64 = (0..20_000).map(|_| g.next_gap(&mut rng).unwrap().0 as f64).sum::<f64>() / 20_000.0;
+        let mean: f64 = (0..20_000)
+            .map(|_| g.next_gap(&mut rng).unwrap().0 as f64)
+            .sum::<f64>()
+            / 20_000.0;
         assert!((mean / 2e6 - 1.0).abs() < 0.03, "mean gap {mean}");
     }
 }

@@ -47,7 +47,9 @@ pub fn nemesis_faults<R: Rng>(scenario: &Scenario, nemesis: &Nemesis, rng: &mut 
                 groups.sort();
                 (FaultAction::Partition(groups), FaultAction::HealAll)
             }
-            Kind::Isolate if members.len() >= 2 => (FaultAction::Isolate(node), FaultAction::HealAll),
+            Kind::Isolate if members.len() >= 2 => {
+                (FaultAction::Isolate(node), FaultAction::HealAll)
+            }
             Kind::Cut if members.len() >= 2 => {
                 let mut to = members[rng.random_range(0..members.len() - 1)];
                 if to >= node {
@@ -88,8 +90,14 @@ pub fn nemesis_faults<R: Rng>(scenario: &Scenario, nemesis: &Nemesis, rng: &mut 
             // A network fault on a one-node cluster has nothing to cut.
             Kind::Partition | Kind::Isolate | Kind::Cut => continue,
         };
-        faults.push(Fault { at: t, action: start });
-        faults.push(Fault { at: end, action: undo });
+        faults.push(Fault {
+            at: t,
+            action: start,
+        });
+        faults.push(Fault {
+            at: end,
+            action: undo,
+        });
         t = end;
     }
     faults
@@ -156,9 +164,18 @@ fn uniform_time<R: Rng>(rng: &mut R, min: SimTime, max: SimTime) -> SimTime {
 /// Every fault of the run: the file's, then the nemesis's, merged in time
 /// order (stable: at equal times the file's come first).
 pub fn schedule<R: Rng>(scenario: &Scenario, rng: &mut R) -> Vec<(Fault, bool)> {
-    let mut all: Vec<(Fault, bool)> = scenario.faults.iter().cloned().map(|f| (f, false)).collect();
+    let mut all: Vec<(Fault, bool)> = scenario
+        .faults
+        .iter()
+        .cloned()
+        .map(|f| (f, false))
+        .collect();
     if let Some(nemesis) = &scenario.nemesis {
-        all.extend(nemesis_faults(scenario, nemesis, rng).into_iter().map(|f| (f, true)));
+        all.extend(
+            nemesis_faults(scenario, nemesis, rng)
+                .into_iter()
+                .map(|f| (f, true)),
+        );
     }
     all.sort_by_key(|(f, _)| f.at);
     all
@@ -172,12 +189,14 @@ mod tests {
 
     fn scenario_with_nemesis() -> (Scenario, Nemesis) {
         let mut s = Scenario::with_defaults("nemesis");
-        let mut n = Nemesis::default();
-        n.rate = Rate {
-            count: 1.0,
-            per: SimTime::from_secs(2),
+        let mut n = Nemesis {
+            rate: Rate {
+                count: 1.0,
+                per: SimTime::from_secs(2),
+            },
+            heal_by: SimTime::from_secs(50),
+            ..Nemesis::default()
         };
-        n.heal_by = SimTime::from_secs(50);
         n.mix.loss = 1.0;
         n.mix.skew = 1.0;
         n.mix.cut = 1.0;
@@ -194,7 +213,11 @@ mod tests {
         let c = nemesis_faults(&s, &n, &mut stream(4, Stream::Faults));
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert!(a.len() >= 6, "a 50 s window at one fault per ~2 s draws several: {}", a.len());
+        assert!(
+            a.len() >= 6,
+            "a 50 s window at one fault per ~2 s draws several: {}",
+            a.len()
+        );
         let mut crashed = std::collections::BTreeSet::new();
         let mut paused = std::collections::BTreeSet::new();
         for f in &a {

@@ -50,7 +50,9 @@ impl Describe for Msg {
     fn describe(&self, f: &mut Fields<'_>) {
         match self {
             Msg::Request(r) | Msg::Forward(r) => {
-                f.u64("op", r.op.0).str("f", r.kind.as_str()).key("key", r.key);
+                f.u64("op", r.op.0)
+                    .str("f", r.kind.as_str())
+                    .key("key", r.key);
             }
             Msg::Reply { op, .. } => {
                 f.u64("op", op.0);
@@ -137,7 +139,13 @@ impl Node for StandInNode {
         self.served_since_start = 0;
     }
 
-    fn on_message(&mut self, _now: SimTime, _from: Endpoint, msg: Msg, out: &mut impl Outbox<Msg, Timer>) {
+    fn on_message(
+        &mut self,
+        _now: SimTime,
+        _from: Endpoint,
+        msg: Msg,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
         match msg {
             Msg::Request(req) => {
                 let home = home_of(req.key, self.members);
@@ -209,21 +217,47 @@ mod tests {
         let home = home_of(key, 4);
         let other = NodeId((home.0 + 1) % 4);
         let mut out = Collect::default();
-        StandInNode::new(other, 4).on_message(SimTime::ZERO, Endpoint::Client(ClientId(0)), request(OpKind::Get, key, None), &mut out);
+        StandInNode::new(other, 4).on_message(
+            SimTime::ZERO,
+            Endpoint::Client(ClientId(0)),
+            request(OpKind::Get, key, None),
+            &mut out,
+        );
         assert!(matches!(&out.0[..], [(Endpoint::Node(n), Msg::Forward(_))] if *n == home));
 
         let mut node = StandInNode::new(home, 4);
         let mut out = Collect::default();
-        node.on_message(SimTime::ZERO, Endpoint::Client(ClientId(0)), request(OpKind::Put, key, Some(7)), &mut out);
-        node.on_message(SimTime::ZERO, Endpoint::Client(ClientId(0)), request(OpKind::Get, key, None), &mut out);
-        assert_eq!(out.0[1].1, Msg::Reply { op: OpId(1), values: vec![ValueId(7)] });
+        node.on_message(
+            SimTime::ZERO,
+            Endpoint::Client(ClientId(0)),
+            request(OpKind::Put, key, Some(7)),
+            &mut out,
+        );
+        node.on_message(
+            SimTime::ZERO,
+            Endpoint::Client(ClientId(0)),
+            request(OpKind::Get, key, None),
+            &mut out,
+        );
+        assert_eq!(
+            out.0[1].1,
+            Msg::Reply {
+                op: OpId(1),
+                values: vec![ValueId(7)]
+            }
+        );
     }
 
     #[test]
     fn disk_survives_a_crash_but_not_a_wipe() {
         let mut node = StandInNode::new(NodeId(0), 1);
         let mut out = Collect::default();
-        node.on_message(SimTime::ZERO, Endpoint::Client(ClientId(0)), request(OpKind::Put, Key(1), Some(9)), &mut out);
+        node.on_message(
+            SimTime::ZERO,
+            Endpoint::Client(ClientId(0)),
+            request(OpKind::Put, Key(1), Some(9)),
+            &mut out,
+        );
         node.on_crash();
         assert_eq!(node.served_since_start(), 0, "memory is lost");
         node.on_restart(SimTime::ZERO, false, &mut out);

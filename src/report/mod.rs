@@ -9,6 +9,7 @@ use crate::check::Verdict;
 use crate::metrics::run::OpStats;
 use crate::run::RunOutput;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 use serde::Serialize;
 use std::fs;
 use std::io;
@@ -150,7 +151,7 @@ fn counts(s: &OpStats) -> OpCounts {
 
 fn quantiles(s: &OpStats) -> Quantiles {
     let h = &s.latency;
-    let q = |p: f64| (h.count() > 0).then(|| h.quantile(p).as_millis_f64());
+    let q = |p: f64| h.quantile(p).map(SimTime::as_millis_f64);
     Quantiles {
         p50: q(0.5),
         p90: q(0.9),
@@ -160,7 +161,12 @@ fn quantiles(s: &OpStats) -> Quantiles {
 }
 
 impl Summary {
-    pub fn new(scenario: &Scenario, out: &RunOutput, expectations: Vec<Verdict>, wall_ms: u64) -> Summary {
+    pub fn new(
+        scenario: &Scenario,
+        out: &RunOutput,
+        expectations: Vec<Verdict>,
+        wall_ms: u64,
+    ) -> Summary {
         let m = &out.metrics;
         Summary {
             scenario: scenario.name.clone(),
@@ -220,7 +226,11 @@ mod tests {
             // dropped without commit: as if the run failed
         }
         assert!(!target.exists());
-        assert_eq!(fs::read_dir(tmp.path().join("reports")).unwrap().count(), 0, "staging removed");
+        assert_eq!(
+            fs::read_dir(tmp.path().join("reports")).unwrap().count(),
+            0,
+            "staging removed"
+        );
         let dir = ReportDir::create(&target).unwrap();
         fs::write(dir.path().join("summary.json"), "{}").unwrap();
         dir.commit().unwrap();

@@ -7,7 +7,6 @@ use crate::actor::{Client, Node};
 use crate::fault;
 use crate::id::{Endpoint, NodeId};
 use crate::scenario::{Fault, FaultAction, Scenario};
-use crate::time::SimTime;
 
 /// Whether a fault came from the file or was drawn by the nemesis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +132,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 }
             }
             FaultAction::Latency { dist, until } => {
-                self.core.net.topology_mut().set_override(Some(dist.clone()));
+                self.core
+                    .net
+                    .topology_mut()
+                    .set_override(Some(dist.clone()));
                 self.core.latency_window += 1;
                 let generation = self.core.latency_window;
                 self.core.queue.push(
@@ -178,7 +180,9 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             };
             let status = self.status(node).as_str();
             let mut line = self.core.trace.line(now.0, "fault-ignored");
-            line.str("fault", kind).node("node", node).str("status", status);
+            line.str("fault", kind)
+                .node("node", node)
+                .str("status", status);
             nemesis_flag(&mut line, origin);
         }
     }
@@ -196,7 +200,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         slot.backlog.clear();
         slot.node.on_crash();
         if self.core.trace.enabled() {
-            self.core.trace.line(self.core.now.0, "crash").node("node", n);
+            self.core
+                .trace
+                .line(self.core.now.0, "crash")
+                .node("node", n);
         }
         ""
     }
@@ -223,7 +230,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         }
         self.nodes[n.index()].status = Status::Paused;
         if self.core.trace.enabled() {
-            self.core.trace.line(self.core.now.0, "pause").node("node", n);
+            self.core
+                .trace
+                .line(self.core.now.0, "pause")
+                .node("node", n);
         }
         ""
     }
@@ -236,7 +246,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         }
         self.nodes[n.index()].status = Status::Up;
         if self.core.trace.enabled() {
-            self.core.trace.line(self.core.now.0, "resume").node("node", n);
+            self.core
+                .trace
+                .line(self.core.now.0, "resume")
+                .node("node", n);
         }
         let backlog = std::mem::take(&mut self.nodes[n.index()].backlog);
         let now = self.core.now;
@@ -271,7 +284,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         }
         self.nodes[n.index()].status = Status::Up;
         if self.core.trace.enabled() {
-            self.core.trace.line(self.core.now.0, "join").node("node", n);
+            self.core
+                .trace
+                .line(self.core.now.0, "join")
+                .node("node", n);
         }
         self.with_node(n, |node, now, out| node.on_start(now, out));
         ""
@@ -282,7 +298,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "leave";
         }
         if self.core.trace.enabled() {
-            self.core.trace.line(self.core.now.0, "leave").node("node", n);
+            self.core
+                .trace
+                .line(self.core.now.0, "leave")
+                .node("node", n);
         }
         self.with_node(n, |node, now, out| node.on_leave(now, out));
         ""
@@ -315,22 +334,4 @@ fn nemesis_flag(line: &mut crate::trace::Fields<'_>, origin: FaultOrigin) {
     if origin == FaultOrigin::Nemesis {
         line.bool("nemesis", true);
     }
-}
-
-/// When the last fault that cut links or stopped nodes was undone, for the
-/// convergence figures.
-pub fn last_heal(schedule: &[(Fault, FaultOrigin)]) -> Option<SimTime> {
-    schedule
-        .iter()
-        .filter(|(f, _)| {
-            matches!(
-                f.action,
-                FaultAction::HealAll
-                    | FaultAction::Heal(_)
-                    | FaultAction::Restart { .. }
-                    | FaultAction::Resume(_)
-            )
-        })
-        .map(|(f, _)| f.at)
-        .max()
 }

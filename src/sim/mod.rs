@@ -12,6 +12,7 @@ mod faults;
 mod outbox;
 pub mod queue;
 pub mod rng;
+pub mod testkit;
 
 use crate::actor::{Client, Describe, Node};
 use crate::id::{ClientId, Endpoint, NodeId};
@@ -142,8 +143,16 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         client_home: Vec<NodeId>,
         trace: Tracer,
     ) -> Self {
-        assert_eq!(nodes.len(), scenario.total_nodes() as usize, "one node per member and spare");
-        assert_eq!(clients.len(), client_home.len(), "each client sits beside a node");
+        assert_eq!(
+            nodes.len(),
+            scenario.total_nodes() as usize,
+            "one node per member and spare"
+        );
+        assert_eq!(
+            clients.len(),
+            client_home.len(),
+            "each client sits beside a node"
+        );
         let members = scenario.cluster.nodes as usize;
         let nodes = nodes
             .into_iter()
@@ -152,7 +161,11 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 debug_assert_eq!(node.id(), NodeId(i as u32));
                 NodeSlot {
                     node,
-                    status: if i < members { Status::Up } else { Status::Spare },
+                    status: if i < members {
+                        Status::Up
+                    } else {
+                        Status::Spare
+                    },
                     incarnation: 0,
                     skew_ns: 0,
                     backlog: Vec::new(),
@@ -319,8 +332,14 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     fn deliver(&mut self, to: Endpoint, from: Endpoint, msg: N::Msg, msg_id: u64, epoch: u32) {
         let (from_site, to_site) = (self.core.site(from), self.core.site(to));
-        if !self.core.net.reachability().open_since(from_site, to_site, epoch) {
-            self.core.drop_message(from, to, &msg, msg_id, DropReason::Partition);
+        if !self
+            .core
+            .net
+            .reachability()
+            .open_since(from_site, to_site, epoch)
+        {
+            self.core
+                .drop_message(from, to, &msg, msg_id, DropReason::Partition);
             return;
         }
         match to {
@@ -344,7 +363,8 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                     epoch,
                 }),
                 Status::Crashed | Status::Spare | Status::Left => {
-                    self.core.drop_message(from, to, &msg, msg_id, DropReason::Crashed)
+                    self.core
+                        .drop_message(from, to, &msg, msg_id, DropReason::Crashed)
                 }
             },
         }
@@ -384,7 +404,10 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             slot.status = Status::Left;
             slot.incarnation += 1;
             if self.core.trace.enabled() {
-                self.core.trace.line(self.core.now.0, "left").node("node", id);
+                self.core
+                    .trace
+                    .line(self.core.now.0, "left")
+                    .node("node", id);
             }
         }
     }
@@ -459,13 +482,22 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
         }
     }
 
-    pub(crate) fn drop_message(&mut self, from: Endpoint, to: Endpoint, msg: &M, msg_id: u64, why: DropReason) {
+    pub(crate) fn drop_message(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: &M,
+        msg_id: u64,
+        why: DropReason,
+    ) {
         self.metrics.messages.count_drop(why);
         if self.trace.enabled() {
             let mut line = self.trace.line(self.now.0, "drop");
             endpoint_field(&mut line, "from", from);
             endpoint_field(&mut line, "to", to);
-            line.str("msg", msg.kind()).u64("m", msg_id).str("why", why.as_str());
+            line.str("msg", msg.kind())
+                .u64("m", msg_id)
+                .str("why", why.as_str());
         }
     }
 }

@@ -171,7 +171,10 @@ mod tests {
         q.push(SimTime(1), "a");
         q.push(SimTime(5), "c");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
-        assert_eq!(order, vec![(SimTime(1), "a"), (SimTime(5), "b"), (SimTime(5), "c")]);
+        assert_eq!(
+            order,
+            vec![(SimTime(1), "a"), (SimTime(5), "b"), (SimTime(5), "c")]
+        );
     }
 
     #[test]
@@ -204,6 +207,10 @@ mod tests {
             q.cancel(timeout);
         }
         assert!(q.len() <= 1);
-        assert!(q.heap_entries() < 3 * MIN_TOMBSTONES_TO_SWEEP, "heap holds {}", q.heap_entries());
+        assert!(
+            q.heap_entries() < 3 * MIN_TOMBSTONES_TO_SWEEP,
+            "heap holds {}",
+            q.heap_entries()
+        );
     }
 }
