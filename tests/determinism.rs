@@ -89,15 +89,33 @@ fn same_seed_same_trace_bytes_other_seed_other_trace() {
     let b = trace_of(&busy_scenario(7));
     let c = trace_of(&busy_scenario(8));
     assert!(a.len() > 100_000, "a busy run: {} bytes", a.len());
-    assert!(a == b, "same scenario and seed must give identical trace bytes");
+    assert!(
+        a == b,
+        "same scenario and seed must give identical trace bytes"
+    );
     assert!(a != c, "another seed must give another run");
     let text = String::from_utf8(a).unwrap();
-    for kind in ["send", "deliver", "drop", "duplicate", "timer", "crash", "restart", "partition", "heal", "invoke", "complete"] {
+    for kind in [
+        "send",
+        "deliver",
+        "drop",
+        "duplicate",
+        "timer",
+        "crash",
+        "restart",
+        "partition",
+        "heal",
+        "invoke",
+        "complete",
+    ] {
         let needle = format!("\"kind\":\"{kind}\"");
         assert!(text.contains(&needle), "the trace records {kind}");
     }
     for why in ["loss", "partition", "crashed"] {
-        assert!(text.contains(&format!("\"why\":\"{why}\"")), "a drop for {why}");
+        assert!(
+            text.contains(&format!("\"why\":\"{why}\"")),
+            "a drop for {why}"
+        );
     }
 }
 
