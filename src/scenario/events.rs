@@ -3,8 +3,8 @@
 //! the run's phases, then sorted by time (stably, so file order breaks
 //! ties).
 
-use super::decode::dist;
 use super::diag::Diag;
+use super::dist::dist;
 use super::model::*;
 use super::read::{Child, Field, NodeSpace, TableView, backticked_list, nearest};
 use crate::id::NodeId;
@@ -146,15 +146,13 @@ pub fn faults(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result
 fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Fault, Diag> {
     let t = field.table_any()?;
     let mut action: Option<Child<'_>> = None;
-    for entry in &t.table.entries {
-        let key = entry.key.as_str();
+    for (key, child) in t.children() {
         if key == "at" || MODIFIERS.iter().any(|(m, _)| *m == key) {
             continue;
         }
-        let child = t.get(key).ok_or_else(|| field.error("key vanished"))?;
         if !ACTIONS.contains(&key) {
             let diag = Diag::new(
-                &entry.key_span,
+                child.key_span(),
                 &child.path,
                 format!("unknown fault action `{key}`"),
             );
@@ -165,7 +163,7 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
         }
         if let Some(first) = &action {
             return Err(Diag::new(
-                &entry.key_span,
+                child.key_span(),
                 &child.path,
                 format!(
                     "a fault has one action, and this one already has `{}`",

@@ -10,6 +10,7 @@
 mod decode;
 pub mod defaults;
 mod diag;
+mod dist;
 mod events;
 mod json_src;
 pub mod model;

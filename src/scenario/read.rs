@@ -302,6 +302,20 @@ impl<'a> TableView<'a> {
         })
     }
 
+    /// Every key with its value, in source order.
+    pub fn children(&self) -> impl Iterator<Item = (&'a str, Child<'a>)> + '_ {
+        self.table.entries.iter().map(|entry| {
+            (
+                entry.key.as_str(),
+                Child {
+                    node: &entry.value,
+                    key_span: Some(&entry.key_span),
+                    path: join_path(&self.path, &entry.key),
+                },
+            )
+        })
+    }
+
     /// A key that must be present; the error points at the table.
     pub fn required(&self, key: &str, example: &str) -> Result<Child<'a>, Diag> {
         self.get(key).ok_or_else(|| {
