@@ -21,7 +21,10 @@ pub fn apply(root: &mut Node, source: SourceId, argument: &str) -> Result<(), Di
             .with_help("e.g. --set replication.r=1"));
     };
     let value_start = PREFIX + path.len() + 1;
-    let value = parse_value(source, value_text, value_start)?;
+    let value = parse_value(source, value_text, value_start).map_err(|mut diag| {
+        diag.path = path.trim().to_string();
+        diag
+    })?;
 
     // The path's segments and their spans inside the argument.
     let mut segments = Vec::new();

@@ -238,6 +238,8 @@ fn overrides() {
     check(&e, "name", 1, 12, "not a table");
     let e = parse_with(base, &["seed"]).unwrap_err();
     assert!(e.to_string().contains("path=value"), "{e}");
+    let e = parse_with(base, &["network.latency={ dist = \"constant\""]).unwrap_err();
+    check(&e, "network.latency", 1, 42, "TOML syntax error");
     let e = parse_with(base, &["seed="]).unwrap_err();
     assert!(e.to_string().contains("missing"), "{e}");
     let e = parse_with(base, &["cluster..nodes=1"]).unwrap_err();
