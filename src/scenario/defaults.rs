@@ -13,6 +13,8 @@ pub const QUIESCE: SimTime = SimTime::from_secs(30);
 /// the all-pairs link tables stop being small; say so rather than thrash.
 pub const MAX_NODES: u32 = 4096;
 pub const MAX_VNODES: u32 = 4096;
+/// Q: the ring holds one entry per partition, so keep it bounded.
+pub const MAX_PARTITIONS: u32 = 1 << 20;
 pub const MAX_CLIENTS: u32 = 100_000;
 pub const MAX_KEYS: u32 = 100_000_000;
 

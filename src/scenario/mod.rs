@@ -1,19 +1,89 @@
 //! Scenario files: the TOML (or JSON) model of a run, its defaults, and the
 //! validation that runs before anything else.
+//!
+//! The pipeline: the text becomes a spanned value [`tree`] (`toml_src` or
+//! `json_src`), `--set` overrides edit the tree (`set`), and `decode` turns
+//! it into the typed [`Scenario`], checking as it goes (`validate` for the
+//! checks across sections). Any failure is one [`ScenarioError`] naming the
+//! file, line, column and dotted field path.
 
+mod decode;
 pub mod defaults;
+mod diag;
+mod dist;
+mod events;
+mod json_src;
 pub mod model;
+mod read;
+mod set;
+mod toml_src;
+mod tree;
+mod validate;
 
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use diag::ScenarioError;
 pub use model::*;
 
-/// Placeholder until the parser branch lands (replaced on merge).
-pub fn load(_path: &std::path::Path, _sets: &[String]) -> Result<Scenario, LoadError> {
-    Err(LoadError)
+use diag::Source;
+
+/// The syntax of a scenario text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
 }
-#[derive(Debug)]
-pub struct LoadError;
-impl LoadError {
-    pub fn render(&self, _color: bool) -> String {
-        "scenario parsing not merged yet\n".into()
+
+impl Format {
+    /// JSON for a `.json` extension (any case), TOML otherwise.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Toml,
+        }
     }
+}
+
+/// Reads the file (TOML, or JSON when the extension is .json), applies
+/// `--set` overrides in order, validates.
+pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::without_position(&name, "", &format!("cannot read the file: {e}"), None)
+    })?;
+    parse_str(&name, &text, Format::from_path(path), sets)
+}
+
+/// Same from text; `source_name` is what errors call the file.
+pub fn parse_str(
+    source_name: &str,
+    text: &str,
+    format: Format,
+    sets: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let mut sources = vec![Source {
+        name: source_name.to_string(),
+        text: text.to_string(),
+    }];
+    sources.extend(sets.iter().map(|argument| {
+        let text = set::source_text(argument);
+        Source {
+            name: text.clone(),
+            text,
+        }
+    }));
+    let result = (|| {
+        let mut root = match format {
+            Format::Toml => toml_src::parse_document(0, text)?,
+            Format::Json => json_src::parse_document(0, text)?,
+        };
+        for (i, argument) in sets.iter().enumerate() {
+            set::apply(&mut root, i + 1, argument)?;
+        }
+        decode::decode(&root)
+    })();
+    result.map_err(|diag| ScenarioError::from_diag(diag, &sources))
 }

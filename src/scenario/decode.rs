@@ -1,0 +1,468 @@
+//! The spanned tree to the typed [`Scenario`]: every section, its keys and
+//! their types, single-field ranges, and the defaults from `defaults.rs` for
+//! whatever the file leaves out. Scripted operations and faults are in
+//! `events.rs`; checks that relate several fields are in `validate.rs`.
+
+use super::defaults::{self, MAX_CLIENTS, MAX_KEYS, MAX_NODES, MAX_PARTITIONS, MAX_VNODES};
+use super::diag::Diag;
+use super::dist::{dist, key_dist};
+use super::events;
+use super::model::*;
+use super::read::{Child, Field, NodeSpace, TableView, backticked_list};
+use super::tree::Node;
+use super::validate;
+use crate::time::SimTime;
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "duration",
+    "quiesce",
+    "cluster",
+    "replication",
+    "network",
+    "gossip",
+    "anti_entropy",
+    "workload",
+    "op",
+    "fault",
+    "nemesis",
+    "expect",
+];
+
+/// Decodes and validates a whole scenario.
+pub fn decode(root: &Node) -> Result<Scenario, Diag> {
+    let top = Field {
+        node: root,
+        path: "",
+    }
+    .table(TOP_KEYS)?;
+    let name = top.required("name", "\"my-scenario\"")?;
+    let mut scenario = Scenario::with_defaults(scenario_name(name.field())?);
+    scenario.description = top.or("description", String::new(), |f| Ok(f.str()?.to_string()))?;
+    scenario.seed = top.or("seed", defaults::SEED, |f| f.u64())?;
+    scenario.duration = top.or("duration", defaults::DURATION, |f| f.positive_duration())?;
+    scenario.quiesce = top.or("quiesce", defaults::QUIESCE, |f| f.duration())?;
+    // The cluster comes first whatever the file order: node names elsewhere
+    // are checked against its size.
+    scenario.cluster = top.or("cluster", Cluster::default(), cluster)?;
+    let space = NodeSpace {
+        nodes: scenario.cluster.nodes,
+        spares: scenario.cluster.spares,
+    };
+    scenario.replication = top.or("replication", Replication::default(), replication)?;
+    scenario.network = top.or("network", Network::default(), |f| network(f, space))?;
+    scenario.gossip = top.or("gossip", Gossip::default(), gossip)?;
+    scenario.anti_entropy = top.or("anti_entropy", AntiEntropy::default(), anti_entropy)?;
+    scenario.workload = top.or("workload", None, |f| workload(f).map(Some))?;
+    if let Some(ops) = top.get("op") {
+        let (ops, clients) = events::ops(ops.field(), space, scenario.duration)?;
+        scenario.ops = ops;
+        scenario.named_clients = clients;
+    }
+    if let Some(faults) = top.get("fault") {
+        scenario.faults = events::faults(faults.field(), space, &scenario)?;
+    }
+    let (duration, end) = (scenario.duration, scenario.end());
+    scenario.nemesis = top.or("nemesis", None, |f| nemesis(f, duration, end).map(Some))?;
+    scenario.expect = top.or("expect", Expect::default(), expect)?;
+    validate::check(&scenario, root)?;
+    Ok(scenario)
+}
+
+fn scenario_name(field: Field<'_>) -> Result<&str, Diag> {
+    let name = field.str()?;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(name)
+    } else {
+        Err(field
+            .error(format!(
+                "\"{name}\" is not a valid name: use lowercase letters, digits and `-`"
+            ))
+            .with_help("the name names the report folder, e.g. \"partition-then-heal\""))
+    }
+}
+
+fn cluster(field: Field<'_>) -> Result<Cluster, Diag> {
+    let t = field.table(&[
+        "nodes",
+        "regions",
+        "racks",
+        "vnodes",
+        "strategy",
+        "partitions",
+        "placement",
+        "seeds",
+        "spares",
+    ])?;
+    let d = Cluster::default();
+    let nodes = t.or("nodes", d.nodes, |f| f.u32_in(1, MAX_NODES, "`nodes`"))?;
+    let spares = t.or("spares", d.spares, |f| f.u32_in(0, MAX_NODES, "`spares`"))?;
+    if nodes.saturating_add(spares) > MAX_NODES {
+        let f = t.get("spares").or_else(|| t.get("nodes"));
+        let span = f.as_ref().map_or(&field.node.span, |c| &c.node.span);
+        let path = f
+            .as_ref()
+            .map_or("cluster.spares".to_string(), |c| c.path.clone());
+        return Err(Diag::new(
+            span,
+            &path,
+            format!(
+                "nodes + spares = {} is more than the limit of {MAX_NODES}",
+                nodes + spares
+            ),
+        ));
+    }
+    let space = NodeSpace { nodes, spares };
+    let seeds = match t.get("seeds") {
+        Some(c) => c
+            .field()
+            .array()?
+            .iter()
+            .map(|s| s.field().node(space, false))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => d.seeds,
+    };
+    Ok(Cluster {
+        nodes,
+        regions: t.or("regions", d.regions, regions)?,
+        racks: t.or("racks", d.racks, |f| f.u32_in(1, MAX_NODES, "`racks`"))?,
+        vnodes: t.or("vnodes", d.vnodes, |f| f.u32_in(1, MAX_VNODES, "`vnodes`"))?,
+        strategy: t.or("strategy", d.strategy, |f| {
+            f.choice(&[
+                ("random-tokens", Strategy::RandomTokens),
+                ("equal-partitions", Strategy::EqualPartitions),
+                ("q-over-s", Strategy::QOverS),
+            ])
+        })?,
+        partitions: t.or("partitions", d.partitions, |f| {
+            f.u32_in(1, MAX_PARTITIONS, "`partitions`")
+        })?,
+        placement: t.or("placement", d.placement, |f| {
+            f.choice(&[
+                ("clockwise", Placement::Clockwise),
+                ("region-aware", Placement::RegionAware),
+            ])
+        })?,
+        seeds,
+        spares,
+    })
+}
+
+fn regions(field: Field<'_>) -> Result<Vec<(String, u32)>, Diag> {
+    let t = field.table_any()?;
+    let mut out = Vec::new();
+    for entry in &t.table.entries {
+        let child = t
+            .get(&entry.key)
+            .ok_or_else(|| field.error("region vanished"))?;
+        let size = child.field().u32_in(1, MAX_NODES, "a region's size")?;
+        out.push((entry.key.clone(), size));
+    }
+    Ok(out)
+}
+
+fn replication(field: Field<'_>) -> Result<Replication, Diag> {
+    let t = field.table(&[
+        "n",
+        "r",
+        "w",
+        "request_timeout",
+        "sloppy_quorum",
+        "hinted_handoff",
+        "read_repair",
+        "versioning",
+        "clock_truncation",
+    ])?;
+    let d = Replication::default();
+    Ok(Replication {
+        n: t.or("n", d.n, |f| f.u32_in(1, MAX_NODES, "`n`"))?,
+        r: t.or("r", d.r, |f| f.u32_in(1, MAX_NODES, "`r`"))?,
+        w: t.or("w", d.w, |f| f.u32_in(1, MAX_NODES, "`w`"))?,
+        request_timeout: t.or("request_timeout", d.request_timeout, |f| {
+            f.positive_duration()
+        })?,
+        sloppy_quorum: t.or("sloppy_quorum", d.sloppy_quorum, |f| f.bool())?,
+        hinted_handoff: t.or("hinted_handoff", d.hinted_handoff, |f| f.bool())?,
+        read_repair: t.or("read_repair", d.read_repair, |f| f.bool())?,
+        versioning: t.or("versioning", d.versioning, |f| {
+            f.choice(&[
+                ("vector-clock", Versioning::VectorClock),
+                ("dvv", Versioning::Dvv),
+                ("lww", Versioning::Lww),
+            ])
+        })?,
+        clock_truncation: t.or("clock_truncation", d.clock_truncation, |f| {
+            f.u32_in(0, u32::MAX, "`clock_truncation`")
+        })?,
+    })
+}
+
+fn network(field: Field<'_>, space: NodeSpace) -> Result<Network, Diag> {
+    let t = field.table(&[
+        "latency",
+        "inter_rack",
+        "inter_region",
+        "links",
+        "loss",
+        "duplicate",
+    ])?;
+    let d = Network::default();
+    let links = match t.get("links") {
+        Some(c) => c
+            .field()
+            .array()?
+            .iter()
+            .map(|link| link_override(link.field(), space))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => d.links,
+    };
+    Ok(Network {
+        latency: t.or("latency", d.latency, dist)?,
+        inter_rack: t.or("inter_rack", d.inter_rack, |f| dist(f).map(Some))?,
+        inter_region: t.or("inter_region", d.inter_region, dist)?,
+        links,
+        loss: t.or("loss", d.loss, |f| f.unit_interval())?,
+        duplicate: t.or("duplicate", d.duplicate, |f| f.unit_interval())?,
+    })
+}
+
+fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Diag> {
+    let t = field.table(&["from", "to", "latency", "one_way"])?;
+    let from = t.required("from", "\"n1\"")?.field().node(space, true)?;
+    let to_field = t.required("to", "\"n2\"")?;
+    let to = to_field.field().node(space, true)?;
+    if from == to {
+        return Err(to_field.field().error("a link joins two different nodes"));
+    }
+    Ok(LinkOverride {
+        from,
+        to,
+        one_way: t.or("one_way", false, |f| f.bool())?,
+        latency: dist(
+            t.required("latency", "{ dist = \"constant\", value = \"5ms\" }")?
+                .field(),
+        )?,
+    })
+}
+
+fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
+    let t = field.table(&["interval", "fanout", "suspect_after", "reporters"])?;
+    let d = Gossip::default();
+    Ok(Gossip {
+        interval: t.or("interval", d.interval, |f| f.positive_duration())?,
+        fanout: t.or("fanout", d.fanout, |f| f.u32_in(1, MAX_NODES, "`fanout`"))?,
+        suspect_after: t.or("suspect_after", d.suspect_after, |f| f.positive_duration())?,
+        reporters: t.or("reporters", d.reporters, |f| {
+            f.u32_in(1, MAX_NODES, "`reporters`")
+        })?,
+    })
+}
+
+fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
+    let t = field.table(&["enabled", "interval", "tree_depth"])?;
+    let d = AntiEntropy::default();
+    Ok(AntiEntropy {
+        enabled: t.or("enabled", d.enabled, |f| f.bool())?,
+        interval: t.or("interval", d.interval, |f| f.positive_duration())?,
+        tree_depth: t.or("tree_depth", d.tree_depth, |f| {
+            f.u32_in(1, 20, "`tree_depth`")
+        })?,
+    })
+}
+
+fn workload(field: Field<'_>) -> Result<Workload, Diag> {
+    let t = field.table(&[
+        "clients",
+        "keys",
+        "key_dist",
+        "mix",
+        "mode",
+        "rate",
+        "read_modify_write",
+        "balancer",
+    ])?;
+    let d = Workload::default();
+    let (mix_get, mix_put) = t.or("mix", (d.mix_get, d.mix_put), mix)?;
+    let mode = t.or("mode", d.mode, |f| {
+        f.choice(&[("open", LoopMode::Open), ("closed", LoopMode::Closed)])
+    })?;
+    let rate = t.or("rate", d.rate, |f| f.rate())?;
+    if mode == LoopMode::Open && rate.count <= 0.0 {
+        let (span, path) = match t.get("rate") {
+            Some(c) => (c.node.span.clone(), c.path),
+            None => (field.node.span.clone(), "workload.rate".to_string()),
+        };
+        return Err(Diag::new(
+            &span,
+            &path,
+            "an open-loop workload needs a rate above zero",
+        )
+        .with_help("write e.g. rate = \"2000/s\", or mode = \"closed\""));
+    }
+    Ok(Workload {
+        clients: t.or("clients", d.clients, |f| {
+            f.u32_in(1, MAX_CLIENTS, "`clients`")
+        })?,
+        keys: t.or("keys", d.keys, |f| f.u32_in(1, MAX_KEYS, "`keys`"))?,
+        key_dist: t.or("key_dist", d.key_dist, key_dist)?,
+        mix_get,
+        mix_put,
+        mode,
+        rate,
+        read_modify_write: t.or("read_modify_write", d.read_modify_write, |f| {
+            f.unit_interval()
+        })?,
+        balancer: t.or("balancer", d.balancer, |f| {
+            f.choice(&[
+                ("partition-aware", Balancer::PartitionAware),
+                ("generic", Balancer::Generic),
+            ])
+        })?,
+    })
+}
+
+/// `{ get = 0.5, put = 0.5 }`; a kind left out has weight 0.
+fn mix(field: Field<'_>) -> Result<(f64, f64), Diag> {
+    let t = field.table(&["get", "put"])?;
+    let get = t.or("get", 0.0, |f| f.weight())?;
+    let put = t.or("put", 0.0, |f| f.weight())?;
+    if get == 0.0 && put == 0.0 {
+        return Err(field
+            .error("the mix has no weight: gets and puts are both 0")
+            .with_help("write e.g. mix = { get = 0.9, put = 0.1 }"));
+    }
+    Ok((get, put))
+}
+
+fn nemesis(field: Field<'_>, duration: SimTime, end: SimTime) -> Result<Nemesis, Diag> {
+    let t = field.table(&["rate", "mix", "heal_by", "min_fault", "max_fault"])?;
+    let d = Nemesis::default();
+    let heal_by = t.or("heal_by", duration, |f| {
+        let heal_by = f.duration()?;
+        if heal_by > end {
+            return Err(f.error(format!(
+                "heal_by {heal_by} is after the run ends at {end} (duration + quiesce)"
+            )));
+        }
+        Ok(heal_by)
+    })?;
+    let min_fault = t.or("min_fault", d.min_fault, |f| f.duration())?;
+    let max_fault = t.or("max_fault", d.max_fault, |f| {
+        let max = f.positive_duration()?;
+        if max < min_fault {
+            return Err(f.error(format!("max_fault {max} is below min_fault {min_fault}")));
+        }
+        Ok(max)
+    })?;
+    if max_fault < min_fault {
+        let c = t.get("min_fault");
+        let f = c.as_ref().map(Child::field);
+        return Err(match f {
+            Some(f) => f.error(format!(
+                "min_fault {min_fault} is above max_fault {max_fault}"
+            )),
+            None => field.error("min_fault is above max_fault"),
+        });
+    }
+    Ok(Nemesis {
+        rate: t.or("rate", d.rate, |f| f.rate())?,
+        mix: t.or("mix", d.mix, nemesis_mix)?,
+        heal_by,
+        min_fault,
+        max_fault,
+    })
+}
+
+const NEMESIS_KINDS: &[&str] = &[
+    "partition",
+    "crash",
+    "pause",
+    "isolate",
+    "cut",
+    "loss",
+    "skew",
+];
+
+/// Weights per kind; a kind left out has weight 0.
+fn nemesis_mix(field: Field<'_>) -> Result<NemesisMix, Diag> {
+    let t: TableView<'_> = field.table(NEMESIS_KINDS).map_err(|diag| {
+        let message = diag.message.replace("unknown key", "unknown fault kind");
+        Diag {
+            message,
+            help: Some(format!("kinds: {}", backticked_list(NEMESIS_KINDS))),
+            ..diag
+        }
+    })?;
+    let w = |key: &str| t.or(key, 0.0, |f| f.weight());
+    let mix = NemesisMix {
+        partition: w("partition")?,
+        crash: w("crash")?,
+        pause: w("pause")?,
+        isolate: w("isolate")?,
+        cut: w("cut")?,
+        loss: w("loss")?,
+        skew: w("skew")?,
+    };
+    let total = mix.partition + mix.crash + mix.pause + mix.isolate + mix.cut + mix.loss + mix.skew;
+    if total <= 0.0 {
+        return Err(field.error("every kind in the nemesis mix has weight 0"));
+    }
+    Ok(mix)
+}
+
+fn expect(field: Field<'_>) -> Result<Expect, Diag> {
+    let t = field.table(&[
+        "lost_acked_writes",
+        "stale_reads",
+        "converged_within",
+        "availability",
+        "get_availability",
+        "put_availability",
+        "get_p99",
+        "put_p99",
+        "max_siblings",
+    ])?;
+    let some = |key: &str, read: fn(Field<'_>) -> Result<f64, Diag>| {
+        t.or(key, None, |f| read(f).map(Some))
+    };
+    let latency = |key: &str| t.or(key, None, |f| latency_bound(f).map(Some));
+    Ok(Expect {
+        lost_acked_writes: t.or("lost_acked_writes", None, |f| f.u64().map(Some))?,
+        stale_reads: t.or("stale_reads", None, |f| f.u64().map(Some))?,
+        converged_within: t.or("converged_within", None, |f| f.duration().map(Some))?,
+        availability: some("availability", availability)?,
+        get_availability: some("get_availability", availability)?,
+        put_availability: some("put_availability", availability)?,
+        get_p99: latency("get_p99")?,
+        put_p99: latency("put_p99")?,
+        max_siblings: t.or("max_siblings", None, |f| {
+            f.u32_in(1, u32::MAX, "`max_siblings`").map(Some)
+        })?,
+    })
+}
+
+/// `{ min = 0.999 }` or a bare `0.999`.
+fn availability(field: Field<'_>) -> Result<f64, Diag> {
+    if field.table_any().is_ok() {
+        let t = field.table(&["min"])?;
+        t.required("min", "0.999")?.field().unit_interval()
+    } else {
+        field.unit_interval()
+    }
+}
+
+/// `{ max = "50ms" }` or a bare `"50ms"`.
+fn latency_bound(field: Field<'_>) -> Result<SimTime, Diag> {
+    if field.table_any().is_ok() {
+        let t = field.table(&["max"])?;
+        t.required("max", "\"50ms\"")?.field().duration()
+    } else {
+        field.duration()
+    }
+}

@@ -1,0 +1,365 @@
+//! Scripted operations (`[[op]]`) and faults (`[[fault]]`): one entry each,
+//! decoded with the node names and times checked against the cluster and
+//! the run's phases, then sorted by time (stably, so file order breaks
+//! ties).
+
+use super::diag::Diag;
+use super::dist::dist;
+use super::model::*;
+use super::read::{Child, Field, NodeSpace, TableView, backticked_list, nearest};
+use crate::id::NodeId;
+use crate::time::SimTime;
+
+const OP_KEYS: &[&str] = &[
+    "at", "client", "get", "put", "value", "context", "via", "returns",
+];
+
+/// The `[[op]]` array, and the named clients in order of first appearance.
+pub fn ops(
+    field: Field<'_>,
+    space: NodeSpace,
+    duration: SimTime,
+) -> Result<(Vec<ScriptedOp>, Vec<String>), Diag> {
+    let mut ops = Vec::new();
+    let mut clients: Vec<String> = Vec::new();
+    for item in field.array()? {
+        let t = item.field().table(OP_KEYS)?;
+        let at_field = t.required("at", "\"1s\"")?;
+        let at = at_field.field().duration()?;
+        if at >= duration {
+            return Err(at_field.field().error(format!(
+                "an op at {at} is after the workload phase, which ends at duration = {duration}"
+            )));
+        }
+        let client_field = t.required("client", "\"alice\"")?;
+        let client_name = client_field.field().str()?;
+        if client_name.is_empty() {
+            return Err(client_field.field().error("a client name cannot be empty"));
+        }
+        let client = match clients.iter().position(|c| c == client_name) {
+            Some(i) => i,
+            None => {
+                clients.push(client_name.to_string());
+                clients.len() - 1
+            }
+        };
+        let (kind_child, is_put) = match (t.get("get"), t.get("put")) {
+            (Some(get), None) => (get, false),
+            (None, Some(put)) => (put, true),
+            (Some(_), Some(put)) => {
+                return Err(Diag::new(
+                    put.key_span(),
+                    &put.path,
+                    "an op is either a get or a put, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(
+                    Diag::new(&t.node.span, &t.path, "an op needs a key to read or write")
+                        .with_help("add `get = \"cart\"` or `put = \"cart\"`"),
+                );
+            }
+        };
+        let key = kind_child.field().str()?;
+        if key.is_empty() {
+            return Err(kind_child.field().error("the key cannot be empty"));
+        }
+        let kind = if is_put {
+            if let Some(returns) = t.get("returns") {
+                return Err(only_for(&returns, "`returns` is only for gets"));
+            }
+            let value = t.required("value", "\"milk\"")?.field().str()?.to_string();
+            let context = t.or("context", PutContext::LastRead, |f| {
+                f.choice(&[
+                    ("last-read", PutContext::LastRead),
+                    ("none", PutContext::None),
+                ])
+            })?;
+            ScriptedKind::Put { value, context }
+        } else {
+            for key in ["value", "context"] {
+                if let Some(child) = t.get(key) {
+                    return Err(only_for(&child, &format!("`{key}` is only for puts")));
+                }
+            }
+            ScriptedKind::Get
+        };
+        let returns = match t.get("returns") {
+            Some(c) => Some(
+                c.field()
+                    .array()?
+                    .iter()
+                    .map(|v| v.field().str().map(str::to_string))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        ops.push(ScriptedOp {
+            at,
+            client: u32::try_from(client).map_err(|_| item.field().error("too many clients"))?,
+            key: key.to_string(),
+            kind,
+            via: t.or("via", None, |f| f.node(space, true).map(Some))?,
+            returns,
+        });
+    }
+    ops.sort_by_key(|op| op.at);
+    Ok((ops, clients))
+}
+
+fn only_for(child: &Child<'_>, message: &str) -> Diag {
+    Diag::new(child.key_span(), &child.path, message)
+}
+
+const ACTIONS: &[&str] = &[
+    "partition",
+    "heal",
+    "isolate",
+    "cut",
+    "bridge",
+    "split",
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "loss",
+    "latency",
+    "skew",
+    "join",
+    "leave",
+];
+
+/// Keys that qualify an action, and the actions they belong to.
+const MODIFIERS: &[(&str, &[&str])] =
+    &[("wipe_disk", &["restart"]), ("until", &["loss", "latency"])];
+
+/// The `[[fault]]` array.
+pub fn faults(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Vec<Fault>, Diag> {
+    let mut faults = Vec::new();
+    for item in field.array()? {
+        faults.push(fault(item.field(), space, scenario)?);
+    }
+    faults.sort_by_key(|f| f.at);
+    Ok(faults)
+}
+
+fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Fault, Diag> {
+    let t = field.table_any()?;
+    let mut action: Option<Child<'_>> = None;
+    for (key, child) in t.children() {
+        if key == "at" || MODIFIERS.iter().any(|(m, _)| *m == key) {
+            continue;
+        }
+        if !ACTIONS.contains(&key) {
+            let diag = Diag::new(
+                child.key_span(),
+                &child.path,
+                format!("unknown fault action `{key}`"),
+            );
+            return Err(match nearest(key, ACTIONS) {
+                Some(near) => diag.with_help(format!("did you mean `{near}`?")),
+                None => diag.with_help(format!("actions: {}", backticked_list(ACTIONS))),
+            });
+        }
+        if let Some(first) = &action {
+            return Err(Diag::new(
+                child.key_span(),
+                &child.path,
+                format!(
+                    "a fault has one action, and this one already has `{}`",
+                    last_segment(&first.path)
+                ),
+            )
+            .with_help("write a separate [[fault]] for each action"));
+        }
+        action = Some(child);
+    }
+    let Some(action) = action else {
+        return Err(Diag::new(&t.node.span, &t.path, "this fault has no action")
+            .with_help(format!("add one of {}", backticked_list(ACTIONS))));
+    };
+    let name = last_segment(&action.path);
+    for (modifier, owners) in MODIFIERS {
+        if let Some(child) = t.get(modifier) {
+            if !owners.contains(&name) {
+                return Err(Diag::new(
+                    child.key_span(),
+                    &child.path,
+                    format!("`{modifier}` does not apply to `{name}`"),
+                )
+                .with_help(format!(
+                    "`{modifier}` goes with {}",
+                    backticked_list(owners)
+                )));
+            }
+        }
+    }
+
+    let end = scenario.end();
+    let at_field = t.required("at", "\"20s\"")?;
+    let at = at_field.field().duration()?;
+    if at >= end {
+        return Err(at_field.field().error(format!(
+            "a fault at {at} is outside the run, which ends at {end} (duration {} + quiesce {})",
+            scenario.duration, scenario.quiesce
+        )));
+    }
+    let until = |t: &TableView<'_>| -> Result<SimTime, Diag> {
+        let f = t.required("until", "\"40s\"")?;
+        let until = f.field().duration()?;
+        if until <= at {
+            return Err(f
+                .field()
+                .error(format!("until {until} must be after at {at}")));
+        }
+        if until > end {
+            return Err(f
+                .field()
+                .error(format!("until {until} is after the run ends at {end}")));
+        }
+        Ok(until)
+    };
+    let a = action.field();
+    let node = |f: Field<'_>| f.node(space, true);
+    let action = match name {
+        "partition" => FaultAction::Partition(groups(a, space, 1)?),
+        "heal" => match &a.node.value {
+            super::tree::Value::String(s) if s == "all" => FaultAction::HealAll,
+            super::tree::Value::String(_) => {
+                return Err(
+                    a.error("write heal = \"all\" or a list of groups, heal = [[\"n1\", \"n4\"]]")
+                );
+            }
+            _ => FaultAction::Heal(groups(a, space, 1)?),
+        },
+        "isolate" => FaultAction::Isolate(node(a)?),
+        "cut" => {
+            let c = a.table(&["from", "to"])?;
+            let from = node(c.required("from", "\"n1\"")?.field())?;
+            let to_child = c.required("to", "\"n2\"")?;
+            let to = node(to_child.field())?;
+            if from == to {
+                return Err(to_child
+                    .field()
+                    .error("a cut is between two different nodes"));
+            }
+            FaultAction::Cut { from, to }
+        }
+        "bridge" => bridge(a, space)?,
+        "split" => match a.str()? {
+            "majority" => FaultAction::SplitMajority,
+            _ => return Err(a.error("the only split is \"majority\"")),
+        },
+        "crash" => FaultAction::Crash(node(a)?),
+        "restart" => FaultAction::Restart {
+            node: node(a)?,
+            wipe_disk: t.or("wipe_disk", false, |f| f.bool())?,
+        },
+        "pause" => FaultAction::Pause(node(a)?),
+        "resume" => FaultAction::Resume(node(a)?),
+        "loss" => FaultAction::Loss {
+            probability: a.unit_interval()?,
+            until: until(&t)?,
+        },
+        "latency" => FaultAction::Latency {
+            dist: dist(a)?,
+            until: until(&t)?,
+        },
+        "skew" => {
+            let s = a.table(&["node", "offset"])?;
+            FaultAction::Skew {
+                node: node(s.required("node", "\"n2\"")?.field())?,
+                offset_ns: s
+                    .required("offset", "\"-500ms\"")?
+                    .field()
+                    .signed_duration_ns()?,
+            }
+        }
+        "join" => {
+            let id = node(a)?;
+            if id.0 < space.nodes {
+                return Err(a
+                    .error(format!(
+                        "`{id}` is already in the ring; only spares (n{}..) join",
+                        space.nodes + 1
+                    ))
+                    .with_help("add spares with [cluster] spares = 1"));
+            }
+            FaultAction::Join(id)
+        }
+        _ => FaultAction::Leave(node(a)?),
+    };
+    Ok(Fault { at, action })
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// Node groups `[["n1","n2"],["n3"]]`: each non-empty, no node twice.
+fn groups(field: Field<'_>, space: NodeSpace, min_groups: usize) -> Result<Vec<Vec<NodeId>>, Diag> {
+    let mut seen: Vec<(NodeId, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let items = field.array()?;
+    if items.len() < min_groups {
+        return Err(field
+            .error("expected a list of node groups")
+            .with_help("write e.g. [[\"n1\", \"n2\"], [\"n3\"]]"));
+    }
+    for (g, group) in items.iter().enumerate() {
+        let members = group.field().array()?;
+        if members.is_empty() {
+            return Err(group.field().error("a group needs at least one node"));
+        }
+        let mut ids = Vec::new();
+        for member in &members {
+            let id = member.field().node(space, true)?;
+            if let Some((_, other)) = seen.iter().find(|(n, _)| *n == id) {
+                return Err(member.field().error(if *other == g {
+                    format!("`{id}` appears twice in this group")
+                } else {
+                    format!("`{id}` is already in group {other}: groups must not overlap")
+                }));
+            }
+            seen.push((id, g));
+            ids.push(id);
+        }
+        out.push(ids);
+    }
+    Ok(out)
+}
+
+fn bridge(field: Field<'_>, space: NodeSpace) -> Result<FaultAction, Diag> {
+    let t = field.table(&["left", "right", "via"])?;
+    let side = |key: &str| -> Result<(Vec<NodeId>, Child<'_>), Diag> {
+        let child = t.required(key, "[\"n1\", \"n2\"]")?;
+        let items = child.field().array()?;
+        if items.is_empty() {
+            return Err(child
+                .field()
+                .error(format!("`{key}` needs at least one node")));
+        }
+        let ids = items
+            .iter()
+            .map(|i| i.field().node(space, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((ids, child))
+    };
+    let (left, _) = side("left")?;
+    let (right, right_child) = side("right")?;
+    for (i, id) in right.iter().enumerate() {
+        if left.contains(id) {
+            let at = right_child.field().array()?;
+            let spot = at.get(i).map_or(right_child.field(), Child::field);
+            return Err(spot.error(format!("`{id}` is on both sides of the bridge")));
+        }
+    }
+    let via_child = t.required("via", "\"n4\"")?;
+    let via = via_child.field().node(space, true)?;
+    if left.contains(&via) || right.contains(&via) {
+        return Err(via_child
+            .field()
+            .error(format!("the bridge node `{via}` must be on neither side")));
+    }
+    Ok(FaultAction::Bridge { left, right, via })
+}

@@ -1,0 +1,86 @@
+//! Checks that relate fields of different sections (`r <= n <= nodes`,
+//! region sizes adding up to `nodes`, ...). They run on the decoded
+//! scenario; the error points at the first of the named fields the file
+//! actually wrote (a default has no text to point at), else at the file.
+
+use super::diag::Diag;
+use super::model::*;
+use super::tree::Node;
+
+pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
+    let blame = |paths: &[&str], message: String| -> Diag {
+        for path in paths {
+            if let Some(node) = root.lookup(path) {
+                return Diag::new(&node.span, path, message);
+            }
+        }
+        let first = paths.first().copied().unwrap_or("");
+        let start = root.span.range.start;
+        Diag::new(
+            &super::tree::Span::new(root.span.source, start..start),
+            first,
+            message,
+        )
+    };
+    let c = &s.cluster;
+    let r = &s.replication;
+    if r.n > c.nodes {
+        return Err(blame(
+            &["replication.n", "cluster.nodes"],
+            format!(
+                "n = {} replicas needs at least {} nodes, but the cluster has {}",
+                r.n, r.n, c.nodes
+            ),
+        ));
+    }
+    if r.r > r.n {
+        return Err(blame(
+            &["replication.r", "replication.n"],
+            format!(
+                "r = {} is more than n = {}: a read cannot wait for more replies than there are replicas",
+                r.r, r.n
+            ),
+        ));
+    }
+    if r.w > r.n {
+        return Err(blame(
+            &["replication.w", "replication.n"],
+            format!(
+                "w = {} is more than n = {}: a write cannot wait for more acks than there are replicas",
+                r.w, r.n
+            ),
+        ));
+    }
+    if c.strategy == Strategy::QOverS && c.partitions < c.nodes {
+        return Err(blame(
+            &["cluster.partitions", "cluster.strategy", "cluster.nodes"],
+            format!(
+                "strategy \"q-over-s\" gives each node Q/S partitions, so partitions ({}) must be at least nodes ({})",
+                c.partitions, c.nodes
+            ),
+        ));
+    }
+    if !c.regions.is_empty() {
+        let total: u64 = c.regions.iter().map(|(_, n)| u64::from(*n)).sum();
+        if total != u64::from(c.nodes) {
+            return Err(blame(
+                &["cluster.regions", "cluster.nodes"],
+                format!(
+                    "the region sizes add up to {total}, but the cluster has {} nodes",
+                    c.nodes
+                ),
+            ));
+        }
+    }
+    // With a single node there is nobody to gossip with; any fanout will do.
+    if c.nodes > 1 && s.gossip.fanout >= c.nodes {
+        return Err(blame(
+            &["gossip.fanout", "cluster.nodes"],
+            format!(
+                "fanout {} must be below the number of nodes ({})",
+                s.gossip.fanout, c.nodes
+            ),
+        ));
+    }
+    Ok(())
+}
