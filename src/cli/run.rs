@@ -46,6 +46,17 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let missing = crate::check::unsupported(&scenario);
+    if !missing.is_empty() {
+        eprintln!(
+            "error: {}: this build cannot check {} yet (the history checkers arrive with the Dynamo node); \
+             remove {} to run. Nothing was written.",
+            args.file.display(),
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" }
+        );
+        return EXIT_BAD_INPUT;
+    }
     // The seed first, as FoundationDB prints it: whatever happens next can
     // be replayed from this line.
     eprintln!(
