@@ -102,7 +102,8 @@ pub fn run(args: RunArgs) -> u8 {
     let output = run::output(&scenario, &world);
     let verdicts = crate::check::evaluate(&scenario, &output);
     let wall_ms = started.elapsed().as_millis() as u64;
-    let summary = Summary::new(&scenario, &output, verdicts, wall_ms);
+    let mut summary = Summary::new(&scenario, &output, verdicts, wall_ms);
+    summary.peak_rss_mib = peak_rss_mib();
     if let Err(e) = summary.write(report.path()) {
         eprintln!("error: writing summary.json failed: {e}");
         return EXIT_BAD_INPUT;
@@ -163,8 +164,11 @@ fn drive_with_progress(world: &mut run::World, end: SimTime) {
 
 fn print_summary(s: &Summary, dir: &std::path::Path) {
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}ms"));
+    let rss = s
+        .peak_rss_mib
+        .map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
     println!(
-        "{} events in {} simulated ms ({} ms wall)",
+        "{} events in {} simulated ms ({} ms wall{rss})",
         s.events, s.sim_ms, s.wall_ms
     );
     for (kind, c, q) in [
@@ -198,4 +202,12 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
         );
     }
     println!("report: {}", dir.display());
+}
+
+/// Peak resident set size of this process (`VmHWM`), Linux only.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

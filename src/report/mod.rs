@@ -85,9 +85,11 @@ pub struct Summary {
     pub events: u64,
     pub trace_lines: u64,
     pub sim_ms: f64,
-    /// Wall-clock time of the run: the one figure that differs between two
-    /// runs of the same seed.
+    /// Wall-clock time of the run: with `peak_rss_mib`, the figures that
+    /// differ between two runs of the same seed.
     pub wall_ms: u64,
+    /// The process's peak resident memory, where the OS tells it (Linux).
+    pub peak_rss_mib: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -201,6 +203,7 @@ impl Summary {
             trace_lines: out.trace_lines,
             sim_ms: scenario.end().as_millis_f64(),
             wall_ms,
+            peak_rss_mib: None,
         }
     }
 

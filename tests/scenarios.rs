@@ -1,0 +1,58 @@
+//! Every scenario file in the repository parses, and every runnable one
+//! runs with all its expectations holding: the files are specifications.
+
+use dynsim::{check, run, scenario, trace::Tracer};
+use std::path::{Path, PathBuf};
+
+fn files_under(dir: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("toml" | "json")
+            ) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_scenario_file_is_valid() {
+    let files = files_under("scenarios");
+    assert!(files.len() >= 3);
+    for f in files {
+        if let Err(e) = scenario::load(&f, &[]) {
+            panic!("{}", e.render(false));
+        }
+    }
+}
+
+/// `bench/` holds long runs, measured in release builds, not run here.
+#[test]
+fn engine_scenarios_hold_their_expectations() {
+    for f in files_under("scenarios/engine") {
+        let s = scenario::load(&f, &[]).unwrap();
+        assert!(check::unsupported(&s).is_empty(), "{}", f.display());
+        let out = run::run(&s, Tracer::off()).unwrap();
+        let verdicts = check::evaluate(&s, &out);
+        assert!(!verdicts.is_empty(), "{} expects something", f.display());
+        for v in verdicts {
+            assert!(
+                v.ok,
+                "{}: {} expected {} got {}",
+                f.display(),
+                v.name,
+                v.expected,
+                v.actual
+            );
+        }
+    }
+}
