@@ -21,8 +21,13 @@ fn readme_defaults_match_the_code() {
         let field = cells[1].trim_matches('`');
         let value = cells[2].trim_matches('`');
         let set = format!("{field}={value}");
-        let with_default = parse_str("minimal.toml", MINIMAL, Format::Toml, &[set.clone()])
-            .unwrap_or_else(|e| panic!("README default `{set}` does not parse: {e}"));
+        let with_default = parse_str(
+            "minimal.toml",
+            MINIMAL,
+            Format::Toml,
+            std::slice::from_ref(&set),
+        )
+        .unwrap_or_else(|e| panic!("README default `{set}` does not parse: {e}"));
         assert_eq!(
             with_default, baseline,
             "README says `{set}`, but the code's default differs"
