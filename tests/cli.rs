@@ -426,3 +426,44 @@ fn set_workload_rate_adds_traffic() {
     let after = summary(&path)["ops"]["put"]["ok"].as_u64().unwrap();
     assert!(after > before, "{before} puts before, {after} after");
 }
+
+#[test]
+fn out_never_replaces_a_folder_that_is_not_a_report() {
+    let dir = with_file("good.toml", GOOD);
+    fs::create_dir(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
+    for target in [".", "src", "good.toml"] {
+        let out = dynsim(dir.path(), &["run", "good.toml", "--out", target]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--out {target}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("report folder"), "{}", stderr(&out));
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("good.toml")).unwrap(),
+        GOOD
+    );
+    assert!(dir.path().join("src/main.rs").is_file());
+    let src = dir.path().join("src");
+    assert_eq!(
+        leftovers(dir.path()),
+        vec![src.clone(), src.join("main.rs")]
+    );
+}
+
+#[test]
+fn out_replaces_an_earlier_report() {
+    let dir = with_file("good.toml", GOOD);
+    let args = ["run", "good.toml", "--out", "r"];
+    assert_eq!(dynsim(dir.path(), &args).status.code(), Some(0));
+    let args = ["run", "good.toml", "--out", "r", "--trace", "off"];
+    assert_eq!(dynsim(dir.path(), &args).status.code(), Some(0));
+    assert!(dir.path().join("r/summary.json").is_file());
+    assert!(
+        !dir.path().join("r/trace.jsonl").exists(),
+        "the old report is gone"
+    );
+}
