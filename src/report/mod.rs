@@ -24,16 +24,30 @@ pub struct ReportDir {
 
 impl ReportDir {
     /// Creates the staging folder for a report that will live at `target`.
+    ///
+    /// Committing replaces whatever is at `target`, so a target that is not
+    /// a named folder (`.`, `..`, `/`) or that exists and does not look like
+    /// an earlier report (empty, or holding a `summary.json`) is refused
+    /// here, before the run.
     pub fn create(target: &Path) -> io::Result<ReportDir> {
+        let Some(name) = target.file_name() else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a folder name; give a new or report folder, like reports/run1",
+            ));
+        };
+        let name = name.to_string_lossy().into_owned();
+        if target.exists() && !is_replaceable(target)? {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it exists and is not a dynsim report; not replacing it",
+            ));
+        }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent)?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "report".to_string());
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging)?;
@@ -60,6 +74,14 @@ impl ReportDir {
         self.committed = true;
         Ok(self.target.clone())
     }
+}
+
+/// An existing folder a report may replace: empty, or an earlier report.
+fn is_replaceable(target: &Path) -> io::Result<bool> {
+    if !target.is_dir() {
+        return Ok(false);
+    }
+    Ok(target.join("summary.json").is_file() || fs::read_dir(target)?.next().is_none())
 }
 
 impl Drop for ReportDir {
@@ -238,5 +260,29 @@ mod tests {
         fs::write(dir.path().join("summary.json"), "{}").unwrap();
         dir.commit().unwrap();
         assert!(target.join("summary.json").exists());
+        // an earlier report is replaced
+        let dir = ReportDir::create(&target).unwrap();
+        dir.commit().unwrap();
+        assert!(!target.join("summary.json").exists());
+    }
+
+    #[test]
+    fn a_folder_that_is_not_a_report_is_never_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mine = tmp.path().join("mine");
+        fs::create_dir(&mine).unwrap();
+        fs::write(mine.join("notes.txt"), "keep").unwrap();
+        assert!(ReportDir::create(&mine).is_err());
+        assert!(ReportDir::create(&tmp.path().join("file.txt")).is_ok());
+        fs::write(tmp.path().join("file.txt"), "keep").unwrap();
+        assert!(ReportDir::create(&tmp.path().join("file.txt")).is_err());
+        assert!(ReportDir::create(&mine.join("..")).is_err());
+        assert!(ReportDir::create(Path::new(".")).is_err());
+        assert_eq!(fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            2,
+            "no staging left"
+        );
     }
 }

@@ -1,0 +1,469 @@
+//! End-to-end tests of the `dynsim` binary: exit codes, diagnostics on
+//! stderr, and what a run leaves on disk. Each test runs in its own
+//! temporary folder, so the default `reports/<name>/` lands there.
+
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// A tiny runnable scenario: a scripted put, then a get expecting `milk`.
+const GOOD: &str = r#"name = "tiny"
+seed = 7
+duration = "2s"
+
+[cluster]
+nodes = 4
+
+[[op]]
+at = "100ms"
+client = "alice"
+put = "cart"
+value = "milk"
+
+[[op]]
+at = "1s"
+client = "bob"
+get = "cart"
+returns = ["milk"]
+"#;
+
+fn dynsim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the dynsim binary runs")
+}
+
+/// A fresh temporary folder holding one scenario file.
+fn with_file(name: &str, text: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(name), text).unwrap();
+    dir
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every entry of the folder except the scenario files the test wrote.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path.clone());
+                found.push(path);
+            } else if path.parent() != Some(dir) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Runs `args` in a folder holding `file` and asserts a bad-input
+/// refusal: exit 2, a codespan header `┌─ location`, the dotted field, and
+/// nothing written.
+#[track_caller]
+fn refused(file: &str, text: &str, args: &[&str], location: &str, field: &str) -> String {
+    let dir = with_file(file, text);
+    let out = dynsim(dir.path(), args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{err}");
+    assert!(
+        err.contains(&format!("┌─ {location}")),
+        "no `{location}` in:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("`{field}`")),
+        "no `{field}` in:\n{err}"
+    );
+    assert_eq!(leftovers(dir.path()), Vec::<PathBuf>::new(), "{err}");
+    err
+}
+
+/// `dynsim run FILE` on a bad TOML file, also with `--out`.
+#[track_caller]
+fn run_refuses(text: &str, location: &str, field: &str) -> String {
+    let loc = format!("bad.toml:{location}");
+    refused(
+        "bad.toml",
+        text,
+        &["run", "bad.toml", "--out", "out/r"],
+        &loc,
+        field,
+    );
+    refused("bad.toml", text, &["run", "bad.toml"], &loc, field)
+}
+
+// ---- bad input: exit 2, the file, line and field named, nothing written
+
+#[test]
+fn a_toml_syntax_error_names_file_line_and_column() {
+    let dir = with_file("bad.toml", "name = \"x\"\n[replication]\nr = \n");
+    let out = dynsim(dir.path(), &["run", "bad.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("TOML syntax error"), "{err}");
+    assert!(err.contains("┌─ bad.toml:3:5"), "{err}");
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_json_syntax_error_names_file_line_and_column() {
+    let text = "{\n  \"name\": \"j\",\n  \"replication\": {\"r\": 2,}\n}\n";
+    let dir = with_file("bad.json", text);
+    let out = dynsim(dir.path(), &["run", "bad.json"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("JSON syntax error"), "{err}");
+    assert!(err.contains("┌─ bad.json:3:26"), "{err}");
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_json_field_error_names_the_dotted_path() {
+    let text = "{\n  \"name\": \"j\",\n  \"replication\": {\"n\": 3, \"r\": 5}\n}\n";
+    refused(
+        "bad.json",
+        text,
+        &["run", "bad.json"],
+        "bad.json:3:32",
+        "replication.r",
+    );
+}
+
+#[test]
+fn an_unknown_key_suggests_the_nearest() {
+    let err = run_refuses(
+        "name = \"x\"\n[replication]\nrr = 2\n",
+        "3:1",
+        "replication.rr",
+    );
+    assert!(err.contains("did you mean `r`?"), "{err}");
+}
+
+#[test]
+fn a_wrong_type_is_refused() {
+    let err = run_refuses(
+        "name = \"x\"\n[replication]\nr = \"two\"\n",
+        "3:5",
+        "replication.r",
+    );
+    assert!(err.contains("expected an integer"), "{err}");
+}
+
+#[test]
+fn r_above_n_is_refused() {
+    let text = "name = \"x\"\n[replication]\nn = 3\nr = 5\n";
+    let err = run_refuses(text, "4:5", "replication.r");
+    assert!(err.contains("more than n = 3"), "{err}");
+}
+
+#[test]
+fn w_zero_is_refused() {
+    run_refuses(
+        "name = \"x\"\n[replication]\nw = 0\n",
+        "3:5",
+        "replication.w",
+    );
+}
+
+#[test]
+fn a_loss_above_one_is_refused() {
+    run_refuses(
+        "name = \"x\"\n[network]\nloss = 1.5\n",
+        "3:8",
+        "network.loss",
+    );
+}
+
+#[test]
+fn a_billion_nodes_is_refused() {
+    let text = "name = \"x\"\n[cluster]\nnodes = 1_000_000_000\n";
+    run_refuses(text, "3:9", "cluster.nodes");
+}
+
+#[test]
+fn a_duration_without_unit_is_refused() {
+    let text = "name = \"x\"\n[replication]\nrequest_timeout = \"500\"\n";
+    run_refuses(text, "3:19", "replication.request_timeout");
+}
+
+#[test]
+fn a_rate_without_unit_is_refused() {
+    let err = run_refuses(
+        "name = \"x\"\n[workload]\nrate = \"2000\"\n",
+        "3:8",
+        "workload.rate",
+    );
+    assert!(err.contains("2000/s"), "the fix is shown: {err}");
+}
+
+#[test]
+fn an_unknown_distribution_is_refused() {
+    let text = "name = \"x\"\n[network]\nlatency = { dist = \"cauchy\" }\n";
+    run_refuses(text, "3:20", "network.latency.dist");
+}
+
+#[test]
+fn a_malformed_zipf_is_refused() {
+    let text = "name = \"x\"\n[workload]\nkey_dist = \"zipf(abc)\"\n";
+    run_refuses(text, "3:12", "workload.key_dist");
+}
+
+#[test]
+fn an_unknown_node_in_a_partition_is_refused() {
+    let text = "name = \"x\"\n[cluster]\nnodes = 4\n\n[[fault]]\nat = \"1s\"\n\
+                partition = [[\"n1\"], [\"n9\"]]\n";
+    let err = run_refuses(text, "7:23", "fault[0].partition[1][0]");
+    assert!(err.contains("n1..n4"), "{err}");
+}
+
+#[test]
+fn a_fault_after_the_run_is_refused() {
+    let text = "name = \"x\"\nduration = \"2s\"\nquiesce = \"1s\"\n\n[[fault]]\n\
+                at = \"90s\"\ncrash = \"n1\"\n";
+    run_refuses(text, "6:6", "fault[0].at");
+}
+
+#[test]
+fn an_unknown_fault_action_is_refused() {
+    let text = "name = \"x\"\n[[fault]]\nat = \"1s\"\nexplode = \"n1\"\n";
+    let err = run_refuses(text, "4:1", "fault[0].explode");
+    assert!(err.contains("`crash`"), "the actions are listed: {err}");
+}
+
+#[test]
+fn a_bad_set_names_the_set_argument() {
+    let args = ["run", "good.toml", "--set", "replication.r=9"];
+    refused(
+        "good.toml",
+        GOOD,
+        &args,
+        "--set replication.r=9:1:21",
+        "replication.r",
+    );
+}
+
+#[test]
+fn an_unknown_set_path_is_refused() {
+    let args = ["run", "good.toml", "--set", "replication.q=1"];
+    refused(
+        "good.toml",
+        GOOD,
+        &args,
+        "--set replication.q=1:1:19",
+        "replication.q",
+    );
+}
+
+#[test]
+fn validate_refuses_bad_input_with_exit_2() {
+    let text = "name = \"x\"\n[replication]\nn = 3\nr = 5\n";
+    refused(
+        "bad.toml",
+        text,
+        &["validate", "bad.toml"],
+        "bad.toml:4:5",
+        "replication.r",
+    );
+    let args = ["validate", "good.toml", "--set", "replication.w=0"];
+    refused(
+        "good.toml",
+        GOOD,
+        &args,
+        "--set replication.w=0:1:21",
+        "replication.w",
+    );
+}
+
+// ---- good runs: exit codes and the report
+
+fn summary(path: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_run_that_holds_exits_0_and_writes_summary_and_trace() {
+    let dir = with_file("good.toml", GOOD);
+    let out = dynsim(dir.path(), &["run", "good.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = dir.path().join("reports/tiny");
+    let s = summary(&report.join("summary.json"));
+    assert_eq!(s["ok"], true);
+    assert_eq!(s["scenario"], "tiny");
+    assert!(!s["expectations"].as_array().unwrap().is_empty());
+    assert!(s["ops"]["get"]["ok"].as_u64().unwrap() >= 1);
+    let trace = fs::read_to_string(report.join("trace.jsonl")).unwrap();
+    assert_eq!(
+        trace.lines().count() as u64,
+        s["trace_lines"].as_u64().unwrap()
+    );
+    for line in trace.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let t = v["t"].as_u64().unwrap();
+        assert!(
+            line.starts_with(&format!("{{\"t\":{t},\"kind\":\"")),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn trace_off_writes_no_trace() {
+    let dir = with_file("good.toml", GOOD);
+    let out = dynsim(dir.path(), &["run", "good.toml", "--trace", "off"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = dir.path().join("reports/tiny");
+    assert_eq!(summary(&report.join("summary.json"))["ok"], true);
+    assert!(!report.join("trace.jsonl").exists());
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_prints_the_replay_command() {
+    let dir = with_file("eggs.toml", &GOOD.replace("[\"milk\"]", "[\"eggs\"]"));
+    let out = dynsim(dir.path(), &["run", "eggs.toml", "--set", "seed=11"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("dynsim run eggs.toml --seed 11"), "{text}");
+    let s = summary(&dir.path().join("reports/tiny/summary.json"));
+    assert_eq!(s["ok"], false);
+    assert_eq!(s["expectations"][0]["actual"], serde_json::json!(["milk"]));
+}
+
+#[test]
+fn out_puts_the_report_where_asked() {
+    let dir = with_file("good.toml", GOOD);
+    let out = dynsim(dir.path(), &["run", "good.toml", "--out", "elsewhere/r1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(dir.path().join("elsewhere/r1/summary.json").is_file());
+    assert!(dir.path().join("elsewhere/r1/trace.jsonl").is_file());
+    assert!(!dir.path().join("reports").exists());
+    assert_eq!(
+        fs::read_dir(dir.path().join("elsewhere")).unwrap().count(),
+        1
+    );
+}
+
+#[test]
+fn validate_accepts_a_good_file_and_writes_nothing() {
+    let dir = with_file("good.toml", GOOD);
+    let out = dynsim(dir.path(), &["validate", "good.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("valid scenario `tiny`"));
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn run_refuses_an_expectation_it_cannot_check_but_validate_accepts_it() {
+    let text = format!("{GOOD}\n[expect]\nstale_reads = 0\n");
+    let dir = with_file("stale.toml", &text);
+    let out = dynsim(dir.path(), &["run", "stale.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expect.stale_reads"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(leftovers(dir.path()).is_empty());
+    let out = dynsim(dir.path(), &["validate", "stale.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+// ---- replay and overrides
+
+fn trace_of(dir: &Path, extra: &[&str]) -> Vec<u8> {
+    let mut args = vec!["run", "good.toml"];
+    args.extend_from_slice(extra);
+    let out = dynsim(dir, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs::read(dir.join("reports/tiny/trace.jsonl")).unwrap()
+}
+
+#[test]
+fn the_same_file_twice_gives_the_same_trace_and_another_seed_another() {
+    let dir = with_file("good.toml", GOOD);
+    let first = trace_of(dir.path(), &[]);
+    let second = trace_of(dir.path(), &[]);
+    assert!(!first.is_empty());
+    assert!(first == second, "two runs of seed 7 differ");
+    let other = trace_of(dir.path(), &["--seed", "8"]);
+    assert!(first != other, "seed 8 traced the same as seed 7");
+}
+
+#[test]
+fn set_seed_is_reflected_in_the_summary() {
+    let dir = with_file("good.toml", GOOD);
+    let out = dynsim(dir.path(), &["run", "good.toml", "--set", "seed=3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        summary(&dir.path().join("reports/tiny/summary.json"))["seed"],
+        3
+    );
+    assert!(stderr(&out).contains("seed 3"));
+}
+
+#[test]
+fn set_workload_rate_adds_traffic() {
+    let dir = with_file("good.toml", GOOD);
+    let quiet = dynsim(dir.path(), &["run", "good.toml"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    let path = dir.path().join("reports/tiny/summary.json");
+    let before = summary(&path)["ops"]["put"]["ok"].as_u64().unwrap();
+    let args = ["run", "good.toml", "--set", "workload.rate=10/s"];
+    let busy = dynsim(dir.path(), &args);
+    assert_eq!(busy.status.code(), Some(0), "{}", stderr(&busy));
+    let after = summary(&path)["ops"]["put"]["ok"].as_u64().unwrap();
+    assert!(after > before, "{before} puts before, {after} after");
+}
+
+#[test]
+fn out_never_replaces_a_folder_that_is_not_a_report() {
+    let dir = with_file("good.toml", GOOD);
+    fs::create_dir(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
+    for target in [".", "src", "good.toml"] {
+        let out = dynsim(dir.path(), &["run", "good.toml", "--out", target]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--out {target}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("report folder"), "{}", stderr(&out));
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("good.toml")).unwrap(),
+        GOOD
+    );
+    assert!(dir.path().join("src/main.rs").is_file());
+    let src = dir.path().join("src");
+    assert_eq!(
+        leftovers(dir.path()),
+        vec![src.clone(), src.join("main.rs")]
+    );
+}
+
+#[test]
+fn out_replaces_an_earlier_report() {
+    let dir = with_file("good.toml", GOOD);
+    let args = ["run", "good.toml", "--out", "r"];
+    assert_eq!(dynsim(dir.path(), &args).status.code(), Some(0));
+    let args = ["run", "good.toml", "--out", "r", "--trace", "off"];
+    assert_eq!(dynsim(dir.path(), &args).status.code(), Some(0));
+    assert!(dir.path().join("r/summary.json").is_file());
+    assert!(
+        !dir.path().join("r/trace.jsonl").exists(),
+        "the old report is gone"
+    );
+}
