@@ -159,12 +159,14 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                     nemesis_flag(&mut line, origin);
                 }
             }
-            FaultAction::Crash(n) => kind = self.crash(*n),
-            FaultAction::Restart { node, wipe_disk } => kind = self.restart(*node, *wipe_disk),
-            FaultAction::Pause(n) => kind = self.pause(*n),
-            FaultAction::Resume(n) => kind = self.resume(*n),
-            FaultAction::Join(n) => kind = self.join(*n),
-            FaultAction::Leave(n) => kind = self.leave(*n),
+            FaultAction::Crash(n) => kind = self.crash(*n, origin),
+            FaultAction::Restart { node, wipe_disk } => {
+                kind = self.restart(*node, *wipe_disk, origin)
+            }
+            FaultAction::Pause(n) => kind = self.pause(*n, origin),
+            FaultAction::Resume(n) => kind = self.resume(*n, origin),
+            FaultAction::Join(n) => kind = self.join(*n, origin),
+            FaultAction::Leave(n) => kind = self.leave(*n, origin),
         }
         // Lifecycle faults trace themselves; one that did not apply (a crash
         // of a crashed node) is traced as ignored, with why.
@@ -189,7 +191,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     /// Each lifecycle fault returns "" when applied (and traced), or its
     /// name when the node was in no state to take it.
-    fn crash(&mut self, n: NodeId) -> &'static str {
+    fn crash(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         let slot = &mut self.nodes[n.index()];
         if !matches!(slot.status, Status::Up | Status::Paused) {
             return "crash";
@@ -200,56 +202,51 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         slot.backlog.clear();
         slot.node.on_crash();
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "crash")
-                .node("node", n);
+            let mut line = self.core.trace.line(self.core.now.0, "crash");
+            line.node("node", n);
+            nemesis_flag(&mut line, origin);
         }
         ""
     }
 
-    fn restart(&mut self, n: NodeId, wipe_disk: bool) -> &'static str {
+    fn restart(&mut self, n: NodeId, wipe_disk: bool, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Crashed {
             return "restart";
         }
         self.nodes[n.index()].status = Status::Up;
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "restart")
-                .node("node", n)
-                .bool("wipe_disk", wipe_disk);
+            let mut line = self.core.trace.line(self.core.now.0, "restart");
+            line.node("node", n).bool("wipe_disk", wipe_disk);
+            nemesis_flag(&mut line, origin);
         }
         self.with_node(n, |node, now, out| node.on_restart(now, wipe_disk, out));
         ""
     }
 
-    fn pause(&mut self, n: NodeId) -> &'static str {
+    fn pause(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Up {
             return "pause";
         }
         self.nodes[n.index()].status = Status::Paused;
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "pause")
-                .node("node", n);
+            let mut line = self.core.trace.line(self.core.now.0, "pause");
+            line.node("node", n);
+            nemesis_flag(&mut line, origin);
         }
         ""
     }
 
     /// The node takes up its backlog at once, in arrival order: a process
     /// back from a long pause finds its socket buffers full.
-    fn resume(&mut self, n: NodeId) -> &'static str {
+    fn resume(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Paused {
             return "resume";
         }
         self.nodes[n.index()].status = Status::Up;
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "resume")
-                .node("node", n);
+            let mut line = self.core.trace.line(self.core.now.0, "resume");
+            line.node("node", n);
+            nemesis_flag(&mut line, origin);
         }
         let backlog = std::mem::take(&mut self.nodes[n.index()].backlog);
         let now = self.core.now;
@@ -278,30 +275,28 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         ""
     }
 
-    fn join(&mut self, n: NodeId) -> &'static str {
+    fn join(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Spare {
             return "join";
         }
         self.nodes[n.index()].status = Status::Up;
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "join")
-                .node("node", n);
+            let mut line = self.core.trace.line(self.core.now.0, "join");
+            line.node("node", n);
+            nemesis_flag(&mut line, origin);
         }
         self.with_node(n, |node, now, out| node.on_start(now, out));
         ""
     }
 
-    fn leave(&mut self, n: NodeId) -> &'static str {
+    fn leave(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Up {
             return "leave";
         }
         if self.core.trace.enabled() {
-            self.core
-                .trace
-                .line(self.core.now.0, "leave")
-                .node("node", n);
+            let mut line = self.core.trace.line(self.core.now.0, "leave");
+            line.node("node", n);
+            nemesis_flag(&mut line, origin);
         }
         self.with_node(n, |node, now, out| node.on_leave(now, out));
         ""
