@@ -167,28 +167,28 @@ impl Fields<'_> {
         self
     }
 
-    pub fn client(&mut self, name: &str, client: ClientId) -> &mut Self {
-        let Fields { tracer } = self;
-        let Tracer { buf, names, .. } = &mut **tracer;
+    /// A string field whose text comes from the run's display names.
+    fn named(
+        &mut self,
+        name: &str,
+        text: impl for<'n> FnOnce(&'n Names) -> std::borrow::Cow<'n, str>,
+    ) -> &mut Self {
+        let Tracer { buf, names, .. } = &mut *self.tracer;
         push_field(buf, name);
-        push_str(buf, &names.client(client));
+        push_str(buf, &text(names));
         self
+    }
+
+    pub fn client(&mut self, name: &str, client: ClientId) -> &mut Self {
+        self.named(name, |names| names.client(client))
     }
 
     pub fn key(&mut self, name: &str, key: Key) -> &mut Self {
-        let Fields { tracer } = self;
-        let Tracer { buf, names, .. } = &mut **tracer;
-        push_field(buf, name);
-        push_str(buf, &names.key(key));
-        self
+        self.named(name, |names| names.key(key))
     }
 
     pub fn value(&mut self, name: &str, value: ValueId) -> &mut Self {
-        let Fields { tracer } = self;
-        let Tracer { buf, names, .. } = &mut **tracer;
-        push_field(buf, name);
-        push_str(buf, &names.value(value));
-        self
+        self.named(name, |names| names.value(value))
     }
 
     /// A list of values, as `["milk","v17"]`.
