@@ -8,7 +8,7 @@ use super::diag::Diag;
 use super::dist::{dist, key_dist};
 use super::events;
 use super::model::*;
-use super::read::{Child, Field, NodeSpace, TableView, backticked_list};
+use super::read::{Field, NodeSpace, TableView, backticked_list};
 use super::tree::Node;
 use super::validate;
 use crate::time::SimTime;
@@ -360,15 +360,12 @@ fn nemesis(field: Field<'_>, duration: SimTime, end: SimTime) -> Result<Nemesis,
         }
         Ok(max)
     })?;
-    if max_fault < min_fault {
-        let c = t.get("min_fault");
-        let f = c.as_ref().map(Child::field);
-        return Err(match f {
-            Some(f) => f.error(format!(
-                "min_fault {min_fault} is above max_fault {max_fault}"
-            )),
-            None => field.error("min_fault is above max_fault"),
-        });
+    // Reached only when max_fault is the default (a written one was checked
+    // above), so the min_fault the file wrote is to blame.
+    if let Some(min) = t.get("min_fault").filter(|_| max_fault < min_fault) {
+        return Err(min.field().error(format!(
+            "min_fault {min_fault} is above max_fault {max_fault} (the default)"
+        )));
     }
     Ok(Nemesis {
         rate: t.or("rate", d.rate, |f| f.rate())?,

@@ -7,6 +7,7 @@ use super::diag::Diag;
 use super::dist::dist;
 use super::model::*;
 use super::read::{Child, Field, NodeSpace, TableView, backticked_list, nearest};
+use super::tree::Value;
 use crate::id::NodeId;
 use crate::time::SimTime;
 
@@ -222,15 +223,15 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
     let a = action.field();
     let node = |f: Field<'_>| f.node(space, true);
     let action = match name {
-        "partition" => FaultAction::Partition(groups(a, space, 1)?),
+        "partition" => FaultAction::Partition(groups(a, space)?),
         "heal" => match &a.node.value {
-            super::tree::Value::String(s) if s == "all" => FaultAction::HealAll,
-            super::tree::Value::String(_) => {
+            Value::String(s) if s == "all" => FaultAction::HealAll,
+            Value::String(_) => {
                 return Err(
                     a.error("write heal = \"all\" or a list of groups, heal = [[\"n1\", \"n4\"]]")
                 );
             }
-            _ => FaultAction::Heal(groups(a, space, 1)?),
+            _ => FaultAction::Heal(groups(a, space)?),
         },
         "isolate" => FaultAction::Isolate(node(a)?),
         "cut" => {
@@ -297,11 +298,11 @@ fn last_segment(path: &str) -> &str {
 }
 
 /// Node groups `[["n1","n2"],["n3"]]`: each non-empty, no node twice.
-fn groups(field: Field<'_>, space: NodeSpace, min_groups: usize) -> Result<Vec<Vec<NodeId>>, Diag> {
+fn groups(field: Field<'_>, space: NodeSpace) -> Result<Vec<Vec<NodeId>>, Diag> {
     let mut seen: Vec<(NodeId, usize)> = Vec::new();
     let mut out = Vec::new();
     let items = field.array()?;
-    if items.len() < min_groups {
+    if items.is_empty() {
         return Err(field
             .error("expected a list of node groups")
             .with_help("write e.g. [[\"n1\", \"n2\"], [\"n3\"]]"));
