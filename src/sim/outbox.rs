@@ -37,17 +37,12 @@ impl<M: Describe, NT, CT> Outbox<M, NT> for NodeOut<'_, M, NT, CT> {
     }
 
     fn set_timer(&mut self, after: SimTime, timer: NT) -> TimerId {
-        let at = self.core.now + after;
         let event = Event::NodeTimer {
             node: self.me,
             incarnation: self.incarnation,
             timer,
         };
-        let handle = self.core.queue.push(at, event);
-        TimerId {
-            slot: handle.slot,
-            seq: handle.seq,
-        }
+        schedule(self.core, after, event)
     }
 
     fn cancel_timer(&mut self, id: TimerId) {
@@ -64,6 +59,19 @@ impl<M: Describe, NT, CT> Outbox<M, NT> for NodeOut<'_, M, NT, CT> {
 
     fn halt(&mut self) {
         self.halted = true;
+    }
+}
+
+/// Queues a timer event `after` from now; its queue handle is its id.
+fn schedule<M, NT, CT>(
+    core: &mut Core<M, NT, CT>,
+    after: SimTime,
+    event: Event<M, NT, CT>,
+) -> TimerId {
+    let handle = core.queue.push(core.now + after, event);
+    TimerId {
+        slot: handle.slot,
+        seq: handle.seq,
     }
 }
 
@@ -92,18 +100,11 @@ impl<M: Describe, NT, CT> Outbox<M, CT> for ClientOut<'_, M, NT, CT> {
     }
 
     fn set_timer(&mut self, after: SimTime, timer: CT) -> TimerId {
-        let at = self.core.now + after;
-        let handle = self.core.queue.push(
-            at,
-            Event::ClientTimer {
-                client: self.me,
-                timer,
-            },
-        );
-        TimerId {
-            slot: handle.slot,
-            seq: handle.seq,
-        }
+        let event = Event::ClientTimer {
+            client: self.me,
+            timer,
+        };
+        schedule(self.core, after, event)
     }
 
     fn cancel_timer(&mut self, id: TimerId) {

@@ -209,17 +209,7 @@ impl Fields<'_> {
 
     /// A list of nodes, as `["n1","n2"]`.
     pub fn nodes(&mut self, name: &str, nodes: &[NodeId]) -> &mut Self {
-        let buf = self.field(name);
-        buf.push(b'[');
-        for (i, n) in nodes.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.extend_from_slice(b"\"n");
-            push_u64(buf, u64::from(n.0) + 1);
-            buf.push(b'"');
-        }
-        buf.push(b']');
+        push_node_list(self.field(name), nodes);
         self
     }
 
@@ -241,20 +231,11 @@ impl Fields<'_> {
     pub fn groups(&mut self, name: &str, groups: &[Vec<NodeId>]) -> &mut Self {
         let buf = self.field(name);
         buf.push(b'[');
-        for (gi, g) in groups.iter().enumerate() {
-            if gi > 0 {
+        for (i, g) in groups.iter().enumerate() {
+            if i > 0 {
                 buf.push(b',');
             }
-            buf.push(b'[');
-            for (i, n) in g.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                buf.extend_from_slice(b"\"n");
-                push_u64(buf, u64::from(n.0) + 1);
-                buf.push(b'"');
-            }
-            buf.push(b']');
+            push_node_list(buf, g);
         }
         buf.push(b']');
         self
@@ -271,6 +252,19 @@ fn push_field(buf: &mut Vec<u8>, name: &str) {
     buf.push(b',');
     push_str(buf, name);
     buf.push(b':');
+}
+
+fn push_node_list(buf: &mut Vec<u8>, nodes: &[NodeId]) {
+    buf.push(b'[');
+    for (i, n) in nodes.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"\"n");
+        push_u64(buf, u64::from(n.0) + 1);
+        buf.push(b'"');
+    }
+    buf.push(b']');
 }
 
 fn push_u64(buf: &mut Vec<u8>, v: u64) {

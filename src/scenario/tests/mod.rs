@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod events;
 mod sections;
 use crate::id::NodeId;
 use crate::time::SimTime;
