@@ -143,6 +143,10 @@ pub struct Invocation {
     pub key: Key,
     /// A put's value.
     pub value: Option<ValueId>,
+    /// A put's context, as the values its writer had read (the get that
+    /// produced the context returned these); empty for a blind put. The
+    /// checkers judge causal supersession from it.
+    pub context: Vec<ValueId>,
 }
 
 /// A client sees an operation end.

@@ -3,9 +3,11 @@
 //! what the checkers and the report need.
 
 use crate::actor::OpKind;
+use crate::check::history::History;
+use std::collections::BTreeMap;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
-use crate::id::{ClientId, Names, NodeId, ValueId};
+use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
 use crate::node::StandInNode;
 use crate::scenario::{Scenario, ScriptedKind};
@@ -117,6 +119,11 @@ pub struct RunOutput {
     pub late_replies: u64,
     pub faults_from_nemesis: usize,
     pub trace_lines: u64,
+    /// Every operation, invoked and completed.
+    pub history: History,
+    /// Per key, the values stored anywhere at the end (every node's
+    /// durable and in-memory store, hints included), sorted.
+    pub final_values: BTreeMap<Key, Vec<ValueId>>,
 }
 
 /// Collects the results of a finished world.
@@ -139,6 +146,8 @@ pub fn output(scenario: &Scenario, world: &World) -> RunOutput {
             .filter(|(_, o)| *o == FaultOrigin::Nemesis)
             .count(),
         trace_lines: world.trace_lines(),
+        history: History::new(),
+        final_values: BTreeMap::new(),
     }
 }
 

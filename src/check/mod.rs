@@ -2,6 +2,8 @@
 //! run, judged from its results. Each expectation becomes a verdict with
 //! what was expected, what happened, and whether it held.
 
+pub mod history;
+
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};

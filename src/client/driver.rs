@@ -169,6 +169,7 @@ impl StoreClient {
             kind,
             key,
             value,
+            context: Vec::new(),
         });
         let to = self.target(key, via);
         out.send(

@@ -1,0 +1,86 @@
+//! The recorded history: every operation a client invoked, with what it
+//! wrote or read, the context it wrote with, and how and when it ended.
+//! The checkers judge a run from this and the final state alone, as
+//! Jepsen's checkers judge a history, never from the nodes' internals.
+
+use crate::actor::{Completion, Invocation, OpKind, Outcome};
+use crate::id::{ClientId, Key, OpId, ValueId};
+use crate::time::SimTime;
+
+/// One operation, from invocation to completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryOp {
+    pub op: OpId,
+    pub client: ClientId,
+    pub kind: OpKind,
+    pub key: Key,
+    /// A put's value.
+    pub value: Option<ValueId>,
+    /// A put's context: the values its writer had read; empty when blind.
+    pub context: Vec<ValueId>,
+    pub invoked_at: SimTime,
+    /// `None` while the operation is still outstanding at the end.
+    pub completed_at: Option<SimTime>,
+    pub outcome: Option<Outcome>,
+    /// A get's values (siblings), sorted.
+    pub values: Vec<ValueId>,
+}
+
+impl HistoryOp {
+    /// Acknowledged: completed with `ok`.
+    pub fn is_ok(&self) -> bool {
+        self.outcome == Some(Outcome::Ok)
+    }
+}
+
+/// Every operation of a run, in invocation order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// Sorted by operation id: ids are handed out at invocation, in
+    /// increasing order (not densely: a read-modify-write reserves its
+    /// put's value id early), so completion finds its op by binary search.
+    ops: Vec<HistoryOp>,
+}
+
+impl History {
+    pub fn new() -> History {
+        History::default()
+    }
+
+    pub fn invoke(&mut self, inv: &Invocation, at: SimTime) {
+        debug_assert!(self.ops.last().is_none_or(|last| last.op < inv.op));
+        self.ops.push(HistoryOp {
+            op: inv.op,
+            client: inv.client,
+            kind: inv.kind,
+            key: inv.key,
+            value: inv.value,
+            context: inv.context.clone(),
+            invoked_at: at,
+            completed_at: None,
+            outcome: None,
+            values: Vec::new(),
+        });
+    }
+
+    pub fn complete(&mut self, done: &Completion, at: SimTime) {
+        if let Ok(i) = self.ops.binary_search_by_key(&done.op, |o| o.op) {
+            let op = &mut self.ops[i];
+            op.completed_at = Some(at);
+            op.outcome = Some(done.outcome);
+            op.values = done.values.clone();
+        }
+    }
+
+    pub fn ops(&self) -> &[HistoryOp] {
+        &self.ops
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
