@@ -57,6 +57,11 @@ pub trait Outbox<M, T> {
     /// `fields` runs only when the trace is on, so notes cost nothing
     /// otherwise.
     fn note(&mut self, kind: &'static str, fields: impl FnOnce(&mut Fields<'_>));
+    /// Whether notes are recorded: lets a node skip gathering what only a
+    /// note would show.
+    fn tracing(&self) -> bool {
+        true
+    }
     /// The node has finished leaving; it receives nothing more.
     fn halt(&mut self);
 }

@@ -4,18 +4,21 @@
 
 use crate::actor::OpKind;
 use crate::check::history::History;
-use std::collections::BTreeMap;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
-use crate::node::StandInNode;
-use crate::scenario::{Scenario, ScriptedKind};
+use crate::net::topology::region_indices;
+use crate::node::{Config, Directory, DynamoNode, NodeStats};
+use crate::ring::{Layout, NodeSpec, RingSpec, key_position};
+use crate::scenario::{PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
 use crate::trace::Tracer;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-pub type World = Sim<StandInNode, StoreClient>;
+pub type World = Sim<DynamoNode, StoreClient>;
 
 /// The display names of a scenario's keys, values and clients.
 pub fn names(scenario: &Scenario) -> Names {
@@ -39,12 +42,48 @@ pub fn names(scenario: &Scenario) -> Names {
     names
 }
 
+/// The ring settings of a scenario.
+pub fn ring_spec(scenario: &Scenario) -> RingSpec {
+    let c = &scenario.cluster;
+    RingSpec {
+        strategy: c.strategy,
+        vnodes: c.vnodes,
+        partitions: c.partitions,
+        placement: c.placement,
+        n: scenario.replication.n,
+        seed: scenario.seed,
+    }
+}
+
+/// The initial ring view (the first `cluster.nodes` nodes; spares join
+/// later) and the positions of every key the run names.
+pub fn directory(scenario: &Scenario, names: &Names) -> Directory {
+    let spec = ring_spec(scenario);
+    let regions = region_indices(&scenario.cluster, scenario.total_nodes());
+    let members: Vec<NodeSpec> = (0..scenario.cluster.nodes)
+        .map(|i| NodeSpec {
+            node: NodeId(i),
+            region: regions[i as usize],
+            weight: 1,
+        })
+        .collect();
+    let ring = Layout::initial(&spec, &members).ring(&spec);
+    let keys = names.workload_keys as usize + names.named_keys.len();
+    let positions: Arc<[u64]> = (0..keys)
+        .map(|k| key_position(names.key(Key(k as u32)).as_bytes()))
+        .collect();
+    let member_ids: Arc<[NodeId]> = members.iter().map(|m| m.node).collect();
+    Directory::new(Arc::new(ring), positions, member_ids)
+}
+
 /// Builds the world of a scenario, ready to run.
 pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
     let mut names = names(scenario);
     let members = scenario.cluster.nodes;
+    let directory = directory(scenario, &names);
+    let config = Arc::new(Config::from_scenario(&scenario.replication));
     let nodes = (0..scenario.total_nodes())
-        .map(|i| StandInNode::new(NodeId(i), members))
+        .map(|i| DynamoNode::new(NodeId(i), config.clone(), directory.clone()))
         .collect();
 
     // Named clients sit beside n1, n2, ... in order of appearance; workload
@@ -59,11 +98,11 @@ pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
     let mut labelled = 0u32;
     for (index, op) in scenario.ops.iter().enumerate() {
         let key = names.intern_key(&op.key);
-        let (kind, value) = match &op.kind {
-            ScriptedKind::Get => (OpKind::Get, None),
-            ScriptedKind::Put { .. } => {
+        let (kind, value, context) = match &op.kind {
+            ScriptedKind::Get => (OpKind::Get, None, PutContext::None),
+            ScriptedKind::Put { context, .. } => {
                 labelled += 1;
-                (OpKind::Put, Some(ValueId::scripted(labelled - 1)))
+                (OpKind::Put, Some(ValueId::scripted(labelled - 1)), *context)
             }
         };
         scripts[op.client as usize].push(ScriptStep {
@@ -73,6 +112,7 @@ pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
             key,
             value,
             via: op.via,
+            context,
         });
     }
     let clients: Vec<StoreClient> = scripts
@@ -83,7 +123,8 @@ pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
             let setup = ClientSetup {
                 id: ClientId(i),
                 home: home(i),
-                members,
+                directory: directory.clone(),
+                suspect_for: scenario.replication.suspect_for,
                 balancer: scenario
                     .workload
                     .as_ref()
@@ -121,13 +162,35 @@ pub struct RunOutput {
     pub trace_lines: u64,
     /// Every operation, invoked and completed.
     pub history: History,
+    /// What the nodes did, summed over nodes.
+    pub nodes: NodeStats,
     /// Per key, the values stored anywhere at the end (every node's
     /// durable and in-memory store, hints included), sorted.
     pub final_values: BTreeMap<Key, Vec<ValueId>>,
 }
 
+/// Per key, every value any node holds at the end, replica or hint, on
+/// disk (a crashed node's disk included: it comes back with it).
+fn final_values(world: &World) -> BTreeMap<Key, Vec<ValueId>> {
+    let mut held: BTreeMap<Key, Vec<ValueId>> = BTreeMap::new();
+    for node in world.nodes() {
+        for (key, values) in node.store().values_held() {
+            held.entry(key).or_default().extend(values);
+        }
+    }
+    for values in held.values_mut() {
+        values.sort_unstable();
+        values.dedup();
+    }
+    held
+}
+
 /// Collects the results of a finished world.
-pub fn output(scenario: &Scenario, world: &World) -> RunOutput {
+pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
+    let mut nodes = NodeStats::default();
+    for node in world.nodes() {
+        nodes.add(node.stats());
+    }
     let mut script_results: Vec<ScriptResult> = world
         .clients()
         .iter()
@@ -146,8 +209,9 @@ pub fn output(scenario: &Scenario, world: &World) -> RunOutput {
             .filter(|(_, o)| *o == FaultOrigin::Nemesis)
             .count(),
         trace_lines: world.trace_lines(),
-        history: History::new(),
-        final_values: BTreeMap::new(),
+        nodes,
+        final_values: final_values(world),
+        history: world.take_history(),
     }
 }
 
@@ -156,5 +220,5 @@ pub fn run(scenario: &Scenario, trace: Tracer) -> std::io::Result<RunOutput> {
     let mut world = build(scenario, trace);
     world.run();
     world.finish_trace()?;
-    Ok(output(scenario, &world))
+    Ok(output(scenario, &mut world))
 }

@@ -99,7 +99,7 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: writing the trace failed: {e}");
         return EXIT_BAD_INPUT;
     }
-    let output = run::output(&scenario, &world);
+    let output = run::output(&scenario, &mut world);
     let verdicts = crate::check::evaluate(&scenario, &output);
     let wall_ms = started.elapsed().as_millis() as u64;
     let mut summary = Summary::new(&scenario, &output, verdicts, wall_ms);

@@ -80,6 +80,34 @@ pub struct Topology {
     graph: OnceLock<Graph<Site, LinkClass>>,
 }
 
+/// Each node's region index and rack: regions are filled in order over
+/// `n1..` (the last region takes any extra nodes), and a region's nodes are
+/// dealt to its racks in turn.
+fn placement(region_sizes: &[u32], racks: u32, total_nodes: u32) -> (Vec<u32>, Vec<u32>) {
+    let racks = racks.max(1);
+    let total = total_nodes as usize;
+    let mut region_of_node = Vec::with_capacity(total);
+    let mut rack_of_node = Vec::with_capacity(total);
+    let mut members_so_far = vec![0u32; region_sizes.len().max(1)];
+    let mut region = 0usize;
+    for _ in 0..total {
+        while region + 1 < region_sizes.len() && members_so_far[region] >= region_sizes[region] {
+            region += 1;
+        }
+        region_of_node.push(region as u32);
+        rack_of_node.push(members_so_far[region] % racks);
+        members_so_far[region] += 1;
+    }
+    (region_of_node, rack_of_node)
+}
+
+/// Each node's region index (position in `cluster.regions`; 0 when the
+/// cluster names no regions), spares included.
+pub fn region_indices(cluster: &Cluster, total_nodes: u32) -> Vec<u32> {
+    let sizes: Vec<u32> = cluster.regions.iter().map(|(_, size)| *size).collect();
+    placement(&sizes, cluster.racks, total_nodes).0
+}
+
 impl Topology {
     /// Lays out `total_nodes` nodes (ring members and spares).
     ///
@@ -101,20 +129,7 @@ impl Topology {
             region_names.push(DEFAULT_REGION.to_string());
             region_sizes.push(total_nodes);
         }
-        let racks = cluster.racks.max(1);
-        let mut region_of_node = Vec::with_capacity(total);
-        let mut rack_of_node = Vec::with_capacity(total);
-        let mut members_so_far = vec![0u32; region_names.len()];
-        let mut region = 0usize;
-        for _ in 0..total {
-            while region + 1 < region_names.len() && members_so_far[region] >= region_sizes[region]
-            {
-                region += 1;
-            }
-            region_of_node.push(region as u32);
-            rack_of_node.push(members_so_far[region] % racks);
-            members_so_far[region] += 1;
-        }
+        let (region_of_node, rack_of_node) = placement(&region_sizes, cluster.racks, total_nodes);
 
         let mut samplers = vec![
             Sampler::new(&network.latency),

@@ -1,133 +1,248 @@
-//! The storage node.
+//! The Dynamo storage node (paper §4.1–§4.6): it stores the replicas of the
+//! key ranges it owns, coordinates the gets and puts of keys it is a
+//! replica of, stands in for unreachable replicas (sloppy quorum) and hands
+//! their writes back later (hinted handoff), and repairs stale replicas
+//! that a get has seen (read repair).
 //!
-//! For now this is a stand-in that exercises the engine end to end through
-//! the same sans-IO interface the Dynamo node will use: a single-copy
-//! key-value store in which each key lives on one home node (a fixed hash of
-//! the key, modulo the initial members). No replication, no quorum, no
-//! versions: a put overwrites, a get returns what is there. A request that
-//! reaches another node is forwarded to the home node (one extra hop, as
-//! with Dynamo's generic load balancer), which answers the client directly.
+//! The node is sans-IO: it answers each input by pushing effects into an
+//! [`Outbox`]. `msg` holds the protocol's messages, `directory` the node's
+//! view of where keys live and who is reachable, `store` its disk, and
+//! `coordinator` the get and put state machines.
 //!
-//! Storage has the two halves a crash must tell apart: a durable map (the
-//! disk) that survives a crash unless the restart wipes it, and a volatile
-//! count of requests served since the process started.
+//! What a crash loses (memory): the requests it was coordinating, its
+//! suspicions of peers, its handoff schedule. What survives (disk): every
+//! replica and every hint, unless the restart wipes the disk.
 
-use crate::actor::{Describe, Node, OpKind, Outbox};
-use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
+mod coordinator;
+pub mod directory;
+pub mod msg;
+pub mod store;
+
+use crate::actor::{Node, Outbox};
+use crate::id::{Endpoint, NodeId};
+use crate::scenario::{Replication, Versioning};
 use crate::time::SimTime;
-use crate::trace::Fields;
+use crate::version::Mode;
+pub use coordinator::Pending;
+pub use directory::{Directory, Liveness};
+pub use msg::{Answer, Msg, ReqId, Request, Timer};
 use std::collections::BTreeMap;
+pub use store::Store;
 
-/// The messages of the stand-in protocol.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Msg {
-    /// Client to any node.
-    Request(Request),
-    /// A node that is not the key's home passes the request on.
-    Forward(Request),
-    /// Home node to client.
-    Reply { op: OpId, values: Vec<ValueId> },
+/// The replication settings every node of a run shares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub n: usize,
+    pub r: usize,
+    pub w: usize,
+    pub request_timeout: SimTime,
+    pub sloppy_quorum: bool,
+    pub hinted_handoff: bool,
+    pub read_repair: bool,
+    pub mode: Mode,
+    /// How often a stand-in offers its hints to their owners.
+    pub handoff_interval: SimTime,
+    /// How long a peer that let a request time out stays suspected.
+    pub suspect_for: SimTime,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    pub op: OpId,
-    pub client: ClientId,
-    pub kind: OpKind,
-    pub key: Key,
-    pub value: Option<ValueId>,
-}
-
-impl Describe for Msg {
-    fn kind(&self) -> &'static str {
-        match self {
-            Msg::Request(_) => "Request",
-            Msg::Forward(_) => "Forward",
-            Msg::Reply { .. } => "Reply",
+impl Config {
+    pub fn from_scenario(r: &Replication) -> Config {
+        Config {
+            n: r.n as usize,
+            r: r.r as usize,
+            w: r.w as usize,
+            request_timeout: r.request_timeout,
+            sloppy_quorum: r.sloppy_quorum,
+            hinted_handoff: r.hinted_handoff,
+            read_repair: r.read_repair,
+            mode: match r.versioning {
+                Versioning::VectorClock => Mode::VectorClock {
+                    truncate: r.clock_truncation,
+                },
+                Versioning::Dvv => Mode::Dvv,
+                Versioning::Lww => Mode::Lww,
+            },
+            handoff_interval: r.handoff_interval,
+            suspect_for: r.suspect_for,
         }
     }
+}
 
-    fn describe(&self, f: &mut Fields<'_>) {
-        match self {
-            Msg::Request(r) | Msg::Forward(r) => {
-                f.u64("op", r.op.0)
-                    .str("f", r.kind.as_str())
-                    .key("key", r.key);
-            }
-            Msg::Reply { op, .. } => {
-                f.u64("op", op.0);
-            }
-        }
+/// What a node did, for the summary. Bookkeeping of the simulator, not
+/// node state: it survives crashes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    pub coordinated_puts: u64,
+    pub coordinated_gets: u64,
+    /// Requests passed on to a coordinator (the generic balancer's hop).
+    pub forwards: u64,
+    /// Writes kept for an unreachable owner (new hints).
+    pub hints_stored: u64,
+    /// Hints the owner acknowledged, then dropped here.
+    pub hints_delivered: u64,
+    /// Repair messages sent after gets that saw stale replicas.
+    pub read_repairs: u64,
+    /// Replica answers that came after their request was over.
+    pub late_replies: u64,
+    /// Siblings kept only because truncated clocks hid their order.
+    pub false_conflicts: u64,
+    /// Requests answered with a failure: no quorum in time.
+    pub quorum_failures: u64,
+}
+
+impl NodeStats {
+    pub fn add(&mut self, o: &NodeStats) {
+        self.coordinated_puts += o.coordinated_puts;
+        self.coordinated_gets += o.coordinated_gets;
+        self.forwards += o.forwards;
+        self.hints_stored += o.hints_stored;
+        self.hints_delivered += o.hints_delivered;
+        self.read_repairs += o.read_repairs;
+        self.late_replies += o.late_replies;
+        self.false_conflicts += o.false_conflicts;
+        self.quorum_failures += o.quorum_failures;
     }
 }
 
-/// The stand-in node sets no timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {}
-
-impl Describe for Timer {
-    fn kind(&self) -> &'static str {
-        match *self {}
-    }
-}
-
-/// The home of `key` among `members` nodes: a fixed 64-bit mix (splitmix64's
-/// finaliser), the same on every platform.
-pub fn home_of(key: Key, members: u32) -> NodeId {
-    let mut z = u64::from(key.0).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    NodeId((z % u64::from(members.max(1))) as u32)
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StandInNode {
+#[derive(Clone, Debug)]
+pub struct DynamoNode {
     id: NodeId,
-    members: u32,
-    /// Survives a crash; gone after a wiping restart.
-    disk: BTreeMap<Key, ValueId>,
-    /// Requests served since this process started; lost in a crash.
-    served_since_start: u64,
+    config: std::sync::Arc<Config>,
+    directory: Directory,
+    /// Disk.
+    store: Store,
+    // Memory, lost in a crash:
+    pending: BTreeMap<ReqId, Pending>,
+    liveness: Liveness,
+    handoff_armed: bool,
+    /// Survives a crash so that no late reply matches a newer request.
+    next_req: ReqId,
+    stats: NodeStats,
 }
 
-impl StandInNode {
-    pub fn new(id: NodeId, members: u32) -> Self {
-        StandInNode {
+impl DynamoNode {
+    pub fn new(id: NodeId, config: std::sync::Arc<Config>, directory: Directory) -> Self {
+        let liveness = Liveness::new(config.suspect_for);
+        DynamoNode {
             id,
-            members,
-            disk: BTreeMap::new(),
-            served_since_start: 0,
+            config,
+            directory,
+            store: Store::default(),
+            pending: BTreeMap::new(),
+            liveness,
+            handoff_armed: false,
+            next_req: 0,
+            stats: NodeStats::default(),
         }
     }
 
-    pub fn get(&self, key: Key) -> Option<ValueId> {
-        self.disk.get(&key).copied()
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
-    pub fn served_since_start(&self) -> u64 {
-        self.served_since_start
+    /// The disk, for tools that load data before a run starts.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
     }
 
-    fn serve(&mut self, req: Request, out: &mut impl Outbox<Msg, Timer>) {
-        self.served_since_start += 1;
-        let values = match req.kind {
-            OpKind::Put => {
-                if let Some(v) = req.value {
-                    self.disk.insert(req.key, v);
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Requests this node is coordinating right now.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub(super) fn arm_handoff(&mut self, out: &mut impl Outbox<Msg, Timer>) {
+        if self.config.hinted_handoff && !self.handoff_armed && self.store.has_hints() {
+            out.set_timer(self.config.handoff_interval, Timer::Handoff);
+            self.handoff_armed = true;
+        }
+    }
+
+    /// Offers every hint to its owner. A hint stays until the owner
+    /// acknowledges exactly that state, so a lost offer is simply made
+    /// again at the next tick.
+    fn offer_hints(&mut self, out: &mut impl Outbox<Msg, Timer>) {
+        self.handoff_armed = false;
+        for (owner, key, state) in self.store.hints() {
+            out.send(
+                Endpoint::Node(owner),
+                Msg::Handoff {
+                    key,
+                    state: state.clone(),
+                },
+            );
+        }
+        self.arm_handoff(out);
+    }
+
+    /// Replica-side handling: stores, fetches, repairs and handoffs.
+    fn serve(&mut self, from: NodeId, msg: Msg, out: &mut impl Outbox<Msg, Timer>) {
+        let mode = self.config.mode;
+        match msg {
+            Msg::Store {
+                req,
+                key,
+                state,
+                hint,
+            } => {
+                match hint {
+                    Some(owner) if owner != self.id => {
+                        if self.store.keep_hint(mode, owner, key, &state) {
+                            self.stats.hints_stored += 1;
+                            out.note("hint-kept", |f| {
+                                f.node("owner", owner).key("key", key);
+                            });
+                        }
+                        self.arm_handoff(out);
+                    }
+                    _ => {
+                        let effect = self.store.merge(mode, key, &state);
+                        self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                    }
                 }
-                Vec::new()
+                out.send(Endpoint::Node(from), Msg::StoreAck { req });
             }
-            OpKind::Get => self.disk.get(&req.key).copied().into_iter().collect(),
-        };
-        out.send(
-            Endpoint::Client(req.client),
-            Msg::Reply { op: req.op, values },
-        );
+            Msg::Fetch { req, key } => {
+                let mut state = self.store.get(key).cloned().unwrap_or_default();
+                if let Some(hinted) = self.store.hinted(mode, key) {
+                    state.merge(mode, &hinted);
+                }
+                out.send(Endpoint::Node(from), Msg::FetchReply { req, key, state });
+            }
+            Msg::Repair { key, state } => {
+                let effect = self.store.merge(mode, key, &state);
+                self.stats.false_conflicts += u64::from(effect.false_conflicts);
+            }
+            Msg::Handoff { key, state } => {
+                let effect = self.store.merge(mode, key, &state);
+                self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                out.send(Endpoint::Node(from), Msg::HandoffAck { key, state });
+            }
+            Msg::HandoffAck { key, state } => {
+                if self.store.drop_hint_if(from, key, &state) {
+                    self.stats.hints_delivered += 1;
+                    out.note("hint-delivered", |f| {
+                        f.node("owner", from).key("key", key);
+                    });
+                }
+            }
+            Msg::StoreAck { req } => self.on_store_ack(from, req, out),
+            Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),
+            // Client-facing messages are handled in `on_message`.
+            Msg::Request(_) | Msg::Forward(_) | Msg::Reply { .. } => {}
+        }
     }
 }
 
-impl Node for StandInNode {
+impl Node for DynamoNode {
     type Msg = Msg;
     type Timer = Timer;
 
@@ -135,135 +250,53 @@ impl Node for StandInNode {
         self.id
     }
 
-    fn on_start(&mut self, _now: SimTime, _out: &mut impl Outbox<Msg, Timer>) {
-        self.served_since_start = 0;
+    fn on_start(&mut self, _now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        self.arm_handoff(out);
     }
 
     fn on_message(
         &mut self,
-        _now: SimTime,
-        _from: Endpoint,
+        now: SimTime,
+        from: Endpoint,
         msg: Msg,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
-        match msg {
-            Msg::Request(req) => {
-                let home = home_of(req.key, self.members);
-                if home == self.id {
-                    self.serve(req, out);
-                } else {
-                    out.send(Endpoint::Node(home), Msg::Forward(req));
-                }
+        match (from, msg) {
+            (_, Msg::Request(req)) => self.on_request(now, req, out),
+            // The sender chose this node to coordinate.
+            (_, Msg::Forward(req)) => self.coordinate(now, req, out),
+            (Endpoint::Node(peer), msg) => {
+                self.liveness.heard_from(peer);
+                self.serve(peer, msg, out);
             }
-            // A forward is served where it lands: the sender chose the home.
-            Msg::Forward(req) => self.serve(req, out),
-            Msg::Reply { .. } => {}
+            (Endpoint::Client(_), _) => {}
         }
     }
 
-    fn on_timer(&mut self, _now: SimTime, timer: Timer, _out: &mut impl Outbox<Msg, Timer>) {
-        match timer {}
+    fn on_timer(&mut self, now: SimTime, timer: Timer, out: &mut impl Outbox<Msg, Timer>) {
+        match timer {
+            Timer::Request(req) => self.on_request_timeout(now, req, out),
+            Timer::Handoff => self.offer_hints(out),
+        }
     }
 
     fn on_crash(&mut self) {
-        self.served_since_start = 0;
+        self.pending.clear();
+        self.liveness.clear();
+        self.handoff_armed = false;
     }
 
-    fn on_restart(&mut self, _now: SimTime, wipe_disk: bool, _out: &mut impl Outbox<Msg, Timer>) {
+    fn on_restart(&mut self, _now: SimTime, wipe_disk: bool, out: &mut impl Outbox<Msg, Timer>) {
         if wipe_disk {
-            self.disk.clear();
+            self.store.wipe();
         }
+        self.arm_handoff(out);
     }
 
     fn stored_keys(&self) -> usize {
-        self.disk.len()
+        self.store.keys()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::actor::TimerId;
-
-    /// A few-line harness: collects what the node sends.
-    #[derive(Default)]
-    struct Collect(Vec<(Endpoint, Msg)>);
-
-    impl Outbox<Msg, Timer> for Collect {
-        fn send(&mut self, to: Endpoint, msg: Msg) {
-            self.0.push((to, msg));
-        }
-        fn set_timer(&mut self, _after: SimTime, timer: Timer) -> TimerId {
-            match timer {}
-        }
-        fn cancel_timer(&mut self, _id: TimerId) {}
-        fn note(&mut self, _kind: &'static str, _fields: impl FnOnce(&mut Fields<'_>)) {}
-        fn halt(&mut self) {}
-    }
-
-    fn request(kind: OpKind, key: Key, value: Option<u64>) -> Msg {
-        Msg::Request(Request {
-            op: OpId(1),
-            client: ClientId(0),
-            kind,
-            key,
-            value: value.map(ValueId),
-        })
-    }
-
-    #[test]
-    fn home_serves_and_others_forward() {
-        let key = Key(42);
-        let home = home_of(key, 4);
-        let other = NodeId((home.0 + 1) % 4);
-        let mut out = Collect::default();
-        StandInNode::new(other, 4).on_message(
-            SimTime::ZERO,
-            Endpoint::Client(ClientId(0)),
-            request(OpKind::Get, key, None),
-            &mut out,
-        );
-        assert!(matches!(&out.0[..], [(Endpoint::Node(n), Msg::Forward(_))] if *n == home));
-
-        let mut node = StandInNode::new(home, 4);
-        let mut out = Collect::default();
-        node.on_message(
-            SimTime::ZERO,
-            Endpoint::Client(ClientId(0)),
-            request(OpKind::Put, key, Some(7)),
-            &mut out,
-        );
-        node.on_message(
-            SimTime::ZERO,
-            Endpoint::Client(ClientId(0)),
-            request(OpKind::Get, key, None),
-            &mut out,
-        );
-        assert_eq!(
-            out.0[1].1,
-            Msg::Reply {
-                op: OpId(1),
-                values: vec![ValueId(7)]
-            }
-        );
-    }
-
-    #[test]
-    fn disk_survives_a_crash_but_not_a_wipe() {
-        let mut node = StandInNode::new(NodeId(0), 1);
-        let mut out = Collect::default();
-        node.on_message(
-            SimTime::ZERO,
-            Endpoint::Client(ClientId(0)),
-            request(OpKind::Put, Key(1), Some(9)),
-            &mut out,
-        );
-        node.on_crash();
-        assert_eq!(node.served_since_start(), 0, "memory is lost");
-        node.on_restart(SimTime::ZERO, false, &mut out);
-        assert_eq!(node.get(Key(1)), Some(ValueId(9)), "the disk is not");
-        node.on_crash();
-        node.on_restart(SimTime::ZERO, true, &mut out);
-        assert_eq!(node.get(Key(1)), None);
-    }
-}
+mod tests;

@@ -178,6 +178,8 @@ fn replication(field: Field<'_>) -> Result<Replication, Diag> {
         "read_repair",
         "versioning",
         "clock_truncation",
+        "handoff_interval",
+        "suspect_for",
     ])?;
     let d = Replication::default();
     Ok(Replication {
@@ -200,6 +202,10 @@ fn replication(field: Field<'_>) -> Result<Replication, Diag> {
         clock_truncation: t.or("clock_truncation", d.clock_truncation, |f| {
             f.u32_in(0, u32::MAX, "`clock_truncation`")
         })?,
+        handoff_interval: t.or("handoff_interval", d.handoff_interval, |f| {
+            f.positive_duration()
+        })?,
+        suspect_for: t.or("suspect_for", d.suspect_for, |f| f.positive_duration())?,
     })
 }
 

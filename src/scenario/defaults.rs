@@ -70,6 +70,8 @@ impl Default for Replication {
             read_repair: true,
             versioning: Versioning::VectorClock,
             clock_truncation: 10,
+            handoff_interval: SimTime::from_secs(1),
+            suspect_for: SimTime::from_secs(2),
         }
     }
 }

@@ -66,21 +66,7 @@ pub struct Cluster {
     pub spares: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    /// Dynamo strategy 1: T random tokens per node.
-    RandomTokens,
-    /// Strategy 2: T random tokens per node, Q equal-sized partitions.
-    EqualPartitions,
-    /// Strategy 3: Q equal partitions, Q/S tokens per node.
-    QOverS,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
-    Clockwise,
-    RegionAware,
-}
+pub use crate::ring::{Placement, Strategy};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
@@ -94,6 +80,11 @@ pub struct Replication {
     pub versioning: Versioning,
     /// 0 = never truncate.
     pub clock_truncation: u32,
+    /// How often a node holding hints offers them to their owners.
+    pub handoff_interval: SimTime,
+    /// How long a node (or client) that saw a peer let a request time out
+    /// keeps treating it as unreachable, unless it hears from it first.
+    pub suspect_for: SimTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

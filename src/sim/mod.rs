@@ -15,6 +15,7 @@ pub mod rng;
 pub mod testkit;
 
 use crate::actor::{Client, Describe, Node};
+use crate::check::history::History;
 use crate::id::{ClientId, Endpoint, NodeId};
 use crate::metrics::RunMetrics;
 use crate::net::{DropReason, Fate, Net};
@@ -114,6 +115,8 @@ pub(crate) struct Core<M, NT, CT> {
     pub fault_rng: ChaCha8Rng,
     pub trace: Tracer,
     pub metrics: RunMetrics,
+    /// Every client operation, for the checkers.
+    pub history: History,
     /// The node each client sits beside: its network site.
     pub client_home: Vec<NodeId>,
     pub next_msg_id: u64,
@@ -190,6 +193,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 fault_rng: rng::stream(scenario.seed, rng::Stream::Faults),
                 trace,
                 metrics: RunMetrics::default(),
+                history: History::new(),
                 client_home,
                 next_msg_id: 0,
                 next_op: 0,
@@ -217,6 +221,21 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     pub fn metrics(&self) -> &RunMetrics {
         &self.core.metrics
+    }
+
+    /// Every client operation so far.
+    pub fn history(&self) -> &History {
+        &self.core.history
+    }
+
+    /// Hands the history over (the world keeps an empty one).
+    pub fn take_history(&mut self) -> History {
+        std::mem::take(&mut self.core.history)
+    }
+
+    /// A node, to set up before the run starts (loading data, say).
+    pub fn node_mut(&mut self, id: NodeId) -> &mut N {
+        &mut self.nodes[id.index()].node
     }
 
     pub fn node(&self, id: NodeId) -> &N {

@@ -49,6 +49,10 @@ impl<M: Describe, NT, CT> Outbox<M, NT> for NodeOut<'_, M, NT, CT> {
         cancel(&mut self.core.queue, id);
     }
 
+    fn tracing(&self) -> bool {
+        self.core.trace.enabled()
+    }
+
     fn note(&mut self, kind: &'static str, fields: impl FnOnce(&mut Fields<'_>)) {
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, kind);
@@ -111,6 +115,10 @@ impl<M: Describe, NT, CT> Outbox<M, CT> for ClientOut<'_, M, NT, CT> {
         cancel(&mut self.core.queue, id);
     }
 
+    fn tracing(&self) -> bool {
+        self.core.trace.enabled()
+    }
+
     fn note(&mut self, kind: &'static str, fields: impl FnOnce(&mut Fields<'_>)) {
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, kind);
@@ -133,6 +141,7 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
     fn invoke(&mut self, inv: &Invocation) {
         debug_assert_eq!(inv.client, self.me);
         self.core.metrics.on_invoke(inv);
+        self.core.history.invoke(inv, self.core.now);
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "invoke");
             line.client("client", inv.client)
@@ -149,6 +158,7 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
         debug_assert_eq!(done.client, self.me);
         let latency = self.core.now.saturating_sub(done.invoked_at);
         self.core.metrics.on_complete(done, latency);
+        self.core.history.complete(done, self.core.now);
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "complete");
             line.client("client", done.client)

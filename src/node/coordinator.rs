@@ -1,0 +1,363 @@
+//! The coordinator's side of gets and puts (paper §4.5, §4.6): pick the
+//! replicas, standing in fallbacks for unreachable ones when the quorum is
+//! sloppy; count acknowledgements against W and replies against R; answer
+//! the client; repair the stale replicas a get has seen.
+
+use super::{DynamoNode, Msg, ReqId, Request, Timer};
+use crate::actor::{OpKind, Outbox, TimerId};
+use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
+use crate::node::Answer;
+use crate::time::SimTime;
+use crate::version::{Context, Order, Siblings};
+
+/// One replica a request went to.
+#[derive(Clone, Debug)]
+struct Target {
+    node: NodeId,
+    /// The owner this node stands in for (sloppy quorum), if any.
+    stand_in_for: Option<NodeId>,
+    answered: bool,
+    /// A get's reply from this target.
+    state: Option<Siblings>,
+}
+
+/// A request this node is coordinating.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    op: OpId,
+    client: ClientId,
+    kind: OpKind,
+    key: Key,
+    targets: Vec<Target>,
+    /// Acks (put) or replies (get) so far, the coordinator's own included.
+    heard: usize,
+    /// Whether the client has its answer.
+    answered: bool,
+    timer: TimerId,
+    /// A get: the merge of every reply so far, the coordinator's included.
+    merged: Siblings,
+    /// A get: the coordinator's own state when the get began.
+    own: Option<Siblings>,
+}
+
+impl DynamoNode {
+    /// A client request arrived: coordinate it if this node holds a replica
+    /// of the key, else pass it to the first reachable one (the generic
+    /// balancer's extra hop, and coordinator failover).
+    pub(super) fn on_request(
+        &mut self,
+        now: SimTime,
+        req: Request,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        if self.directory.is_replica(req.key, self.id) {
+            return self.coordinate(now, req, out);
+        }
+        let n = self.directory.n();
+        let replicas = &self.directory.preference(req.key)[..n];
+        match replicas
+            .iter()
+            .copied()
+            .find(|&r| self.liveness.looks_up(r, now))
+        {
+            Some(to) => {
+                self.stats.forwards += 1;
+                out.send(Endpoint::Node(to), Msg::Forward(req));
+            }
+            // No replica looks reachable: under a sloppy quorum this node
+            // coordinates itself, as a stand-in ("always writeable").
+            None if self.config.sloppy_quorum => self.coordinate(now, req, out),
+            None => {
+                self.stats.forwards += 1;
+                out.send(Endpoint::Node(replicas[0]), Msg::Forward(req));
+            }
+        }
+    }
+
+    /// The replicas a request goes to, besides this node: the key's top N,
+    /// each unreachable one replaced by the next reachable node past the
+    /// top N when the quorum is sloppy (that node keeps the write as a hint
+    /// for the owner).
+    fn targets(&self, key: Key, now: SimTime) -> Vec<Target> {
+        let n = self.directory.n();
+        let pref = self.directory.preference(key);
+        let mut targets: Vec<Target> = Vec::with_capacity(n);
+        let mut fallbacks = self.directory.walk(key).skip(n);
+        for &owner in &pref[..n.min(pref.len())] {
+            if owner == self.id {
+                continue;
+            }
+            let mut target = Target {
+                node: owner,
+                stand_in_for: None,
+                answered: false,
+                state: None,
+            };
+            if self.config.sloppy_quorum && !self.liveness.looks_up(owner, now) {
+                let stand_in = fallbacks.find(|&f| f != self.id && self.liveness.looks_up(f, now));
+                if let Some(f) = stand_in {
+                    target.node = f;
+                    target.stand_in_for = Some(owner);
+                }
+            }
+            targets.push(target);
+        }
+        targets
+    }
+
+    pub(super) fn coordinate(
+        &mut self,
+        now: SimTime,
+        req: Request,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let mode = self.config.mode;
+        let key = req.key;
+        let targets = self.targets(key, now);
+        let rid = self.next_req;
+        self.next_req += 1;
+        let (own, merged) = match req.kind {
+            OpKind::Put => {
+                self.stats.coordinated_puts += 1;
+                let value = req.value.unwrap_or(ValueId(req.op.0));
+                let state = if self.directory.is_replica(key, self.id) {
+                    let local = self.store.entry(key);
+                    let effect = local.put(mode, self.id, now, &req.context, value);
+                    self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                    local.clone()
+                } else {
+                    // A stand-in coordinator versions the write against the
+                    // hints it holds and keeps it as a hint for the key's
+                    // first owner.
+                    let mut local = self.store.hinted(mode, key).unwrap_or_default();
+                    local.put(mode, self.id, now, &req.context, value);
+                    let owner = self.directory.preference(key)[0];
+                    if self.store.keep_hint(mode, owner, key, &local) {
+                        self.stats.hints_stored += 1;
+                    }
+                    self.arm_handoff(out);
+                    local
+                };
+                for t in &targets {
+                    out.send(
+                        Endpoint::Node(t.node),
+                        Msg::Store {
+                            req: rid,
+                            key,
+                            state: state.clone(),
+                            hint: t.stand_in_for,
+                        },
+                    );
+                }
+                (None, Siblings::default())
+            }
+            OpKind::Get => {
+                self.stats.coordinated_gets += 1;
+                for t in &targets {
+                    out.send(Endpoint::Node(t.node), Msg::Fetch { req: rid, key });
+                }
+                let mut local = self.store.get(key).cloned().unwrap_or_default();
+                if let Some(hinted) = self.store.hinted(mode, key) {
+                    local.merge(mode, &hinted);
+                }
+                (Some(local.clone()), local)
+            }
+        };
+        if out.tracing() {
+            let pref = &self.directory.preference(key)[..self.directory.n()];
+            let sent: Vec<NodeId> = targets.iter().map(|t| t.node).collect();
+            out.note("coordinate", |f| {
+                f.u64("op", req.op.0)
+                    .str("f", req.kind.as_str())
+                    .key("key", key)
+                    .nodes("pref", pref)
+                    .nodes("to", &sent);
+            });
+            for t in &targets {
+                if let Some(owner) = t.stand_in_for {
+                    out.note("stand-in", |f| {
+                        f.key("key", key).node("owner", owner).node("at", t.node);
+                    });
+                }
+            }
+        }
+        let timer = out.set_timer(self.config.request_timeout, Timer::Request(rid));
+        let mut pending = Pending {
+            op: req.op,
+            client: req.client,
+            kind: req.kind,
+            key,
+            targets,
+            heard: 1,
+            answered: false,
+            timer,
+            merged,
+            own,
+        };
+        self.check_quorum(&mut pending, out);
+        if pending.targets.is_empty() {
+            out.cancel_timer(pending.timer);
+            self.finish(pending, out);
+        } else {
+            self.pending.insert(rid, pending);
+        }
+    }
+
+    fn quorum(&self, kind: OpKind) -> usize {
+        match kind {
+            OpKind::Put => self.config.w,
+            OpKind::Get => self.config.r,
+        }
+    }
+
+    /// Answers the client once the quorum is in.
+    fn check_quorum(&mut self, p: &mut Pending, out: &mut impl Outbox<Msg, Timer>) {
+        if p.answered || p.heard < self.quorum(p.kind) {
+            return;
+        }
+        p.answered = true;
+        let (values, context) = match p.kind {
+            OpKind::Get => (p.merged.values(), p.merged.context()),
+            OpKind::Put => (Vec::new(), Context::none()),
+        };
+        out.note("quorum", |f| {
+            f.u64("op", p.op.0)
+                .u64("heard", p.heard as u64)
+                .str("outcome", "ok");
+        });
+        out.send(
+            Endpoint::Client(p.client),
+            Msg::Reply {
+                op: p.op,
+                answer: Answer::Ok,
+                values,
+                context,
+            },
+        );
+    }
+
+    pub(super) fn on_store_ack(
+        &mut self,
+        from: NodeId,
+        req: ReqId,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        self.on_answer(from, req, None, out);
+    }
+
+    pub(super) fn on_fetch_reply(
+        &mut self,
+        from: NodeId,
+        req: ReqId,
+        state: Siblings,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        self.on_answer(from, req, Some(state), out);
+    }
+
+    fn on_answer(
+        &mut self,
+        from: NodeId,
+        req: ReqId,
+        state: Option<Siblings>,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let Some(mut p) = self.pending.remove(&req) else {
+            self.stats.late_replies += 1;
+            return;
+        };
+        let mode = self.config.mode;
+        if let Some(t) = p.targets.iter_mut().find(|t| t.node == from && !t.answered) {
+            t.answered = true;
+            p.heard += 1;
+            if let Some(state) = state {
+                let effect = p.merged.merge(mode, &state);
+                self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                t.state = Some(state);
+            }
+        }
+        self.check_quorum(&mut p, out);
+        if p.targets.iter().all(|t| t.answered) {
+            out.cancel_timer(p.timer);
+            self.finish(p, out);
+        } else {
+            self.pending.insert(req, p);
+        }
+    }
+
+    pub(super) fn on_request_timeout(
+        &mut self,
+        now: SimTime,
+        req: ReqId,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let Some(mut p) = self.pending.remove(&req) else {
+            return;
+        };
+        for t in p.targets.iter().filter(|t| !t.answered) {
+            if self.liveness.suspect(t.node, now) {
+                out.note("suspect", |f| {
+                    f.node("peer", t.node).str("why", "request timed out");
+                });
+            }
+        }
+        if !p.answered {
+            p.answered = true;
+            self.stats.quorum_failures += 1;
+            out.note("quorum", |f| {
+                f.u64("op", p.op.0)
+                    .u64("heard", p.heard as u64)
+                    .str("outcome", "fail");
+            });
+            out.send(
+                Endpoint::Client(p.client),
+                Msg::Reply {
+                    op: p.op,
+                    answer: Answer::Fail,
+                    values: Vec::new(),
+                    context: Context::none(),
+                },
+            );
+        }
+        self.finish(p, out);
+    }
+
+    /// The request is over: every target answered, or time ran out. A get
+    /// that reached its quorum repairs the replicas it saw behind.
+    fn finish(&mut self, p: Pending, out: &mut impl Outbox<Msg, Timer>) {
+        if p.kind != OpKind::Get || !self.config.read_repair || p.heard < self.config.r {
+            return;
+        }
+        let mode = self.config.mode;
+        let mut repaired: Vec<NodeId> = Vec::new();
+        if let Some(own) = &p.own {
+            if own.compare(&p.merged) != Order::Equal {
+                self.store.merge(mode, p.key, &p.merged);
+                repaired.push(self.id);
+            }
+        }
+        // Stand-ins hold hints, not replicas: they are not repaired.
+        for t in p.targets.iter().filter(|t| t.stand_in_for.is_none()) {
+            if let Some(state) = &t.state {
+                if state.compare(&p.merged) != Order::Equal {
+                    out.send(
+                        Endpoint::Node(t.node),
+                        Msg::Repair {
+                            key: p.key,
+                            state: p.merged.clone(),
+                        },
+                    );
+                    repaired.push(t.node);
+                }
+            }
+        }
+        if !repaired.is_empty() {
+            self.stats.read_repairs += repaired.len() as u64;
+            out.note("read-repair", |f| {
+                f.u64("op", p.op.0)
+                    .key("key", p.key)
+                    .nodes("nodes", &repaired);
+            });
+        }
+    }
+}

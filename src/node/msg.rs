@@ -1,0 +1,185 @@
+//! The messages and timers of the Dynamo node (paper §4.5, §4.6): client
+//! requests and replies, the coordinator's store/fetch round trips with the
+//! replicas, read repair and hinted handoff.
+
+use crate::actor::{Describe, OpKind};
+use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
+use crate::trace::Fields;
+use crate::version::{Context, Siblings};
+
+/// A coordinator's request number, local to the coordinator: replies carry
+/// it back so the coordinator can match them. It survives a crash (a real
+/// node would draw it at random), so no late reply meets a newer request.
+pub type ReqId = u64;
+
+/// A client's request, as sent and as forwarded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub op: OpId,
+    pub client: ClientId,
+    pub kind: OpKind,
+    pub key: Key,
+    /// A put's value.
+    pub value: Option<ValueId>,
+    /// A put's context: what its writer had read (empty for a blind put).
+    pub context: Context,
+}
+
+/// How the store answered a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Ok,
+    /// The coordinator could not gather its quorum in time.
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Client to any node.
+    Request(Request),
+    /// A node outside the key's top N passes the request to a coordinator:
+    /// the generic balancer's extra hop.
+    Forward(Request),
+    /// Coordinator to client.
+    Reply {
+        op: OpId,
+        answer: Answer,
+        /// A get's values (siblings), sorted.
+        values: Vec<ValueId>,
+        /// A get's merged context, for the client's next put.
+        context: Context,
+    },
+    /// Coordinator to replica: merge this state of the key and acknowledge.
+    /// `hint` names the intended owner when the receiver stands in for it
+    /// (sloppy quorum).
+    Store {
+        req: ReqId,
+        key: Key,
+        state: Siblings,
+        hint: Option<NodeId>,
+    },
+    StoreAck {
+        req: ReqId,
+    },
+    /// Coordinator to replica: send your state of the key.
+    Fetch {
+        req: ReqId,
+        key: Key,
+    },
+    FetchReply {
+        req: ReqId,
+        key: Key,
+        state: Siblings,
+    },
+    /// Coordinator to a replica that answered a get with an older state.
+    Repair {
+        key: Key,
+        state: Siblings,
+    },
+    /// A stand-in hands the owner the writes it kept for it.
+    Handoff {
+        key: Key,
+        state: Siblings,
+    },
+    /// The owner has merged a handed-off state; the stand-in may drop its
+    /// hint if it has not changed since.
+    HandoffAck {
+        key: Key,
+        state: Siblings,
+    },
+}
+
+impl Describe for Msg {
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Request(_) => "Request",
+            Msg::Forward(_) => "Forward",
+            Msg::Reply { .. } => "Reply",
+            Msg::Store { .. } => "Store",
+            Msg::StoreAck { .. } => "StoreAck",
+            Msg::Fetch { .. } => "Fetch",
+            Msg::FetchReply { .. } => "FetchReply",
+            Msg::Repair { .. } => "Repair",
+            Msg::Handoff { .. } => "Handoff",
+            Msg::HandoffAck { .. } => "HandoffAck",
+        }
+    }
+
+    fn describe(&self, f: &mut Fields<'_>) {
+        match self {
+            Msg::Request(r) | Msg::Forward(r) => {
+                f.u64("op", r.op.0)
+                    .str("f", r.kind.as_str())
+                    .key("key", r.key);
+                if let Some(v) = r.value {
+                    f.value("value", v);
+                }
+            }
+            Msg::Reply {
+                op, answer, values, ..
+            } => {
+                f.u64("op", op.0).str(
+                    "answer",
+                    match answer {
+                        Answer::Ok => "ok",
+                        Answer::Fail => "fail",
+                    },
+                );
+                if !values.is_empty() {
+                    f.values("values", values);
+                }
+            }
+            Msg::Store {
+                req,
+                key,
+                state,
+                hint,
+            } => {
+                f.u64("req", *req).key("key", *key);
+                f.values("values", &state.values());
+                if let Some(owner) = hint {
+                    f.node("hint", *owner);
+                }
+            }
+            Msg::StoreAck { req } => {
+                f.u64("req", *req);
+            }
+            Msg::Fetch { req, key } => {
+                f.u64("req", *req).key("key", *key);
+            }
+            Msg::FetchReply { req, key, state } => {
+                f.u64("req", *req)
+                    .key("key", *key)
+                    .values("values", &state.values());
+            }
+            Msg::Repair { key, state }
+            | Msg::Handoff { key, state }
+            | Msg::HandoffAck { key, state } => {
+                f.key("key", *key).values("values", &state.values());
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// The coordinator's deadline for one request.
+    Request(ReqId),
+    /// Time to offer the hints this node keeps to their owners.
+    Handoff,
+}
+
+impl Describe for Timer {
+    fn kind(&self) -> &'static str {
+        match self {
+            Timer::Request(_) => "RequestTimeout",
+            Timer::Handoff => "HandoffTick",
+        }
+    }
+
+    fn describe(&self, f: &mut Fields<'_>) {
+        if let Timer::Request(req) = self {
+            f.u64("req", *req);
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The node without the event loop: a few-line outbox records its
+//! effects, and each test plays the messages a real run would deliver.
+
+use super::*;
+use crate::actor::{OpKind, TimerId};
+use crate::id::{ClientId, Key, OpId, ValueId};
+use crate::ring::{Layout, NodeSpec, Placement, RingSpec, Strategy, key_position};
+use crate::trace::Fields;
+use crate::version::{Context, Mode, Siblings};
+use std::sync::Arc;
+
+#[derive(Default)]
+struct Effects {
+    sent: Vec<(Endpoint, Msg)>,
+    timers: Vec<(SimTime, Timer)>,
+}
+
+impl Outbox<Msg, Timer> for Effects {
+    fn send(&mut self, to: Endpoint, msg: Msg) {
+        self.sent.push((to, msg));
+    }
+    fn set_timer(&mut self, after: SimTime, timer: Timer) -> TimerId {
+        self.timers.push((after, timer));
+        TimerId::from_raw(self.timers.len() as u32, 0)
+    }
+    fn cancel_timer(&mut self, _id: TimerId) {}
+    fn note(&mut self, _kind: &'static str, _fields: impl FnOnce(&mut Fields<'_>)) {}
+    fn halt(&mut self) {}
+}
+
+impl Effects {
+    fn take(&mut self) -> Vec<(Endpoint, Msg)> {
+        std::mem::take(&mut self.sent)
+    }
+}
+
+const KEY: Key = Key(0);
+const T0: SimTime = SimTime::from_secs(1);
+
+fn config(w: usize, r: usize) -> Config {
+    Config {
+        n: 3,
+        r,
+        w,
+        request_timeout: SimTime::from_millis(500),
+        sloppy_quorum: true,
+        hinted_handoff: true,
+        read_repair: true,
+        mode: Mode::Dvv,
+        handoff_interval: SimTime::from_secs(1),
+        suspect_for: SimTime::from_secs(2),
+    }
+}
+
+/// A ring of `nodes` nodes and the preference list of `KEY`.
+fn cluster(nodes: u32, cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
+    let spec = RingSpec {
+        strategy: Strategy::RandomTokens,
+        vnodes: 8,
+        partitions: 64,
+        placement: Placement::Clockwise,
+        n: 3,
+        seed: 1,
+    };
+    let members: Vec<NodeSpec> = (0..nodes)
+        .map(|i| NodeSpec {
+            node: NodeId(i),
+            region: 0,
+            weight: 1,
+        })
+        .collect();
+    let ring = Layout::initial(&spec, &members).ring(&spec);
+    let directory = Directory::new(
+        Arc::new(ring),
+        vec![key_position(b"cart")].into(),
+        members.iter().map(|m| m.node).collect(),
+    );
+    let pref = directory.preference(KEY).to_vec();
+    let cfg = Arc::new(cfg);
+    let nodes = (0..nodes)
+        .map(|i| DynamoNode::new(NodeId(i), cfg.clone(), directory.clone()))
+        .collect();
+    (nodes, pref)
+}
+
+fn put(op: u64, value: u64) -> Msg {
+    Msg::Request(Request {
+        op: OpId(op),
+        client: ClientId(0),
+        kind: OpKind::Put,
+        key: KEY,
+        value: Some(ValueId(value)),
+        context: Context::none(),
+    })
+}
+
+fn get(op: u64) -> Msg {
+    Msg::Request(Request {
+        op: OpId(op),
+        client: ClientId(0),
+        kind: OpKind::Get,
+        key: KEY,
+        value: None,
+        context: Context::none(),
+    })
+}
+
+const CLIENT: Endpoint = Endpoint::Client(ClientId(0));
+
+fn replies(sent: &[(Endpoint, Msg)]) -> Vec<(Answer, Vec<ValueId>)> {
+    sent.iter()
+        .filter_map(|(_, m)| match m {
+            Msg::Reply { answer, values, .. } => Some((*answer, values.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_put_is_answered_after_w_acks_including_the_coordinators() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let coord = pref[0];
+    let mut out = Effects::default();
+    nodes[coord.index()].on_message(T0, CLIENT, put(1, 7), &mut out);
+    let sent = out.take();
+    let stores: Vec<(NodeId, ReqId)> = sent
+        .iter()
+        .filter_map(|(to, m)| match (to, m) {
+            (
+                Endpoint::Node(n),
+                Msg::Store {
+                    req, hint: None, ..
+                },
+            ) => Some((*n, *req)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        stores.iter().map(|s| s.0).collect::<Vec<_>>(),
+        pref[1..3].to_vec()
+    );
+    assert!(replies(&sent).is_empty(), "W=2: one ack is not enough");
+    nodes[coord.index()].on_message(
+        T0,
+        Endpoint::Node(stores[0].0),
+        Msg::StoreAck { req: stores[0].1 },
+        &mut out,
+    );
+    assert_eq!(replies(&out.take()), vec![(Answer::Ok, vec![])]);
+}
+
+#[test]
+fn a_timed_out_put_fails_and_the_next_one_uses_a_stand_in_with_a_hint() {
+    let (mut nodes, pref) = cluster(5, config(3, 2));
+    let coord = pref[0];
+    let mut out = Effects::default();
+    nodes[coord.index()].on_message(T0, CLIENT, put(1, 7), &mut out);
+    let req = match &out.take()[0].1 {
+        Msg::Store { req, .. } => *req,
+        m => panic!("{m:?}"),
+    };
+    // Only the first replica acknowledges; the second is silent.
+    nodes[coord.index()].on_message(T0, Endpoint::Node(pref[1]), Msg::StoreAck { req }, &mut out);
+    nodes[coord.index()].on_timer(T0, Timer::Request(req), &mut out);
+    assert_eq!(replies(&out.take()), vec![(Answer::Fail, vec![])]);
+    assert_eq!(nodes[coord.index()].stats().quorum_failures, 1);
+
+    nodes[coord.index()].on_message(T0, CLIENT, put(2, 8), &mut out);
+    let hinted: Vec<(NodeId, Option<NodeId>)> = out
+        .take()
+        .iter()
+        .filter_map(|(to, m)| match (to, m) {
+            (Endpoint::Node(n), Msg::Store { hint, .. }) => Some((*n, *hint)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hinted, vec![(pref[1], None), (pref[3], Some(pref[2]))]);
+}
+
+#[test]
+fn a_stand_in_hands_its_hint_back_and_then_drops_it() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let (owner, stand_in) = (pref[2], pref[3]);
+    let mut state = Siblings::default();
+    state.put(Mode::Dvv, pref[0], T0, &Context::none(), ValueId(7));
+    let mut out = Effects::default();
+    let node = &mut nodes[stand_in.index()];
+    node.on_message(
+        T0,
+        Endpoint::Node(pref[0]),
+        Msg::Store {
+            req: 9,
+            key: KEY,
+            state: state.clone(),
+            hint: Some(owner),
+        },
+        &mut out,
+    );
+    assert!(matches!(out.take()[0].1, Msg::StoreAck { req: 9 }));
+    assert_eq!(node.store().hint_count(), 1);
+    assert!(node.store().get(KEY).is_none(), "a hint is not a replica");
+    assert_eq!(out.timers, vec![(SimTime::from_secs(1), Timer::Handoff)]);
+
+    node.on_timer(T0, Timer::Handoff, &mut out);
+    let offer = out.take();
+    assert_eq!(offer.len(), 1);
+    assert_eq!(offer[0].0, Endpoint::Node(owner));
+    let Msg::Handoff { key, state: handed } = offer[0].1.clone() else {
+        panic!("{:?}", offer[0].1)
+    };
+    let mut out2 = Effects::default();
+    nodes[owner.index()].on_message(
+        T0,
+        Endpoint::Node(stand_in),
+        Msg::Handoff {
+            key,
+            state: handed.clone(),
+        },
+        &mut out2,
+    );
+    assert_eq!(nodes[owner.index()].store().get(KEY), Some(&state));
+    let ack = out2.take().remove(0).1;
+    nodes[stand_in.index()].on_message(T0, Endpoint::Node(owner), ack, &mut out);
+    assert_eq!(nodes[stand_in.index()].store().hint_count(), 0);
+    assert_eq!(nodes[stand_in.index()].stats().hints_delivered, 1);
+}
+
+#[test]
+fn a_get_answers_after_r_replies_and_repairs_the_stale_replica() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let coord = pref[0];
+    let mut newer = Siblings::default();
+    newer.put(Mode::Dvv, coord, T0, &Context::none(), ValueId(7));
+    let mut out = Effects::default();
+    // The coordinator and pref[1] have the write; pref[2] missed it.
+    for n in [coord, pref[1]] {
+        nodes[n.index()].on_message(
+            T0,
+            Endpoint::Node(coord),
+            Msg::Repair {
+                key: KEY,
+                state: newer.clone(),
+            },
+            &mut out,
+        );
+    }
+    out.take();
+    nodes[coord.index()].on_message(T0, CLIENT, get(5), &mut out);
+    let fetches: Vec<(NodeId, ReqId)> = out
+        .take()
+        .iter()
+        .filter_map(|(to, m)| match (to, m) {
+            (Endpoint::Node(n), Msg::Fetch { req, .. }) => Some((*n, *req)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fetches.len(), 2);
+    let req = fetches[0].1;
+    let reply = |state: Siblings| Msg::FetchReply {
+        req,
+        key: KEY,
+        state,
+    };
+    // The stale replica answers first: R=2 is met, with the merged value.
+    nodes[coord.index()].on_message(
+        T0,
+        Endpoint::Node(pref[2]),
+        reply(Siblings::default()),
+        &mut out,
+    );
+    assert_eq!(replies(&out.take()), vec![(Answer::Ok, vec![ValueId(7)])]);
+    nodes[coord.index()].on_message(T0, Endpoint::Node(pref[1]), reply(newer.clone()), &mut out);
+    let repairs: Vec<Endpoint> = out
+        .take()
+        .into_iter()
+        .filter(|(_, m)| matches!(m, Msg::Repair { .. }))
+        .map(|(to, _)| to)
+        .collect();
+    assert_eq!(repairs, vec![Endpoint::Node(pref[2])]);
+    assert_eq!(nodes[coord.index()].stats().read_repairs, 1);
+}
+
+#[test]
+fn a_node_without_a_replica_forwards_to_the_coordinator() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let outsider = (0..5).map(NodeId).find(|n| !pref[..3].contains(n)).unwrap();
+    let mut out = Effects::default();
+    nodes[outsider.index()].on_message(T0, CLIENT, put(1, 7), &mut out);
+    let sent = out.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, Endpoint::Node(pref[0]));
+    assert!(matches!(sent[0].1, Msg::Forward(_)));
+}
+
+#[test]
+fn a_crash_forgets_requests_but_not_the_disk() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let coord = pref[0];
+    let mut out = Effects::default();
+    let node = &mut nodes[coord.index()];
+    node.on_message(T0, CLIENT, put(1, 7), &mut out);
+    assert_eq!(node.in_flight(), 1);
+    node.on_crash();
+    assert_eq!(node.in_flight(), 0);
+    node.on_restart(T0, false, &mut out);
+    assert_eq!(
+        node.store().get(KEY).map(|s| s.values()),
+        Some(vec![ValueId(7)])
+    );
+    node.on_crash();
+    node.on_restart(T0, true, &mut out);
+    assert!(node.store().get(KEY).is_none());
+}
