@@ -184,3 +184,89 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
     }
     verdicts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::history::{History, HistoryOp};
+    use crate::id::{ClientId, Key, OpId, ValueId};
+    use crate::scenario::{Format, parse_str};
+    use crate::time::SimTime;
+
+    const EXPECT_ALL: &str =
+        "name = \"t\"\n[expect]\nlost_acked_writes = 0\nstale_reads = 1\nmax_siblings = 1\n";
+
+    fn op(id: u64, kind: OpKind, at_ms: u64, values: &[u64]) -> HistoryOp {
+        HistoryOp {
+            op: OpId(id),
+            client: ClientId(0),
+            kind,
+            key: Key(0),
+            value: (kind == OpKind::Put).then_some(ValueId(id)),
+            context: Vec::new(),
+            invoked_at: SimTime::from_millis(at_ms),
+            completed_at: Some(SimTime::from_millis(at_ms + 1)),
+            outcome: Some(Outcome::Ok),
+            values: values.iter().map(|&v| ValueId(v)).collect(),
+        }
+    }
+
+    /// An empty run's output, given this history and final values; the
+    /// metrics count the history's invocations, as a real run's do.
+    fn output(scenario: &Scenario, ops: Vec<HistoryOp>, at_end: &[u64]) -> RunOutput {
+        let mut out = crate::run::run(scenario, crate::trace::Tracer::off()).unwrap();
+        out.metrics.get.invoked = ops.iter().filter(|o| o.kind == OpKind::Get).count() as u64;
+        out.metrics.put.invoked = ops.iter().filter(|o| o.kind == OpKind::Put).count() as u64;
+        out.history = History::from_ops(ops);
+        out.final_values = [(Key(0), at_end.iter().map(|&v| ValueId(v)).collect())].into();
+        out
+    }
+
+    fn verdict<'a>(verdicts: &'a [Verdict], name: &str) -> &'a Verdict {
+        verdicts.iter().find(|v| v.name == name).unwrap()
+    }
+
+    #[test]
+    fn history_expectations_become_verdicts() {
+        let scenario = parse_str("t.toml", EXPECT_ALL, Format::Toml, &[]).unwrap();
+        assert!(unsupported(&scenario).is_empty());
+        // Put 1 is acknowledged, get 3 misses it; get 4 sees two siblings.
+        let ops = vec![
+            op(1, OpKind::Put, 0, &[]),
+            op(2, OpKind::Put, 0, &[]),
+            op(3, OpKind::Get, 10, &[]),
+            op(4, OpKind::Get, 10, &[1, 2]),
+        ];
+        let verdicts = evaluate(&scenario, &output(&scenario, ops, &[2]));
+        let lost = verdict(&verdicts, "lost_acked_writes");
+        assert_eq!((lost.actual.clone(), lost.ok), (json!(1), false));
+        assert_eq!(lost.expected, json!({ "max": 0 }));
+        let stale = verdict(&verdicts, "stale_reads");
+        assert_eq!((stale.actual.clone(), stale.ok), (json!(1), true));
+        let siblings = verdict(&verdicts, "max_siblings");
+        assert_eq!((siblings.actual.clone(), siblings.ok), (json!(2), false));
+    }
+
+    #[test]
+    fn nothing_to_judge_does_not_hold() {
+        let scenario = parse_str("t.toml", EXPECT_ALL, Format::Toml, &[]).unwrap();
+        // No ok get: no sibling count to bound.
+        let verdicts = evaluate(&scenario, &output(&scenario, Vec::new(), &[]));
+        let siblings = verdict(&verdicts, "max_siblings");
+        assert_eq!((siblings.actual.clone(), siblings.ok), (Value::Null, false));
+        assert!(
+            verdict(&verdicts, "lost_acked_writes").ok,
+            "none acknowledged, none lost"
+        );
+        // Operations ran but none was recorded: no count, no pass.
+        let mut out = output(&scenario, Vec::new(), &[]);
+        out.metrics.put.invoked = 3;
+        let verdicts = evaluate(&scenario, &out);
+        let lost = verdict(&verdicts, "lost_acked_writes");
+        assert_eq!(
+            (lost.actual.clone(), lost.ok),
+            (json!("no history recorded"), false)
+        );
+        assert!(findings(&scenario, &out).lost_write_count().is_none());
+    }
+}
