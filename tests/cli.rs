@@ -304,6 +304,11 @@ fn a_run_that_holds_exits_0_and_writes_summary_and_trace() {
     assert_eq!(s["scenario"], "tiny");
     assert!(!s["expectations"].as_array().unwrap().is_empty());
     assert!(s["ops"]["get"]["ok"].as_u64().unwrap() >= 1);
+    for key in ["lost_acked_writes", "stale_reads", "siblings"] {
+        assert!(s.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert!(s["anomalies"]["lost_acked_writes"].is_array());
+    assert!(s["anomalies"]["stale_reads"].is_array());
     let trace = fs::read_to_string(report.join("trace.jsonl")).unwrap();
     assert_eq!(
         trace.lines().count() as u64,
@@ -366,17 +371,17 @@ fn validate_accepts_a_good_file_and_writes_nothing() {
 
 #[test]
 fn run_refuses_an_expectation_it_cannot_check_but_validate_accepts_it() {
-    let text = format!("{GOOD}\n[expect]\nstale_reads = 0\n");
-    let dir = with_file("stale.toml", &text);
-    let out = dynsim(dir.path(), &["run", "stale.toml"]);
+    let text = format!("{GOOD}\n[expect]\nconverged_within = \"1s\"\n");
+    let dir = with_file("converge.toml", &text);
+    let out = dynsim(dir.path(), &["run", "converge.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("expect.stale_reads"),
+        stderr(&out).contains("expect.converged_within"),
         "{}",
         stderr(&out)
     );
     assert!(leftovers(dir.path()).is_empty());
-    let out = dynsim(dir.path(), &["validate", "stale.toml"]);
+    let out = dynsim(dir.path(), &["validate", "converge.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 

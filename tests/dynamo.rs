@@ -4,6 +4,7 @@
 //! wrong.
 
 use dynsim::actor::OpKind;
+use dynsim::check::consistency::Rule;
 use dynsim::check::{self, Verdict};
 use dynsim::run::{self, RunOutput};
 use dynsim::scenario::{self, Scenario};
@@ -28,12 +29,13 @@ fn verdict(s: &Scenario, out: &RunOutput, name: &str) -> Verdict {
 }
 
 fn lost(out: &RunOutput, s: &Scenario) -> u64 {
-    check::consistency::lost_acked_writes(&out.history, &out.final_values, s.replication.versioning)
-        .count
+    let rule = Rule::for_versioning(s.replication.versioning);
+    check::consistency::lost_acked_writes(&out.history, &out.final_values, rule).count
 }
 
 fn stale(out: &RunOutput, s: &Scenario) -> u64 {
-    check::consistency::stale_reads(&out.history, s.replication.versioning).count
+    let rule = Rule::for_versioning(s.replication.versioning);
+    check::consistency::stale_reads(&out.history, rule).count
 }
 
 #[test]

@@ -72,6 +72,13 @@ impl History {
         }
     }
 
+    /// A history from finished operations, as tests and tools build one;
+    /// put in op order whatever order they come in.
+    pub fn from_ops(mut ops: Vec<HistoryOp>) -> History {
+        ops.sort_by_key(|o| o.op);
+        History { ops }
+    }
+
     pub fn ops(&self) -> &[HistoryOp] {
         &self.ops
     }

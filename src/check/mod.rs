@@ -1,14 +1,21 @@
 //! Checkers: what a scenario's `[expect]` and scripted `returns` ask of a
 //! run, judged from its results. Each expectation becomes a verdict with
 //! what was expected, what happened, and whether it held.
+//!
+//! The history checkers ([`consistency`]) read only the recorded history
+//! and the values left at the end, never a node's internals: a checker that
+//! peeked would share the bugs it is meant to catch.
 
+pub mod consistency;
 pub mod history;
 
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};
+use consistency::{Anomalies, LostWrite, Rule, StaleRead};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
@@ -18,32 +25,100 @@ pub struct Verdict {
     pub ok: bool,
 }
 
-/// Expectations this build can judge. The history checkers (lost and
-/// stale writes, convergence, siblings) arrive with the Dynamo node; until
-/// then a scenario asking for them is refused before the run, by
-/// [`unsupported`], rather than passed unchecked.
+/// Expectations this build cannot judge yet. The convergence checker
+/// arrives with anti-entropy; until then a scenario asking for it is
+/// refused before the run rather than passed unchecked.
 pub fn unsupported(scenario: &Scenario) -> Vec<&'static str> {
     let e = &scenario.expect;
     let mut names = Vec::new();
-    if e.lost_acked_writes.is_some() {
-        names.push("expect.lost_acked_writes");
-    }
-    if e.stale_reads.is_some() {
-        names.push("expect.stale_reads");
-    }
     if e.converged_within.is_some() {
         names.push("expect.converged_within");
-    }
-    if e.max_siblings.is_some() {
-        names.push("expect.max_siblings");
     }
     names
 }
 
+/// What the history checkers found in one run: computed once, for the
+/// verdicts and for `summary.json`.
+#[derive(Clone, Debug)]
+pub struct Findings {
+    /// The history holds every invoked operation. A run that recorded no
+    /// history cannot show an anomaly, so its counts are `None` rather
+    /// than a reassuring zero.
+    pub history_complete: bool,
+    pub rule: Rule,
+    pub stale_reads: Anomalies<StaleRead>,
+    pub lost_acked_writes: Anomalies<LostWrite>,
+    /// Ok gets by how many values they returned (0: nothing found).
+    pub siblings: BTreeMap<usize, u64>,
+    /// The most values one ok get returned; `None` without an ok get.
+    pub max_siblings: Option<usize>,
+}
+
+impl Findings {
+    pub fn stale_read_count(&self) -> Option<u64> {
+        self.history_complete.then_some(self.stale_reads.count)
+    }
+    pub fn lost_write_count(&self) -> Option<u64> {
+        self.history_complete
+            .then_some(self.lost_acked_writes.count)
+    }
+}
+
+/// Runs the history checkers over a finished run.
+pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
+    let rule = Rule::for_versioning(scenario.replication.versioning);
+    let history = &out.history;
+    let invoked = out.metrics.get.invoked + out.metrics.put.invoked;
+    Findings {
+        history_complete: history.len() as u64 == invoked,
+        rule,
+        stale_reads: consistency::stale_reads(history, rule),
+        lost_acked_writes: consistency::lost_acked_writes(history, &out.final_values, rule),
+        siblings: consistency::sibling_counts(history),
+        max_siblings: consistency::max_siblings(history),
+    }
+}
+
+/// Every expectation's verdict, running the history checkers first.
 pub fn evaluate(scenario: &Scenario, out: &RunOutput) -> Vec<Verdict> {
+    judge(scenario, out, &findings(scenario, out))
+}
+
+/// Every expectation's verdict, from the run and what its history
+/// checkers found.
+pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verdict> {
     let e = &scenario.expect;
     let m = &out.metrics;
     let mut verdicts = Vec::new();
+    for (name, bound, count) in [
+        (
+            "lost_acked_writes",
+            e.lost_acked_writes,
+            found.lost_write_count(),
+        ),
+        ("stale_reads", e.stale_reads, found.stale_read_count()),
+    ] {
+        if let Some(max) = bound {
+            // Zero anomalies in a run with no acknowledged write holds:
+            // the count is defined. Only a missing history cannot hold.
+            verdicts.push(Verdict {
+                name: name.to_string(),
+                expected: json!({ "max": max }),
+                actual: count.map_or(json!("no history recorded"), |c| json!(c)),
+                ok: count.is_some_and(|c| c <= max),
+            });
+        }
+    }
+    if let Some(max) = e.max_siblings {
+        // No ok get: no read saw any siblings, and none saw few enough;
+        // the expectation cannot hold vacuously.
+        verdicts.push(Verdict {
+            name: "max_siblings".to_string(),
+            expected: json!({ "max": max }),
+            actual: found.max_siblings.map_or(Value::Null, |s| json!(s)),
+            ok: found.max_siblings.is_some_and(|s| s <= max as usize),
+        });
+    }
     let mut at_least = |name: &str, min: Option<f64>, actual: Option<f64>| {
         if let Some(min) = min {
             // No completed operation: nothing was available, and nothing
@@ -108,4 +183,90 @@ pub fn evaluate(scenario: &Scenario, out: &RunOutput) -> Vec<Verdict> {
         });
     }
     verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::history::{History, HistoryOp};
+    use crate::id::{ClientId, Key, OpId, ValueId};
+    use crate::scenario::{Format, parse_str};
+    use crate::time::SimTime;
+
+    const EXPECT_ALL: &str =
+        "name = \"t\"\n[expect]\nlost_acked_writes = 0\nstale_reads = 1\nmax_siblings = 1\n";
+
+    fn op(id: u64, kind: OpKind, at_ms: u64, values: &[u64]) -> HistoryOp {
+        HistoryOp {
+            op: OpId(id),
+            client: ClientId(0),
+            kind,
+            key: Key(0),
+            value: (kind == OpKind::Put).then_some(ValueId(id)),
+            context: Vec::new(),
+            invoked_at: SimTime::from_millis(at_ms),
+            completed_at: Some(SimTime::from_millis(at_ms + 1)),
+            outcome: Some(Outcome::Ok),
+            values: values.iter().map(|&v| ValueId(v)).collect(),
+        }
+    }
+
+    /// An empty run's output, given this history and final values; the
+    /// metrics count the history's invocations, as a real run's do.
+    fn output(scenario: &Scenario, ops: Vec<HistoryOp>, at_end: &[u64]) -> RunOutput {
+        let mut out = crate::run::run(scenario, crate::trace::Tracer::off()).unwrap();
+        out.metrics.get.invoked = ops.iter().filter(|o| o.kind == OpKind::Get).count() as u64;
+        out.metrics.put.invoked = ops.iter().filter(|o| o.kind == OpKind::Put).count() as u64;
+        out.history = History::from_ops(ops);
+        out.final_values = [(Key(0), at_end.iter().map(|&v| ValueId(v)).collect())].into();
+        out
+    }
+
+    fn verdict<'a>(verdicts: &'a [Verdict], name: &str) -> &'a Verdict {
+        verdicts.iter().find(|v| v.name == name).unwrap()
+    }
+
+    #[test]
+    fn history_expectations_become_verdicts() {
+        let scenario = parse_str("t.toml", EXPECT_ALL, Format::Toml, &[]).unwrap();
+        assert!(unsupported(&scenario).is_empty());
+        // Put 1 is acknowledged, get 3 misses it; get 4 sees two siblings.
+        let ops = vec![
+            op(1, OpKind::Put, 0, &[]),
+            op(2, OpKind::Put, 0, &[]),
+            op(3, OpKind::Get, 10, &[]),
+            op(4, OpKind::Get, 10, &[1, 2]),
+        ];
+        let verdicts = evaluate(&scenario, &output(&scenario, ops, &[2]));
+        let lost = verdict(&verdicts, "lost_acked_writes");
+        assert_eq!((lost.actual.clone(), lost.ok), (json!(1), false));
+        assert_eq!(lost.expected, json!({ "max": 0 }));
+        let stale = verdict(&verdicts, "stale_reads");
+        assert_eq!((stale.actual.clone(), stale.ok), (json!(1), true));
+        let siblings = verdict(&verdicts, "max_siblings");
+        assert_eq!((siblings.actual.clone(), siblings.ok), (json!(2), false));
+    }
+
+    #[test]
+    fn nothing_to_judge_does_not_hold() {
+        let scenario = parse_str("t.toml", EXPECT_ALL, Format::Toml, &[]).unwrap();
+        // No ok get: no sibling count to bound.
+        let verdicts = evaluate(&scenario, &output(&scenario, Vec::new(), &[]));
+        let siblings = verdict(&verdicts, "max_siblings");
+        assert_eq!((siblings.actual.clone(), siblings.ok), (Value::Null, false));
+        assert!(
+            verdict(&verdicts, "lost_acked_writes").ok,
+            "none acknowledged, none lost"
+        );
+        // Operations ran but none was recorded: no count, no pass.
+        let mut out = output(&scenario, Vec::new(), &[]);
+        out.metrics.put.invoked = 3;
+        let verdicts = evaluate(&scenario, &out);
+        let lost = verdict(&verdicts, "lost_acked_writes");
+        assert_eq!(
+            (lost.actual.clone(), lost.ok),
+            (json!("no history recorded"), false)
+        );
+        assert!(findings(&scenario, &out).lost_write_count().is_none());
+    }
 }

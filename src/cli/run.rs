@@ -49,7 +49,7 @@ pub fn run(args: RunArgs) -> u8 {
     let missing = crate::check::unsupported(&scenario);
     if !missing.is_empty() {
         eprintln!(
-            "error: {}: this build cannot check {} yet (the history checkers arrive with the Dynamo node); \
+            "error: {}: this build cannot check {} yet (the convergence checker arrives with anti-entropy); \
              remove {} to run. Nothing was written.",
             args.file.display(),
             missing.join(", "),
@@ -100,9 +100,10 @@ pub fn run(args: RunArgs) -> u8 {
         return EXIT_BAD_INPUT;
     }
     let output = run::output(&scenario, &mut world);
-    let verdicts = crate::check::evaluate(&scenario, &output);
+    let found = crate::check::findings(&scenario, &output);
+    let verdicts = crate::check::judge(&scenario, &output, &found);
     let wall_ms = started.elapsed().as_millis() as u64;
-    let mut summary = Summary::new(&scenario, &output, verdicts, wall_ms);
+    let mut summary = Summary::new(&scenario, &output, &found, verdicts, wall_ms);
     summary.peak_rss_mib = peak_rss_mib();
     if let Err(e) = summary.write(report.path()) {
         eprintln!("error: writing summary.json failed: {e}");

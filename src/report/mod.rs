@@ -5,12 +5,15 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
-use crate::check::Verdict;
+use crate::check::consistency::{LostWrite, StaleRead};
+use crate::check::{Findings, Verdict};
+use crate::id::Names;
 use crate::metrics::run::OpStats;
 use crate::run::RunOutput;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -101,6 +104,16 @@ pub struct Summary {
     pub expectations: Vec<Verdict>,
     pub ops: OpsByKind<OpCounts>,
     pub latency_ms: OpsByKind<Quantiles>,
+    /// Acknowledged puts the final state forgot; `null` when the run
+    /// recorded no history to judge.
+    pub lost_acked_writes: Option<u64>,
+    /// Ok gets that missed an acknowledged write; `null` as above.
+    pub stale_reads: Option<u64>,
+    /// Ok gets by how many values they returned, `{"1": count, ...}`;
+    /// `"0"` counts gets that found nothing.
+    pub siblings: BTreeMap<usize, u64>,
+    /// The first few of each anomaly, in op order.
+    pub anomalies: AnomalyExamples,
     pub messages: Messages,
     pub faults: Faults,
     /// Events the loop handled.
@@ -164,6 +177,67 @@ pub struct Faults {
     pub late_replies: u64,
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct AnomalyExamples {
+    pub lost_acked_writes: Vec<LostWriteExample>,
+    pub stale_reads: Vec<StaleReadExample>,
+}
+
+/// A lost acknowledged write, with the run's names.
+#[derive(Clone, Debug, Serialize)]
+pub struct LostWriteExample {
+    pub op: u64,
+    pub key: String,
+    pub value: String,
+    pub acked_ms: f64,
+    pub final_values: Vec<String>,
+    pub why: String,
+}
+
+/// A stale read, with the run's names.
+#[derive(Clone, Debug, Serialize)]
+pub struct StaleReadExample {
+    pub op: u64,
+    pub key: String,
+    pub invoked_ms: f64,
+    pub returned: Vec<String>,
+    pub missed_op: u64,
+    pub missed_value: String,
+    pub missed_acked_ms: f64,
+    pub why: String,
+}
+
+fn value_names(names: &Names, values: &[crate::id::ValueId]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| names.value(*v).into_owned())
+        .collect()
+}
+
+fn lost_write_example(names: &Names, w: &LostWrite) -> LostWriteExample {
+    LostWriteExample {
+        op: w.put.0,
+        key: names.key(w.key).into_owned(),
+        value: names.value(w.value).into_owned(),
+        acked_ms: w.acked_at.as_millis_f64(),
+        final_values: value_names(names, &w.final_values),
+        why: w.why(names),
+    }
+}
+
+fn stale_read_example(names: &Names, r: &StaleRead) -> StaleReadExample {
+    StaleReadExample {
+        op: r.get.0,
+        key: names.key(r.key).into_owned(),
+        invoked_ms: r.get_invoked_at.as_millis_f64(),
+        returned: value_names(names, &r.returned),
+        missed_op: r.missed_put.0,
+        missed_value: names.value(r.missed_value).into_owned(),
+        missed_acked_ms: r.missed_acked_at.as_millis_f64(),
+        why: r.why(names),
+    }
+}
+
 fn counts(s: &OpStats) -> OpCounts {
     OpCounts {
         ok: s.ok,
@@ -188,10 +262,12 @@ impl Summary {
     pub fn new(
         scenario: &Scenario,
         out: &RunOutput,
+        found: &Findings,
         expectations: Vec<Verdict>,
         wall_ms: u64,
     ) -> Summary {
         let m = &out.metrics;
+        let names = &out.names;
         Summary {
             scenario: scenario.name.clone(),
             seed: scenario.seed,
@@ -204,6 +280,23 @@ impl Summary {
             latency_ms: OpsByKind {
                 get: quantiles(&m.get),
                 put: quantiles(&m.put),
+            },
+            lost_acked_writes: found.lost_write_count(),
+            stale_reads: found.stale_read_count(),
+            siblings: found.siblings.clone(),
+            anomalies: AnomalyExamples {
+                lost_acked_writes: found
+                    .lost_acked_writes
+                    .examples
+                    .iter()
+                    .map(|w| lost_write_example(names, w))
+                    .collect(),
+                stale_reads: found
+                    .stale_reads
+                    .examples
+                    .iter()
+                    .map(|r| stale_read_example(names, r))
+                    .collect(),
             },
             messages: Messages {
                 sent: m.messages.sent,

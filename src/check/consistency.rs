@@ -1,0 +1,549 @@
+//! The consistency checkers: stale reads and lost acknowledged writes,
+//! judged from the recorded history and the values left at the end, by the
+//! definitions in DESIGN.md's "Checker terms". For an acknowledged put `w`
+//! to key `k`:
+//!
+//! - a put `p` to `k` (acknowledged or not) *supersedes* `w` under the
+//!   [`Rule::Causal`] rule (`vector-clock`, `dvv`) when `p`'s context holds
+//!   `w`'s value or the value of a put that supersedes `w`; under
+//!   [`Rule::RealTime`] (`lww`) when `p` is not `w` and did not complete
+//!   before `w` was invoked, so `p` may follow `w`;
+//! - a *stale read* is an ok get invoked after `w` was acknowledged that
+//!   returned neither `w`'s value nor the value of a put superseding `w`;
+//!   each stale get counts once, however many writes it missed;
+//! - a *lost acknowledged write* is a `w` whose value is absent from the
+//!   final values of `k`, which hold no value of a put superseding `w`.
+//!
+//! Both checkers group the history by key and take each key's operations
+//! in time order, so a run of a million operations is judged in well under
+//! a second. The brute-force definitions live in the tests, which compare
+//! the two on random histories.
+
+use super::history::{History, HistoryOp};
+use crate::actor::OpKind;
+use crate::id::{Key, Names, OpId, ValueId};
+use crate::scenario::Versioning;
+use crate::time::SimTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many examples of each anomaly a report keeps: enough to start
+/// debugging from, few enough to read.
+pub const MAX_EXAMPLES: usize = 10;
+
+/// Which writes may follow which: the supersession rule of a versioning
+/// mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Through contexts: a writer superseded what it had read.
+    Causal,
+    /// Through time: a write may follow any write that had not finished
+    /// before it began (last-writer-wins has no causal metadata to go by).
+    RealTime,
+}
+
+impl Rule {
+    pub fn for_versioning(versioning: Versioning) -> Rule {
+        match versioning {
+            Versioning::VectorClock | Versioning::Dvv => Rule::Causal,
+            Versioning::Lww => Rule::RealTime,
+        }
+    }
+}
+
+/// A get that missed an acknowledged write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleRead {
+    pub get: OpId,
+    pub key: Key,
+    pub get_invoked_at: SimTime,
+    pub returned: Vec<ValueId>,
+    /// One acknowledged write the get missed (the first in op order).
+    pub missed_put: OpId,
+    pub missed_value: ValueId,
+    pub missed_acked_at: SimTime,
+}
+
+impl StaleRead {
+    /// One line saying why the get is stale, with the run's names.
+    pub fn why(&self, names: &Names) -> String {
+        format!(
+            "get op {} on {} returned {} at {}; put op {} ({}) was acknowledged at {} and nothing returned supersedes it",
+            self.get.0,
+            names.key(self.key),
+            value_list(names, &self.returned),
+            seconds(self.get_invoked_at),
+            self.missed_put.0,
+            names.value(self.missed_value),
+            seconds(self.missed_acked_at),
+        )
+    }
+}
+
+/// An acknowledged write that nothing at the end remembers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostWrite {
+    pub put: OpId,
+    pub key: Key,
+    pub value: ValueId,
+    pub acked_at: SimTime,
+    /// What the key holds at the end.
+    pub final_values: Vec<ValueId>,
+}
+
+impl LostWrite {
+    pub fn why(&self, names: &Names) -> String {
+        format!(
+            "put op {} ({}) on {} was acknowledged at {}; at the end {} holds {}, none of which is it or supersedes it",
+            self.put.0,
+            names.value(self.value),
+            names.key(self.key),
+            seconds(self.acked_at),
+            names.key(self.key),
+            value_list(names, &self.final_values),
+        )
+    }
+}
+
+/// A checker's finding: how many, and the first few in op order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anomalies<T> {
+    pub count: u64,
+    pub examples: Vec<T>,
+}
+
+impl<T> Default for Anomalies<T> {
+    fn default() -> Self {
+        Anomalies {
+            count: 0,
+            examples: Vec::new(),
+        }
+    }
+}
+
+fn seconds(t: SimTime) -> String {
+    format!("{:.3}s", t.as_secs_f64())
+}
+
+fn value_list(names: &Names, values: &[ValueId]) -> String {
+    let shown: Vec<String> = values
+        .iter()
+        .map(|v| names.value(*v).into_owned())
+        .collect();
+    format!("[{}]", shown.join(", "))
+}
+
+/// Ok gets that missed an acknowledged write; see the module's definition.
+pub fn stale_reads(history: &History, rule: Rule) -> Anomalies<StaleRead> {
+    let ops = history.ops();
+    let mut firsts = Firsts::new();
+    let mut count = 0;
+    for range in key_groups(ops) {
+        let key_ops = KeyOps::new(ops, &range);
+        count += match rule {
+            Rule::Causal => key_ops.stale_causal(ops, &mut firsts),
+            Rule::RealTime => key_ops.stale_real_time(ops, &mut firsts),
+        };
+    }
+    Anomalies {
+        count,
+        examples: firsts.into_sorted(),
+    }
+}
+
+/// Acknowledged puts that neither survive in `final_values` nor are
+/// superseded by a put whose value does. A key missing from
+/// `final_values` holds nothing.
+pub fn lost_acked_writes(
+    history: &History,
+    final_values: &BTreeMap<Key, Vec<ValueId>>,
+    rule: Rule,
+) -> Anomalies<LostWrite> {
+    let ops = history.ops();
+    let mut firsts = Firsts::new();
+    let mut count = 0;
+    for range in key_groups(ops) {
+        let key_ops = KeyOps::new(ops, &range);
+        let Some(&first) = range.first() else {
+            continue;
+        };
+        let key = ops[first as usize].key;
+        let at_end = final_values.get(&key).map_or(&[][..], Vec::as_slice);
+        count += key_ops.lost(ops, at_end, rule, &mut firsts);
+    }
+    Anomalies {
+        count,
+        examples: firsts.into_sorted(),
+    }
+}
+
+/// How many ok gets returned each number of values (0: the key was not
+/// found).
+pub fn sibling_counts(history: &History) -> BTreeMap<usize, u64> {
+    let mut counts = BTreeMap::new();
+    for op in ok_gets(history.ops()) {
+        *counts.entry(op.values.len()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The most values one ok get returned; `None` without an ok get.
+pub fn max_siblings(history: &History) -> Option<usize> {
+    ok_gets(history.ops()).map(|op| op.values.len()).max()
+}
+
+fn ok_gets(ops: &[HistoryOp]) -> impl Iterator<Item = &HistoryOp> {
+    ops.iter().filter(|op| op.kind == OpKind::Get && op.is_ok())
+}
+
+/// The history's indices grouped by key, each group in op order.
+fn key_groups(ops: &[HistoryOp]) -> Vec<Vec<u32>> {
+    let mut order: Vec<u32> = (0..ops.len() as u32).collect();
+    // Stable: within a key, op order is kept.
+    order.sort_by_key(|&i| ops[i as usize].key);
+    let mut groups = Vec::new();
+    let mut rest = &order[..];
+    while let Some(&first) = rest.first() {
+        let key = ops[first as usize].key;
+        let len = rest
+            .iter()
+            .position(|&i| ops[i as usize].key != key)
+            .unwrap_or(rest.len());
+        groups.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    groups
+}
+
+/// The examples with the smallest history index seen so far.
+struct Firsts<T> {
+    kept: Vec<(u32, T)>,
+}
+
+impl<T> Firsts<T> {
+    fn new() -> Self {
+        Firsts { kept: Vec::new() }
+    }
+    /// Whether an example at this index would be kept: building one costs
+    /// more than asking.
+    fn wants(&self, index: u32) -> bool {
+        self.kept.len() < MAX_EXAMPLES || self.kept.iter().any(|(i, _)| *i > index)
+    }
+    fn offer(&mut self, index: u32, example: T) {
+        if !self.wants(index) {
+            return;
+        }
+        self.kept.push((index, example));
+        if self.kept.len() > MAX_EXAMPLES {
+            if let Some(last) = (0..self.kept.len()).max_by_key(|&i| self.kept[i].0) {
+                self.kept.swap_remove(last);
+            }
+        }
+    }
+    fn into_sorted(mut self) -> Vec<T> {
+        self.kept.sort_by_key(|(i, _)| *i);
+        self.kept.into_iter().map(|(_, e)| e).collect()
+    }
+}
+
+/// One key's puts and ok gets, with the context edges between its puts.
+/// Puts are numbered locally `0..puts.len()` in op order.
+struct KeyOps {
+    /// History indices of the key's puts that carry a value.
+    puts: Vec<u32>,
+    /// (value, local put) sorted, to find the put that wrote a value.
+    by_value: Vec<(ValueId, u32)>,
+    /// Context edges: `superseded[p]` are the local puts whose values
+    /// put `p`'s context holds (compressed rows, `edge_start[p]..[p+1]`).
+    edge_start: Vec<u32>,
+    superseded: Vec<u32>,
+    /// Local indices of acknowledged puts, by acknowledgement time.
+    acked_in_time: Vec<u32>,
+    /// History indices of ok gets, by invocation time.
+    gets_in_time: Vec<u32>,
+}
+
+impl KeyOps {
+    fn new(ops: &[HistoryOp], group: &[u32]) -> KeyOps {
+        let mut puts = Vec::new();
+        let mut gets_in_time = Vec::new();
+        for &i in group {
+            let op = &ops[i as usize];
+            match op.kind {
+                OpKind::Put if op.value.is_some() => puts.push(i),
+                OpKind::Get if op.is_ok() => gets_in_time.push(i),
+                _ => {}
+            }
+        }
+        let mut by_value: Vec<(ValueId, u32)> = puts
+            .iter()
+            .enumerate()
+            .filter_map(|(local, &i)| Some((ops[i as usize].value?, local as u32)))
+            .collect();
+        by_value.sort_unstable();
+        let mut key_ops = KeyOps {
+            puts,
+            by_value,
+            edge_start: Vec::new(),
+            superseded: Vec::new(),
+            acked_in_time: Vec::new(),
+            gets_in_time,
+        };
+        key_ops.edge_start.push(0);
+        for local in 0..key_ops.puts.len() {
+            let op = &ops[key_ops.puts[local] as usize];
+            for &v in &op.context {
+                // A context value no put to this key wrote cannot be a
+                // write this key's checkers ask about.
+                if let Some(p) = key_ops.put_of(v) {
+                    key_ops.superseded.push(p);
+                }
+            }
+            key_ops.edge_start.push(key_ops.superseded.len() as u32);
+        }
+        let mut acked: Vec<u32> = (0..key_ops.puts.len() as u32)
+            .filter(|&p| ops[key_ops.puts[p as usize] as usize].is_ok())
+            .collect();
+        acked.sort_by_key(|&p| completed(&ops[key_ops.puts[p as usize] as usize]));
+        key_ops.acked_in_time = acked;
+        key_ops
+            .gets_in_time
+            .sort_by_key(|&i| ops[i as usize].invoked_at);
+        key_ops
+    }
+
+    /// The local put that wrote `value`, if one did.
+    fn put_of(&self, value: ValueId) -> Option<u32> {
+        let at = self.by_value.partition_point(|(v, _)| *v < value);
+        self.by_value
+            .get(at)
+            .filter(|(v, _)| *v == value)
+            .map(|(_, p)| *p)
+    }
+
+    fn children(&self, p: u32) -> &[u32] {
+        let p = p as usize;
+        &self.superseded[self.edge_start[p] as usize..self.edge_start[p + 1] as usize]
+    }
+
+    fn put<'a>(&self, ops: &'a [HistoryOp], p: u32) -> &'a HistoryOp {
+        &ops[self.puts[p as usize] as usize]
+    }
+
+    /// Causal rule. Walking gets and acknowledgements in time order, it
+    /// keeps the *frontier*: the writes acknowledged so far that no other
+    /// write acknowledged so far supersedes. A get that covers the frontier
+    /// covers every acknowledged write, since supersession is transitive,
+    /// so only the frontier is checked. `covered` marks puts some
+    /// acknowledged write supersedes; it only grows and is closed
+    /// downwards, so each walk stops at the first covered put and the
+    /// marking costs each edge once per key.
+    fn stale_causal(&self, ops: &[HistoryOp], firsts: &mut Firsts<StaleRead>) -> u64 {
+        let n = self.puts.len();
+        let mut covered = vec![false; n];
+        let mut in_frontier = vec![false; n];
+        let mut frontier_len = 0usize;
+        let mut seen_in = vec![0u32; n];
+        let mut epoch = 0u32;
+        let mut stack = Vec::new();
+        let mut next_ack = 0;
+        let mut stale = 0;
+        for &g in &self.gets_in_time {
+            let get = &ops[g as usize];
+            // Acknowledged strictly before the get began.
+            while let Some(&w) = self.acked_in_time.get(next_ack) {
+                if completed(self.put(ops, w)) >= get.invoked_at {
+                    break;
+                }
+                next_ack += 1;
+                stack.extend_from_slice(self.children(w));
+                while let Some(p) = stack.pop() {
+                    if covered[p as usize] {
+                        continue;
+                    }
+                    covered[p as usize] = true;
+                    if in_frontier[p as usize] {
+                        in_frontier[p as usize] = false;
+                        frontier_len -= 1;
+                    }
+                    stack.extend_from_slice(self.children(p));
+                }
+                if !covered[w as usize] {
+                    in_frontier[w as usize] = true;
+                    frontier_len += 1;
+                }
+            }
+            if frontier_len == 0 {
+                continue;
+            }
+            // Count the frontier writes the returned values are or
+            // supersede. Covered puts hold no frontier write below them.
+            epoch += 1;
+            let mut reached = 0usize;
+            stack.extend(get.values.iter().filter_map(|v| self.put_of(*v)));
+            while let Some(p) = stack.pop() {
+                let p_us = p as usize;
+                if seen_in[p_us] == epoch || covered[p_us] {
+                    continue;
+                }
+                seen_in[p_us] = epoch;
+                if in_frontier[p_us] {
+                    reached += 1;
+                }
+                stack.extend_from_slice(self.children(p));
+            }
+            if reached < frontier_len {
+                stale += 1;
+                if firsts.wants(g) {
+                    let missed = (0..n as u32)
+                        .find(|&p| in_frontier[p as usize] && seen_in[p as usize] != epoch);
+                    if let Some(w) = missed {
+                        firsts.offer(g, self.stale_read(ops, get, w));
+                    }
+                }
+            }
+        }
+        stale
+    }
+
+    /// Real-time rule. A returned value supersedes every write invoked no
+    /// later than its put completed (an unfinished put supersedes all), so
+    /// a get misses exactly the acknowledged writes invoked after the
+    /// latest completion among its values' puts, except those it returned.
+    fn stale_real_time(&self, ops: &[HistoryOp], firsts: &mut Firsts<StaleRead>) -> u64 {
+        // (invoked_at, local put) of the writes acknowledged so far.
+        let mut acked: BTreeSet<(SimTime, u32)> = BTreeSet::new();
+        let mut next_ack = 0;
+        let mut stale = 0;
+        for &g in &self.gets_in_time {
+            let get = &ops[g as usize];
+            while let Some(&w) = self.acked_in_time.get(next_ack) {
+                let put = self.put(ops, w);
+                if completed(put) >= get.invoked_at {
+                    break;
+                }
+                next_ack += 1;
+                acked.insert((put.invoked_at, w));
+            }
+            let returned_reach = get
+                .values
+                .iter()
+                .filter_map(|v| self.put_of(*v))
+                .map(|p| completed(self.put(ops, p)))
+                .max();
+            let missed_from = match returned_reach {
+                None => acked.range(..),
+                Some(SimTime::MAX) => continue,
+                Some(t) => acked.range((SimTime(t.0 + 1), 0)..),
+            };
+            // Each write skipped here is one the get returned, so the loop
+            // is as short as the get's values.
+            let missed = missed_from.map(|&(_, w)| w).find(|&w| {
+                !self
+                    .put(ops, w)
+                    .value
+                    .is_some_and(|v| get.values.contains(&v))
+            });
+            if let Some(w) = missed {
+                stale += 1;
+                if firsts.wants(g) {
+                    // The first missed write in op order, as the causal
+                    // checker reports it.
+                    let first = acked
+                        .iter()
+                        .map(|&(_, w)| w)
+                        .filter(|&w| {
+                            let put = self.put(ops, w);
+                            returned_reach.is_none_or(|t| put.invoked_at > t)
+                                && !put.value.is_some_and(|v| get.values.contains(&v))
+                        })
+                        .min()
+                        .unwrap_or(w);
+                    firsts.offer(g, self.stale_read(ops, get, first));
+                }
+            }
+        }
+        stale
+    }
+
+    fn stale_read(&self, ops: &[HistoryOp], get: &HistoryOp, w: u32) -> StaleRead {
+        let put = self.put(ops, w);
+        StaleRead {
+            get: get.op,
+            key: get.key,
+            get_invoked_at: get.invoked_at,
+            returned: get.values.clone(),
+            missed_put: put.op,
+            missed_value: put.value.unwrap_or(ValueId(put.op.0)),
+            missed_acked_at: completed(put),
+        }
+    }
+
+    /// Acknowledged puts of this key that `at_end` neither holds nor
+    /// supersedes.
+    fn lost(
+        &self,
+        ops: &[HistoryOp],
+        at_end: &[ValueId],
+        rule: Rule,
+        firsts: &mut Firsts<LostWrite>,
+    ) -> u64 {
+        let n = self.puts.len();
+        let remembered: Vec<bool> = match rule {
+            Rule::Causal => {
+                let mut reached = vec![false; n];
+                let mut stack: Vec<u32> = at_end.iter().filter_map(|v| self.put_of(*v)).collect();
+                while let Some(p) = stack.pop() {
+                    if !std::mem::replace(&mut reached[p as usize], true) {
+                        stack.extend_from_slice(self.children(p));
+                    }
+                }
+                reached
+            }
+            Rule::RealTime => {
+                let reach = at_end
+                    .iter()
+                    .filter_map(|v| self.put_of(*v))
+                    .map(|p| completed(self.put(ops, p)))
+                    .max();
+                (0..n as u32)
+                    .map(|p| {
+                        let put = self.put(ops, p);
+                        reach.is_some_and(|t| put.invoked_at <= t)
+                            || put.value.is_some_and(|v| at_end.contains(&v))
+                    })
+                    .collect()
+            }
+        };
+        let mut lost = 0;
+        for p in 0..n as u32 {
+            let put = self.put(ops, p);
+            if !put.is_ok() || remembered[p as usize] {
+                continue;
+            }
+            lost += 1;
+            let index = self.puts[p as usize];
+            if firsts.wants(index) {
+                firsts.offer(
+                    index,
+                    LostWrite {
+                        put: put.op,
+                        key: put.key,
+                        value: put.value.unwrap_or(ValueId(put.op.0)),
+                        acked_at: completed(put),
+                        final_values: at_end.to_vec(),
+                    },
+                );
+            }
+        }
+        lost
+    }
+}
+
+/// When an operation completed; an unfinished one completes "never", after
+/// everything.
+fn completed(op: &HistoryOp) -> SimTime {
+    op.completed_at.unwrap_or(SimTime::MAX)
+}
+
+#[cfg(test)]
+mod tests;
