@@ -114,6 +114,12 @@ pub struct Summary {
     pub siblings: BTreeMap<usize, u64>,
     /// The first few of each anomaly, in op order.
     pub anomalies: AnomalyExamples,
+    /// Writes kept by stand-ins for unreachable owners, and handed back.
+    pub hints: Hints,
+    /// Repair messages sent after gets that saw stale replicas.
+    pub read_repairs: u64,
+    /// What the coordinators did.
+    pub coordination: Coordination,
     pub messages: Messages,
     pub faults: Faults,
     /// Events the loop handled.
@@ -125,6 +131,26 @@ pub struct Summary {
     pub wall_ms: u64,
     /// The process's peak resident memory, where the OS tells it (Linux).
     pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Hints {
+    pub stored: u64,
+    pub delivered: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Coordination {
+    pub puts: u64,
+    pub gets: u64,
+    /// Requests passed on by a node holding no replica.
+    pub forwards: u64,
+    /// Requests answered with a failure: no quorum before the timeout.
+    pub quorum_failures: u64,
+    /// Replica answers that came after their request was over.
+    pub late_replies: u64,
+    /// Siblings kept only because truncated vector clocks hid their order.
+    pub false_conflicts: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -297,6 +323,19 @@ impl Summary {
                     .iter()
                     .map(|r| stale_read_example(names, r))
                     .collect(),
+            },
+            hints: Hints {
+                stored: out.nodes.hints_stored,
+                delivered: out.nodes.hints_delivered,
+            },
+            read_repairs: out.nodes.read_repairs,
+            coordination: Coordination {
+                puts: out.nodes.coordinated_puts,
+                gets: out.nodes.coordinated_gets,
+                forwards: out.nodes.forwards,
+                quorum_failures: out.nodes.quorum_failures,
+                late_replies: out.nodes.late_replies,
+                false_conflicts: out.nodes.false_conflicts,
             },
             messages: Messages {
                 sent: m.messages.sent,
