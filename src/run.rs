@@ -4,7 +4,6 @@
 
 use crate::actor::OpKind;
 use crate::check::history::History;
-use std::collections::BTreeMap;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
@@ -14,6 +13,7 @@ use crate::scenario::{Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
 use crate::trace::Tracer;
+use std::collections::BTreeMap;
 
 pub type World = Sim<StandInNode, StoreClient>;
 

@@ -66,21 +66,11 @@ pub struct Cluster {
     pub spares: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    /// Dynamo strategy 1: T random tokens per node.
-    RandomTokens,
-    /// Strategy 2: T random tokens per node, Q equal-sized partitions.
-    EqualPartitions,
-    /// Strategy 3: Q equal partitions, Q/S tokens per node.
-    QOverS,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
-    Clockwise,
-    RegionAware,
-}
+/// `cluster.strategy` and `cluster.placement` are the ring's own types, so
+/// the scenario and the ring share one definition: Dynamo's partitioning
+/// strategies 1-3 (`random-tokens`, `equal-partitions`, `q-over-s`) and the
+/// replica placement (`clockwise`, `region-aware`). See `crate::ring`.
+pub use crate::ring::{Placement, Strategy};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
