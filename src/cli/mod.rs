@@ -1,7 +1,8 @@
-//! The command line: `dynsim run`, `dynsim validate`. Parsing with clap;
+//! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`. Parsing with clap;
 //! each subcommand in its own file. This is the only place, with
 //! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
 
+mod ring;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario file; run nothing.
     Validate(ValidateArgs),
+    /// Show a ring's layout and load balance (Dynamo §6.2); run nothing.
+    Ring(ring::RingArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
+        Command::Ring(args) => ring::ring(args),
     };
     ExitCode::from(code)
 }

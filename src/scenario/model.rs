@@ -66,6 +66,10 @@ pub struct Cluster {
     pub spares: u32,
 }
 
+/// `cluster.strategy` and `cluster.placement` are the ring's own types, so
+/// the scenario and the ring share one definition: Dynamo's partitioning
+/// strategies 1-3 (`random-tokens`, `equal-partitions`, `q-over-s`) and the
+/// replica placement (`clockwise`, `region-aware`). See `crate::ring`.
 pub use crate::ring::{Placement, Strategy};
 
 #[derive(Clone, Debug, PartialEq)]
