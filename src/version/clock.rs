@@ -151,6 +151,17 @@ pub(crate) fn push_with(
     }
 }
 
+/// Sets `node`'s entry of the clock `clock[start..]` to `(counter, stamp)`
+/// in place, inserting it in node order if absent.
+pub(crate) fn set(clock: &mut Vec<Entry>, start: usize, node: u32, counter: u32, stamp: u64) {
+    let start = start.min(clock.len());
+    let tail = clock.get(start..).unwrap_or_default();
+    match tail.binary_search_by_key(&node, |e| e.node) {
+        Ok(i) => clock[start + i] = Entry::new(node, counter, stamp),
+        Err(i) => clock.insert(start + i, Entry::new(node, counter, stamp)),
+    }
+}
+
 /// Dynamo's clock truncation (§4.4): while `clock` has more than `limit`
 /// entries, drop the one with the oldest stamp (ties: the lower node).
 /// The entry of `keep`, the coordinator that just bumped it, is never

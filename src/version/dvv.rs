@@ -73,8 +73,8 @@ impl DvvSet {
 
         let mut out = Vec::with_capacity(self.cells.len() + context.clock.len() + 2);
         out.push(Entry::new(0, 0, 0));
-        let joined = clock::join(vv, &context.clock);
-        clock::push_with(&mut out, &joined, node, counter, 0);
+        clock::join_into(&mut out, vv, &context.clock);
+        clock::set(&mut out, 1, node, counter, 0);
         for e in out.iter_mut().skip(1) {
             e.stamp = 0;
         }

@@ -142,6 +142,47 @@ fn check_laws(mode: Mode, states: &[Siblings], picks: (usize, usize, usize)) {
     }
 }
 
+/// The generator is only as good as the states it reaches: make sure the
+/// histories above produce siblings in every mode and, under truncation,
+/// false conflicts.
+#[test]
+fn histories_reach_siblings_and_false_conflicts() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let truncated = Mode::VectorClock { truncate: 2 };
+    let mut most_siblings = [0usize; 4];
+    let mut false_conflicts = 0;
+    for _ in 0..200 {
+        let Ok(tree) = history().new_tree(&mut runner) else {
+            continue;
+        };
+        let (replicas, steps, _) = tree.current();
+        let modes = [
+            Mode::VectorClock { truncate: 0 },
+            truncated,
+            Mode::Dvv,
+            Mode::Lww,
+        ];
+        for (most, mode) in most_siblings.iter_mut().zip(modes) {
+            let states = run(mode, replicas, &steps);
+            *most = (*most).max(states.iter().map(Siblings::len).max().unwrap_or(0));
+        }
+        let states = run(truncated, replicas, &steps);
+        let mut all = Siblings::default();
+        for s in &states {
+            false_conflicts += all.merge(truncated, s).false_conflicts;
+        }
+    }
+    assert!(
+        most_siblings[..3].iter().all(|&n| n >= 3),
+        "{most_siblings:?}"
+    );
+    assert_eq!(most_siblings[3], 1, "LWW keeps one value");
+    assert!(false_conflicts > 0);
+}
+
 fn history() -> impl Strategy<Value = (usize, Vec<Step>, (usize, usize, usize))> {
     (
         3..=5usize,

@@ -80,6 +80,16 @@ impl Siblings {
         values
     }
 
+    /// Whether `value` is one of the siblings.
+    pub fn contains(&self, value: ValueId) -> bool {
+        match &self.0 {
+            Repr::Empty => false,
+            Repr::Clocks(v) => v.iter().any(|v| v.value == value.0),
+            Repr::Dvv(d) => d.dots().iter().any(|d| d.stamp == value.0),
+            Repr::Lww(s) => s.value == value.0,
+        }
+    }
+
     /// The merged clock over all siblings: what a read hands the client.
     /// Empty under LWW.
     pub fn context(&self) -> Context {
