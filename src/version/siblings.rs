@@ -1,0 +1,310 @@
+//! A key's versions at one replica (Dynamo §4.4: "the data store keeps all
+//! versions the clocks cannot order"), whichever way the run versions them:
+//! per-node vector clocks (`vc.rs`), a DVV set (`dvv.rs`) or one
+//! last-write-wins value (`lww.rs`). The mode is an argument, not stored: a
+//! run uses one mode, and a state written under another mode is treated as
+//! empty rather than misread.
+
+use std::fmt;
+
+use crate::id::{NodeId, ValueId};
+use crate::time::SimTime;
+
+use super::dvv::DvvSet;
+use super::lww::Stamped;
+use super::vc::Versions;
+use super::{Context, Effect, Mode, Order};
+
+/// A key's versions at one replica. 32 bytes; a key with one sibling holds
+/// at most one heap allocation (none under LWW).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Siblings(Repr);
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Repr {
+    #[default]
+    Empty,
+    Clocks(Versions),
+    Dvv(DvvSet),
+    Lww(Stamped),
+}
+
+impl Repr {
+    fn matches(&self, mode: Mode) -> bool {
+        matches!(
+            (self, mode),
+            (Repr::Empty, _)
+                | (Repr::Clocks(_), Mode::VectorClock { .. })
+                | (Repr::Dvv(_), Mode::Dvv)
+                | (Repr::Lww(_), Mode::Lww)
+        )
+    }
+}
+
+impl Siblings {
+    /// Whether the replica holds no value for the key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sibling count.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Empty => 0,
+            Repr::Clocks(v) => v.len(),
+            Repr::Dvv(d) => d.dots().len(),
+            Repr::Lww(_) => 1,
+        }
+    }
+
+    /// Bytes this state holds on the heap (its inline size is
+    /// `size_of::<Siblings>()`), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        match &self.0 {
+            Repr::Empty | Repr::Lww(_) => 0,
+            Repr::Clocks(v) => v.heap_bytes(),
+            Repr::Dvv(d) => d.heap_bytes(),
+        }
+    }
+
+    /// The siblings' values, sorted ascending.
+    pub fn values(&self) -> Vec<ValueId> {
+        let mut values: Vec<ValueId> = match &self.0 {
+            Repr::Empty => Vec::new(),
+            Repr::Clocks(v) => v.iter().map(|v| ValueId(v.value)).collect(),
+            Repr::Dvv(d) => d.dots().iter().map(|d| ValueId(d.stamp)).collect(),
+            Repr::Lww(s) => vec![ValueId(s.value)],
+        };
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+
+    /// Whether `value` is one of the siblings.
+    pub fn contains(&self, value: ValueId) -> bool {
+        match &self.0 {
+            Repr::Empty => false,
+            Repr::Clocks(v) => v.iter().any(|v| v.value == value.0),
+            Repr::Dvv(d) => d.dots().iter().any(|d| d.stamp == value.0),
+            Repr::Lww(s) => s.value == value.0,
+        }
+    }
+
+    /// The merged clock over all siblings: what a read hands the client.
+    /// Empty under LWW.
+    pub fn context(&self) -> Context {
+        match &self.0 {
+            Repr::Empty | Repr::Lww(_) => Context::none(),
+            Repr::Clocks(v) => v.context(),
+            Repr::Dvv(d) => d.context(),
+        }
+    }
+
+    /// The coordinator's write: mint a new version at `node` with the
+    /// node's clock reading `now` (LWW timestamp; VC entry timestamp for
+    /// truncation), replacing every sibling the context covers and keeping
+    /// the rest.
+    pub fn put(
+        &mut self,
+        mode: Mode,
+        node: NodeId,
+        now: SimTime,
+        context: &Context,
+        value: ValueId,
+    ) -> Effect {
+        if !self.0.matches(mode) {
+            self.0 = Repr::Empty;
+        }
+        match mode {
+            Mode::VectorClock { truncate } => {
+                if !matches!(self.0, Repr::Clocks(_)) {
+                    self.0 = Repr::Clocks(Versions::default());
+                }
+                let false_conflicts = match &mut self.0 {
+                    Repr::Clocks(v) => v.put(truncate, node.0, now.0, context, value.0),
+                    _ => 0,
+                };
+                Effect {
+                    changed: true,
+                    false_conflicts,
+                }
+            }
+            Mode::Dvv => {
+                if !matches!(self.0, Repr::Dvv(_)) {
+                    self.0 = Repr::Dvv(DvvSet::default());
+                }
+                if let Repr::Dvv(d) = &mut self.0 {
+                    d.put(node.0, context, value.0);
+                }
+                Effect {
+                    changed: true,
+                    false_conflicts: 0,
+                }
+            }
+            Mode::Lww => {
+                let new = Stamped {
+                    stamp: now.0,
+                    node: node.0,
+                    value: value.0,
+                };
+                let changed = match &self.0 {
+                    Repr::Lww(old) => new > *old,
+                    _ => true,
+                };
+                if changed {
+                    self.0 = Repr::Lww(new);
+                }
+                Effect {
+                    changed,
+                    false_conflicts: 0,
+                }
+            }
+        }
+    }
+
+    /// A replica receives another replica's state for the key (a put's new
+    /// state shipped by the coordinator, read repair, a hint, anti-entropy):
+    /// sync, keeping every version not dominated by the other side.
+    pub fn merge(&mut self, mode: Mode, other: &Siblings) -> Effect {
+        if !other.0.matches(mode) || other.0 == Repr::Empty {
+            return Effect::default();
+        }
+        if !self.0.matches(mode) || self.0 == Repr::Empty {
+            self.0 = other.0.clone();
+            return Effect {
+                changed: true,
+                false_conflicts: 0,
+            };
+        }
+        match (&mut self.0, &other.0) {
+            (Repr::Clocks(a), Repr::Clocks(b)) => {
+                let (changed, false_conflicts) = a.merge(b);
+                Effect {
+                    changed,
+                    false_conflicts,
+                }
+            }
+            (Repr::Dvv(a), Repr::Dvv(b)) => Effect {
+                changed: a.merge(b),
+                false_conflicts: 0,
+            },
+            (Repr::Lww(a), Repr::Lww(b)) => {
+                let changed = *b > *a;
+                if changed {
+                    *a = *b;
+                }
+                Effect {
+                    changed,
+                    false_conflicts: 0,
+                }
+            }
+            _ => Effect::default(),
+        }
+    }
+
+    /// The causal order of two replica states: `Before` when syncing `self`
+    /// into `other` would leave `other` unchanged (it already knows
+    /// everything `self` does), `Equal` when they hold the same versions.
+    /// States of different modes are `Concurrent`.
+    pub fn compare(&self, other: &Siblings) -> Order {
+        let (le, ge) = match (&self.0, &other.0) {
+            (Repr::Empty, Repr::Empty) => (true, true),
+            (Repr::Empty, _) => (true, false),
+            (_, Repr::Empty) => (false, true),
+            (Repr::Clocks(a), Repr::Clocks(b)) => (a.le(b), b.le(a)),
+            (Repr::Dvv(a), Repr::Dvv(b)) => (a.le(b), b.le(a)),
+            (Repr::Lww(a), Repr::Lww(b)) => (a <= b, b <= a),
+            _ => (false, false),
+        };
+        match (le, ge) {
+            (true, true) => Order::Equal,
+            (true, false) => Order::Before,
+            (false, true) => Order::After,
+            (false, false) => Order::Concurrent,
+        }
+    }
+
+    /// A fixed, specified hash of the sibling set, for Merkle trees: FNV-1a
+    /// 64 over a canonical little-endian encoding. A tag byte (0 empty, 1
+    /// vector clocks, 2 DVV, 3 LWW), then:
+    /// - vector clocks: the version count (u32); per version in canonical
+    ///   order, the value (u64), the entry count (u32) and each entry's
+    ///   node and counter (u32, u32). Stamps and shadows are bookkeeping
+    ///   and left out;
+    /// - DVV: the vector's length (u32) and its node/counter pairs, then the
+    ///   sibling count (u32) and per sibling value (u64), node, counter;
+    /// - LWW: value (u64), timestamp (u64), node (u32).
+    ///
+    /// Equal sets have equal digests on every platform and Rust version.
+    pub fn digest(&self) -> u64 {
+        let mut hash = Fnv1a::new();
+        let mut sink = |bytes: &[u8]| hash.write(bytes);
+        match &self.0 {
+            Repr::Empty => sink(&[0]),
+            Repr::Clocks(v) => {
+                sink(&[1]);
+                v.encode(&mut sink);
+            }
+            Repr::Dvv(d) => {
+                sink(&[2]);
+                d.encode(&mut sink);
+            }
+            Repr::Lww(s) => {
+                sink(&[3]);
+                s.encode(&mut sink);
+            }
+        }
+        hash.finish()
+    }
+
+    /// Like `Display`, naming values with `value` (e.g. the run's
+    /// `Names::value`, so scripted puts show their labels).
+    pub fn describe(&self, value: &dyn Fn(ValueId) -> String) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, &|v| value(ValueId(v)));
+        out
+    }
+
+    fn write(&self, f: &mut impl fmt::Write, value: &dyn Fn(u64) -> String) -> fmt::Result {
+        match &self.0 {
+            Repr::Empty => f.write_str("(none)"),
+            Repr::Clocks(v) => v.fmt(f, value),
+            Repr::Dvv(d) => d.fmt(f, value),
+            Repr::Lww(s) => s.fmt(f, value),
+        }
+    }
+}
+
+/// `v17 [n3:2, n5:1] | v18 [n4:1]` under vector clocks, `v17 @n3:2 | v18
+/// @n3:3 ctx [n3:3, n5:1]` under DVV (each sibling's dot, then the shared
+/// vector), `v17 @n3 t=1500000ns` under LWW, `(none)` when empty. Values
+/// show their raw id; see [`Siblings::describe`] for labels.
+impl fmt::Display for Siblings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &|v| format!("v{v}"))
+    }
+}
+
+/// FNV-1a, 64-bit (Fowler, Noll, Vo): fixed by its spec, unlike std's
+/// hasher.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Fnv1a {
+        Fnv1a(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
