@@ -327,3 +327,17 @@ fn states_of_another_mode_count_as_empty() {
     assert!(s.merge(Mode::Lww, &lww).changed);
     assert_eq!(s, lww);
 }
+
+#[test]
+fn vc_equal_clocks_are_one_version() {
+    // A coordinator whose disk was wiped restarts its counter: its new
+    // write gets the clock of an old one, and the protocol keeps only one.
+    let mut old = Siblings::default();
+    put(&mut old, VC, 0, 10, &Context::none(), 1);
+    let mut wiped = Siblings::default();
+    put(&mut wiped, VC, 0, 20, &Context::none(), 2);
+    let joined = merged(&old, &wiped, VC);
+    assert_eq!(values(&joined), [2]);
+    assert_eq!(joined, merged(&wiped, &old, VC));
+    assert_eq!(old.compare(&wiped), Order::Before);
+}

@@ -17,6 +17,13 @@
 //! kept as concurrent siblings although their untruncated clocks are
 //! ordered.
 //!
+//! Equal clocks name the same version, as the protocol sees it. Two
+//! versions with different values can only share a clock when a counter
+//! was reused (truncation dropped the coordinator's old entry, or a wiped
+//! disk restarted it); then the one with the higher value id stands for
+//! both everywhere, and the other is silently lost, as it would be in
+//! Dynamo.
+//!
 //! Layout: one flat `Vec<Entry>` for the whole set, so a one-sibling key is
 //! one allocation. Per version, in canonical order (value, then clock, then
 //! shadow): a header cell `Entry { node: clock_len, counter: shadow_len,
@@ -95,9 +102,14 @@ fn versions(cells: &[Entry]) -> Iter<'_> {
     Iter { rest: cells }
 }
 
-/// Whether `x` is strictly dominated by a version of `set`.
+/// Whether a version of `set` supersedes `x`: its clock is strictly
+/// later, or equal (the same version, as the protocol sees it) with a
+/// canonically greater encoding.
 fn dominated(x: &Version<'_>, set: &[Entry]) -> bool {
-    versions(set).any(|y| clock::lt(x.clock, y.clock))
+    versions(set).any(|y| {
+        clock::lt(x.clock, y.clock)
+            || (clock::same_counters(x.clock, y.clock) && x.canonical(&y) == Ordering::Less)
+    })
 }
 
 fn contains(set: &[Entry], x: &Version<'_>) -> bool {
