@@ -239,6 +239,7 @@ impl StoreClient {
             context: read.values,
         });
         let to = self.target(now, key, via);
+        self.liveness.sending_to(to, now);
         out.send(
             Endpoint::Node(to),
             Msg::Request(Request {
@@ -393,6 +394,9 @@ impl Client for StoreClient {
                 Answer::Ok => Outcome::Ok,
                 Answer::Fail => Outcome::Fail,
             };
+            if let Some(p) = self.pending.get(&op) {
+                self.liveness.heard_from(p.sent_to);
+            }
             let read = (outcome == Outcome::Ok).then(|| LastRead {
                 context,
                 values: values.clone(),

@@ -61,6 +61,7 @@ impl DynamoNode {
             .find(|&r| self.liveness.looks_up(r, now))
         {
             Some(to) => {
+                self.liveness.sending_to(to, now);
                 self.stats.forwards += 1;
                 out.send(Endpoint::Node(to), Msg::Forward(req));
             }
@@ -114,6 +115,9 @@ impl DynamoNode {
         let mode = self.config.mode;
         let key = req.key;
         let targets = self.targets(key, now);
+        for t in &targets {
+            self.liveness.sending_to(t.node, now);
+        }
         let rid = self.next_req;
         self.next_req += 1;
         let (own, merged) = match req.kind {

@@ -68,50 +68,76 @@ impl Directory {
     }
 }
 
-/// Which peers a node believes it can reach.
+/// Which peers a node (or client) believes it can reach.
+///
+/// A peer that let a request time out is suspected for `span`. When the
+/// suspicion lapses the peer is on probation: one request may go to it (the
+/// probe), and the others keep avoiding it until it answers. So a peer that
+/// stays unreachable costs one timed-out request per `span`, not a burst.
 #[derive(Clone, Debug, Default)]
 pub struct Liveness {
-    /// Suspected peers and when the suspicion lapses.
-    suspected_until: BTreeMap<NodeId, SimTime>,
+    suspects: BTreeMap<NodeId, Suspicion>,
     span: SimTime,
 }
 
+#[derive(Clone, Copy, Debug)]
+struct Suspicion {
+    until: SimTime,
+    /// A probe was sent after the suspicion lapsed; wait for its answer.
+    probing: bool,
+}
+
 impl Liveness {
-    /// Suspicions last `span` unless the peer is heard from first.
     pub fn new(span: SimTime) -> Self {
         Liveness {
-            suspected_until: BTreeMap::new(),
+            suspects: BTreeMap::new(),
             span,
         }
     }
 
-    /// `node` let a request time out. Returns whether it is newly suspected.
+    /// `node` let a request time out. Returns whether it was trusted until
+    /// now (a new suspicion, worth a trace note).
     pub fn suspect(&mut self, node: NodeId, now: SimTime) -> bool {
-        self.suspected_until
-            .insert(node, now + self.span)
-            .is_none_or(|until| until <= now)
+        let fresh = Suspicion {
+            until: now + self.span,
+            probing: false,
+        };
+        self.suspects.insert(node, fresh).is_none()
     }
 
     /// A message from `node` arrived: it is reachable.
     #[inline]
     pub fn heard_from(&mut self, node: NodeId) {
-        if !self.suspected_until.is_empty() {
-            self.suspected_until.remove(&node);
+        if !self.suspects.is_empty() {
+            self.suspects.remove(&node);
         }
     }
 
+    /// Whether a request may go to `node` now: it is trusted, or its
+    /// suspicion lapsed and no probe is out yet.
     #[inline]
     pub fn looks_up(&self, node: NodeId, now: SimTime) -> bool {
-        self.suspected_until.is_empty()
+        self.suspects.is_empty()
             || self
-                .suspected_until
+                .suspects
                 .get(&node)
-                .is_none_or(|&until| until <= now)
+                .is_none_or(|s| now >= s.until && !s.probing)
+    }
+
+    /// A request is going to `node`: if it is on probation, this is its
+    /// probe, and nothing else goes there until it answers or times out.
+    #[inline]
+    pub fn sending_to(&mut self, node: NodeId, now: SimTime) {
+        if let Some(s) = self.suspects.get_mut(&node) {
+            if now >= s.until {
+                s.probing = true;
+            }
+        }
     }
 
     /// Forget everything (a restarted process knows nothing).
     pub fn clear(&mut self) {
-        self.suspected_until.clear();
+        self.suspects.clear();
     }
 }
 
@@ -120,14 +146,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_suspicion_lapses_or_is_cleared_by_news() {
+    fn a_lapsed_suspicion_allows_one_probe_and_news_clears_it() {
         let mut l = Liveness::new(SimTime::from_secs(1));
         let t0 = SimTime::from_secs(10);
         assert!(l.looks_up(NodeId(2), t0));
         assert!(l.suspect(NodeId(2), t0));
         assert!(!l.suspect(NodeId(2), t0), "already suspected");
         assert!(!l.looks_up(NodeId(2), t0 + SimTime::from_millis(999)));
-        assert!(l.looks_up(NodeId(2), t0 + SimTime::from_secs(1)));
+        let lapsed = t0 + SimTime::from_secs(1);
+        assert!(l.looks_up(NodeId(2), lapsed), "one probe may go");
+        l.sending_to(NodeId(2), lapsed);
+        assert!(!l.looks_up(NodeId(2), lapsed), "only one");
+        assert!(!l.suspect(NodeId(2), lapsed), "the probe timed out");
+        assert!(!l.looks_up(NodeId(2), lapsed + SimTime::from_millis(1)));
         l.suspect(NodeId(3), t0);
         l.heard_from(NodeId(3));
         assert!(l.looks_up(NodeId(3), t0));
