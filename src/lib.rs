@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map. In one paragraph each:
 //! - [`time`], [`id`]: simulated nanoseconds; names of nodes, clients, keys.
 //! - [`scenario`]: the scenario file, its defaults and validation.
+//! - [`ring`]: consistent hashing, Dynamo's strategies 1-3, preference lists.
 //! - [`actor`]: the sans-IO interface every protocol node implements.
 //! - [`sim`]: the event loop, the only owner of time and the queue.
 //! - [`net`]: the lossy, partitionable network of regions and racks.

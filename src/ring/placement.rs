@@ -16,11 +16,11 @@ use crate::id::NodeId;
 pub(super) fn preference_lists(ring: &Ring, placement: Placement, on_ring: usize) -> Vec<NodeId> {
     let stride = ring.stride();
     let top = ring.n().clamp(1, on_ring);
+    // Region-aware fills the top N and the fallbacks from the clockwise
+    // order less at most N nodes pulled forward, so `stride + top` deep is
+    // always enough.
     let depth = match placement {
         Placement::Clockwise => stride,
-        // Region-aware may pull nodes forward past the first `stride`;
-        // `stride + top` is deep enough unless regions are rare, and then
-        // the range falls back to a full walk.
         Placement::RegionAware => (stride + top).min(on_ring),
     };
     let clockwise = clockwise_lists(ring.sequence(), ring.members().len(), depth);
@@ -35,21 +35,18 @@ pub(super) fn preference_lists(ring: &Ring, placement: Placement, on_ring: usize
         regions.len().min(top)
     };
     let mut out = Vec::with_capacity(ring.walk_starts().len() * stride);
+    let mut reordered = Vec::with_capacity(depth);
     for &start in ring.walk_starts() {
         let start = start as usize;
         let walk = &clockwise[start * depth..(start + 1) * depth];
-        match placement {
-            Placement::Clockwise => {
-                out.extend(walk[..stride].iter().map(|&m| ring.member_id(m as usize)));
-            }
+        let order = match placement {
+            Placement::Clockwise => walk,
             Placement::RegionAware => {
-                let order = region_aware(ring, walk, top, target_regions).unwrap_or_else(|| {
-                    let full = distinct_from(ring.sequence(), ring.members().len(), start, on_ring);
-                    region_aware(ring, &full, top, target_regions).unwrap_or(full)
-                });
-                out.extend(order[..stride].iter().map(|&m| ring.member_id(m as usize)));
+                region_aware(ring, start, walk, target_regions, &mut reordered);
+                &reordered[..]
             }
-        }
+        };
+        out.extend(order[..stride].iter().map(|&m| ring.member_id(m as usize)));
     }
     out
 }
@@ -110,32 +107,42 @@ fn distinct_from(sequence: &[u32], members: usize, start: usize, depth: usize) -
     out
 }
 
-/// Reorders a clockwise distinct walk region-aware: the coordinator, then
-/// clockwise each node of a region not yet used until `target_regions`
-/// regions or `top` nodes; then the top N filled with the rest clockwise;
-/// then the rest (fallbacks) clockwise. `None` when the walk ends before
-/// the regions are found (it was cut short).
-fn region_aware(ring: &Ring, walk: &[u32], top: usize, target_regions: usize) -> Option<Vec<u32>> {
-    let mut chosen: Vec<u32> = Vec::with_capacity(walk.len());
-    let mut passed_over: Vec<u32> = Vec::new();
+/// The region-aware order of the range whose walk starts at step `start`:
+/// clockwise from there, each node of a region not yet used, until
+/// `target_regions` regions (the coordinator comes first: its region is
+/// new); then the top N filled, and the fallbacks listed, from `walk` (the
+/// clockwise distinct order) without the nodes already chosen.
+///
+/// The first node met of each new region is the one chosen, so the region
+/// phase walks raw steps and stops at the last region it needs: no full
+/// walk even when one region is rare.
+fn region_aware(
+    ring: &Ring,
+    start: usize,
+    walk: &[u32],
+    target_regions: usize,
+    order: &mut Vec<u32>,
+) {
+    order.clear();
     let mut used_regions: Vec<u32> = Vec::with_capacity(target_regions);
-    let mut k = 0;
-    while chosen.len() < top && used_regions.len() < target_regions {
-        let &m = walk.get(k)?;
-        let region = ring.region_of(m as usize);
-        if used_regions.contains(&region) {
-            passed_over.push(m);
-        } else {
-            used_regions.push(region);
-            chosen.push(m);
+    let sequence = ring.sequence();
+    for step in 0..sequence.len() {
+        if used_regions.len() == target_regions {
+            break;
         }
-        k += 1;
+        let owner = sequence[(start + step) % sequence.len()];
+        let region = ring.region_of(owner as usize);
+        if !used_regions.contains(&region) {
+            used_regions.push(region);
+            order.push(owner);
+        }
     }
-    // Nodes passed over come before the unvisited ones clockwise, so this
-    // is the clockwise order of everything not chosen.
-    passed_over.extend_from_slice(&walk[k..]);
-    let fill = top.saturating_sub(chosen.len()).min(passed_over.len());
-    chosen.extend_from_slice(&passed_over[..fill]);
-    chosen.extend_from_slice(&passed_over[fill..]);
-    Some(chosen)
+    // The rest of the top N and then the fallbacks: both are the clockwise
+    // order less the chosen, so one pass lists them.
+    let chosen = order.len();
+    for &m in walk {
+        if !order[..chosen].contains(&m) {
+            order.push(m);
+        }
+    }
 }

@@ -137,6 +137,27 @@ proptest! {
     }
 }
 
+/// One node alone in its region is among every key's replicas, however far
+/// clockwise it is.
+#[test]
+fn a_rare_region_is_in_every_top_n() {
+    for strategy in Strategy::ALL {
+        let spec = RingSpec {
+            placement: Placement::RegionAware,
+            ..spec(strategy, 16, 400, 6)
+        };
+        let mut members = nodes(20);
+        members[19].region = 1;
+        let ring = Layout::initial(&spec, &members).ring(&spec);
+        for pos in key_positions(2000) {
+            assert!(ring.is_replica(pos, NodeId(19)), "{strategy:?} at {pos}");
+            assert_eq!(ring.preference_list(pos).len(), 6);
+        }
+        let share = ring.shares()[19].1;
+        assert!((share - 1.0).abs() < 1e-9, "{share}");
+    }
+}
+
 /// Strategy 1's definition on a hand-made layout: a key's range is
 /// (previous token, token] and its coordinator owns the token.
 #[test]
