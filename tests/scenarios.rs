@@ -38,7 +38,8 @@ fn every_scenario_file_is_valid() {
 /// `bench/` holds long runs, measured in release builds, not run here.
 #[test]
 fn engine_scenarios_hold_their_expectations() {
-    for f in files_under("scenarios/engine") {
+    let runnable = ["scenarios/engine", "scenarios/dynamo"];
+    for f in runnable.iter().flat_map(|dir| files_under(dir)) {
         let s = scenario::load(&f, &[]).unwrap();
         assert!(check::unsupported(&s).is_empty(), "{}", f.display());
         let out = run::run(&s, Tracer::off()).unwrap();

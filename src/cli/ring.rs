@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// The most preference-list entries (ranges × list length) the command
 /// will precompute: about 128 MiB. Beyond it, say so rather than thrash.
-const MAX_LIST_ENTRIES: u64 = 1 << 25;
+use crate::ring::MAX_LIST_ENTRIES;
 
 /// Width of the longest share bar, in characters.
 const BAR_WIDTH: f64 = 30.0;
@@ -138,13 +138,7 @@ fn setup(scenario: &Scenario, args: &RingArgs) -> Result<Setup, String> {
             spec.partitions
         ));
     }
-    let tokens = u64::from(nodes) * u64::from(spec.vnodes);
-    let ranges = match spec.strategy {
-        Strategy::RandomTokens => tokens,
-        Strategy::EqualPartitions => tokens.max(u64::from(spec.partitions)),
-        Strategy::QOverS => u64::from(spec.partitions),
-    };
-    let entries = ranges * u64::from(nodes.min(2 * spec.n));
+    let entries = crate::ring::precomputed_entries(&spec, nodes);
     if entries > MAX_LIST_ENTRIES {
         return Err(format!(
             "the ring would precompute {entries} preference-list entries (ranges x 2N), more than {MAX_LIST_ENTRIES}: use fewer vnodes or partitions, or a smaller n"

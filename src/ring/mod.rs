@@ -150,3 +150,19 @@ pub struct Member {
     pub spec: NodeSpec,
     pub tokens: Vec<Position>,
 }
+
+/// The most preference-list entries a ring may precompute (ranges × 2N):
+/// 2^25 entries are 128 MiB of node ids.
+pub const MAX_LIST_ENTRIES: u64 = 1 << 25;
+
+/// How many preference-list entries a ring of `nodes` nodes under `spec`
+/// precomputes, to refuse a ring too large before building it.
+pub fn precomputed_entries(spec: &RingSpec, nodes: u32) -> u64 {
+    let tokens = u64::from(nodes) * u64::from(spec.vnodes);
+    let ranges = match spec.strategy {
+        Strategy::RandomTokens => tokens,
+        Strategy::EqualPartitions => tokens.max(u64::from(spec.partitions)),
+        Strategy::QOverS => u64::from(spec.partitions),
+    };
+    ranges * u64::from(nodes.min(2 * spec.n))
+}

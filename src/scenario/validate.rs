@@ -60,6 +60,24 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
             ),
         ));
     }
+    let ring = crate::ring::RingSpec {
+        strategy: c.strategy,
+        vnodes: c.vnodes,
+        partitions: c.partitions,
+        placement: c.placement,
+        n: r.n,
+        seed: 0,
+    };
+    let entries = crate::ring::precomputed_entries(&ring, c.nodes);
+    if entries > crate::ring::MAX_LIST_ENTRIES {
+        return Err(blame(
+            &["cluster.vnodes", "cluster.partitions", "cluster.nodes"],
+            format!(
+                "the ring would precompute {entries} preference-list entries (ranges x 2N), more than {}: use fewer vnodes or partitions",
+                crate::ring::MAX_LIST_ENTRIES
+            ),
+        ));
+    }
     if !c.regions.is_empty() {
         let total: u64 = c.regions.iter().map(|(_, n)| u64::from(*n)).sum();
         if total != u64::from(c.nodes) {

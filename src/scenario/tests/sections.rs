@@ -84,6 +84,13 @@ fn out_of_range_values() {
             "at least nodes (8)",
         ),
         (
+            "[cluster]\nnodes = 4096\nvnodes = 1024\n[replication]\nn = 10",
+            "cluster.vnodes",
+            4,
+            10,
+            "preference-list entries",
+        ),
+        (
             "[cluster]\npartitions = 0",
             "cluster.partitions",
             3,
