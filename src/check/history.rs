@@ -36,11 +36,16 @@ impl HistoryOp {
 /// Every operation of a run, in invocation order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    /// Sorted by operation id: ids are handed out at invocation, in
-    /// increasing order (not densely: a read-modify-write reserves its
-    /// put's value id early), so completion finds its op by binary search.
+    /// In invocation order, which is operation-id order.
     ops: Vec<HistoryOp>,
+    /// Position in `ops` by operation id (ids are handed out at
+    /// invocation, increasing, almost densely: a read-modify-write reserves
+    /// its put's value id in between), so completion is one lookup rather
+    /// than a search through a long history.
+    position_of_op: Vec<u32>,
 }
+
+const NO_OP: u32 = u32::MAX;
 
 impl History {
     pub fn new() -> History {
@@ -49,6 +54,14 @@ impl History {
 
     pub fn invoke(&mut self, inv: &Invocation, at: SimTime) {
         debug_assert!(self.ops.last().is_none_or(|last| last.op < inv.op));
+        let id = inv.op.0 as usize;
+        // Run op ids are dense; a wildly sparse id is left to the search.
+        if id >= self.position_of_op.len() && id < 16 * self.ops.len() + 1024 {
+            self.position_of_op.resize(id + 1, NO_OP);
+        }
+        if let Some(slot) = self.position_of_op.get_mut(id) {
+            *slot = self.ops.len() as u32;
+        }
         self.ops.push(HistoryOp {
             op: inv.op,
             client: inv.client,
@@ -64,7 +77,11 @@ impl History {
     }
 
     pub fn complete(&mut self, done: &Completion, at: SimTime) {
-        if let Ok(i) = self.ops.binary_search_by_key(&done.op, |o| o.op) {
+        let position = match self.position_of_op.get(done.op.0 as usize) {
+            Some(&i) if i != NO_OP => Some(i as usize),
+            _ => self.ops.binary_search_by_key(&done.op, |o| o.op).ok(),
+        };
+        if let Some(i) = position {
             let op = &mut self.ops[i];
             op.completed_at = Some(at);
             op.outcome = Some(done.outcome);
@@ -76,7 +93,23 @@ impl History {
     /// put in op order whatever order they come in.
     pub fn from_ops(mut ops: Vec<HistoryOp>) -> History {
         ops.sort_by_key(|o| o.op);
-        History { ops }
+        let mut position_of_op = Vec::new();
+        // Ids far sparser than a run's (hand-built histories) get no index;
+        // completion then searches.
+        let dense = ops
+            .last()
+            .is_none_or(|o| o.op.0 < 16 * ops.len() as u64 + 1024);
+        for (i, o) in ops.iter().enumerate().filter(|_| dense) {
+            let id = o.op.0 as usize;
+            if id >= position_of_op.len() {
+                position_of_op.resize(id + 1, NO_OP);
+            }
+            position_of_op[id] = i as u32;
+        }
+        History {
+            ops,
+            position_of_op,
+        }
     }
 
     pub fn ops(&self) -> &[HistoryOp] {

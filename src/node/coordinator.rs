@@ -3,7 +3,7 @@
 //! sloppy; count acknowledgements against W and replies against R; answer
 //! the client; repair the stale replicas a get has seen.
 
-use super::{DynamoNode, Msg, ReqId, Request, Timer};
+use super::{Config, DynamoNode, Msg, ReqId, Request, Timer};
 use crate::actor::{OpKind, Outbox, TimerId};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
@@ -38,6 +38,87 @@ pub struct Pending {
     merged: Siblings,
     /// A get: the coordinator's own state when the get began.
     own: Option<Siblings>,
+}
+
+/// The requests a node is coordinating, by id: a slab, so an answer
+/// updates its request in place. An id is the slot and the slot's
+/// generation, so a late answer never matches a newer request in the
+/// same slot, even after a crash emptied the slab.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    generation: u32,
+    pending: Option<Pending>,
+}
+
+impl InFlight {
+    fn insert(&mut self, p: Pending) -> ReqId {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.pending = Some(p);
+        self.live += 1;
+        (u64::from(slot.generation) << 32) | u64::from(index)
+    }
+
+    fn slot(&mut self, id: ReqId) -> Option<&mut Slot> {
+        let slot = self.slots.get_mut((id & 0xffff_ffff) as usize)?;
+        (u64::from(slot.generation) == id >> 32).then_some(slot)
+    }
+
+    fn get_mut(&mut self, id: ReqId) -> Option<&mut Pending> {
+        self.slot(id)?.pending.as_mut()
+    }
+
+    fn remove(&mut self, id: ReqId) -> Option<Pending> {
+        let slot = self.slot(id)?;
+        let p = slot.pending.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push((id & 0xffff_ffff) as u32);
+        self.live -= 1;
+        Some(p)
+    }
+
+    /// Forgets every request (a crash); generations move on.
+    pub fn clear(&mut self) {
+        self.free.clear();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.pending.take().is_some() {
+                slot.generation = slot.generation.wrapping_add(1);
+            }
+            self.free.push(i as u32);
+        }
+        self.live = 0;
+    }
+
+    /// The id the next `insert` will return.
+    fn next_id(&self) -> ReqId {
+        let index = match self.free.last() {
+            Some(&i) => i,
+            None => self.slots.len() as u32,
+        };
+        let generation = self.slots.get(index as usize).map_or(0, |s| s.generation);
+        (u64::from(generation) << 32) | u64::from(index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
 }
 
 impl DynamoNode {
@@ -118,8 +199,8 @@ impl DynamoNode {
         for t in &targets {
             self.liveness.sending_to(t.node, now);
         }
-        let rid = self.next_req;
-        self.next_req += 1;
+        // The id this request will get: its answers carry it back.
+        let rid = self.pending.next_id();
         let (own, merged) = match req.kind {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
@@ -198,46 +279,14 @@ impl DynamoNode {
             merged,
             own,
         };
-        self.check_quorum(&mut pending, out);
+        check_quorum(&self.config, &mut pending, out);
         if pending.targets.is_empty() {
             out.cancel_timer(pending.timer);
             self.finish(pending, out);
         } else {
-            self.pending.insert(rid, pending);
+            let id = self.pending.insert(pending);
+            debug_assert_eq!(id, rid);
         }
-    }
-
-    fn quorum(&self, kind: OpKind) -> usize {
-        match kind {
-            OpKind::Put => self.config.w,
-            OpKind::Get => self.config.r,
-        }
-    }
-
-    /// Answers the client once the quorum is in.
-    fn check_quorum(&mut self, p: &mut Pending, out: &mut impl Outbox<Msg, Timer>) {
-        if p.answered || p.heard < self.quorum(p.kind) {
-            return;
-        }
-        p.answered = true;
-        let (values, context) = match p.kind {
-            OpKind::Get => (p.merged.values(), p.merged.context()),
-            OpKind::Put => (Vec::new(), Context::none()),
-        };
-        out.note("quorum", |f| {
-            f.u64("op", p.op.0)
-                .u64("heard", p.heard as u64)
-                .str("outcome", "ok");
-        });
-        out.send(
-            Endpoint::Client(p.client),
-            Msg::Reply {
-                op: p.op,
-                answer: Answer::Ok,
-                values,
-                context,
-            },
-        );
     }
 
     pub(super) fn on_store_ack(
@@ -266,7 +315,7 @@ impl DynamoNode {
         state: Option<Siblings>,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
-        let Some(mut p) = self.pending.remove(&req) else {
+        let Some(p) = self.pending.get_mut(req) else {
             self.stats.late_replies += 1;
             return;
         };
@@ -280,12 +329,12 @@ impl DynamoNode {
                 t.state = Some(state);
             }
         }
-        self.check_quorum(&mut p, out);
+        check_quorum(&self.config, p, out);
         if p.targets.iter().all(|t| t.answered) {
-            out.cancel_timer(p.timer);
-            self.finish(p, out);
-        } else {
-            self.pending.insert(req, p);
+            if let Some(p) = self.pending.remove(req) {
+                out.cancel_timer(p.timer);
+                self.finish(p, out);
+            }
         }
     }
 
@@ -295,7 +344,7 @@ impl DynamoNode {
         req: ReqId,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
-        let Some(mut p) = self.pending.remove(&req) else {
+        let Some(mut p) = self.pending.remove(req) else {
             return;
         };
         for t in p.targets.iter().filter(|t| !t.answered) {
@@ -364,4 +413,34 @@ impl DynamoNode {
             });
         }
     }
+}
+
+/// Answers the client once the quorum is in.
+fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Timer>) {
+    let quorum = match p.kind {
+        OpKind::Put => config.w,
+        OpKind::Get => config.r,
+    };
+    if p.answered || p.heard < quorum {
+        return;
+    }
+    p.answered = true;
+    let (values, context) = match p.kind {
+        OpKind::Get => (p.merged.values(), p.merged.context()),
+        OpKind::Put => (Vec::new(), Context::none()),
+    };
+    out.note("quorum", |f| {
+        f.u64("op", p.op.0)
+            .u64("heard", p.heard as u64)
+            .str("outcome", "ok");
+    });
+    out.send(
+        Endpoint::Client(p.client),
+        Msg::Reply {
+            op: p.op,
+            answer: Answer::Ok,
+            values,
+            context,
+        },
+    );
 }

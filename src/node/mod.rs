@@ -23,10 +23,9 @@ use crate::id::{Endpoint, NodeId};
 use crate::scenario::{Replication, Versioning};
 use crate::time::SimTime;
 use crate::version::Mode;
-pub use coordinator::Pending;
+pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
 pub use msg::{Answer, Msg, ReqId, Request, Timer};
-use std::collections::BTreeMap;
 pub use store::Store;
 
 /// The replication settings every node of a run shares.
@@ -113,11 +112,9 @@ pub struct DynamoNode {
     /// Disk.
     store: Store,
     // Memory, lost in a crash:
-    pending: BTreeMap<ReqId, Pending>,
+    pending: InFlight,
     liveness: Liveness,
     handoff_armed: bool,
-    /// Survives a crash so that no late reply matches a newer request.
-    next_req: ReqId,
     stats: NodeStats,
 }
 
@@ -129,10 +126,9 @@ impl DynamoNode {
             config,
             directory,
             store: Store::default(),
-            pending: BTreeMap::new(),
+            pending: InFlight::default(),
             liveness,
             handoff_armed: false,
-            next_req: 0,
             stats: NodeStats::default(),
         }
     }

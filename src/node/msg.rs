@@ -8,8 +8,8 @@ use crate::trace::Fields;
 use crate::version::{Context, Siblings};
 
 /// A coordinator's request number, local to the coordinator: replies carry
-/// it back so the coordinator can match them. It survives a crash (a real
-/// node would draw it at random), so no late reply meets a newer request.
+/// it back so the coordinator can match them. A slot and a generation (see
+/// `coordinator::InFlight`), so no late reply meets a newer request.
 pub type ReqId = u64;
 
 /// A client's request, as sent and as forwarded.

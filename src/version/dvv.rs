@@ -32,6 +32,13 @@ pub(crate) struct DvvSet {
     cells: Vec<Entry>,
 }
 
+impl DvvSet {
+    /// Becomes a copy of `other`, reusing this set's buffer.
+    pub(crate) fn assign(&mut self, other: &DvvSet) {
+        self.cells.clone_from(&other.cells);
+    }
+}
+
 /// Whether the version vector `vv` has seen the dot `d`.
 fn covers(vv: &[Entry], d: &Entry) -> bool {
     clock::counter(vv, d.node) >= d.counter

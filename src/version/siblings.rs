@@ -177,6 +177,25 @@ impl Siblings {
             };
         }
         match (&mut self.0, &other.0) {
+            // Most syncs carry a state that dominates or equals ours (the
+            // coordinator's new version, a repair): skip the general merge
+            // and its allocation. `le` is exact, so the result is the same.
+            (Repr::Clocks(a), Repr::Clocks(b)) if b.le(a) => Effect::default(),
+            (Repr::Clocks(a), Repr::Clocks(b)) if a.le(b) => {
+                a.assign(b);
+                Effect {
+                    changed: true,
+                    false_conflicts: 0,
+                }
+            }
+            (Repr::Dvv(a), Repr::Dvv(b)) if b.le(a) => Effect::default(),
+            (Repr::Dvv(a), Repr::Dvv(b)) if a.le(b) => {
+                a.assign(b);
+                Effect {
+                    changed: true,
+                    false_conflicts: 0,
+                }
+            }
             (Repr::Clocks(a), Repr::Clocks(b)) => {
                 let (changed, false_conflicts) = a.merge(b);
                 Effect {

@@ -43,6 +43,13 @@ pub(crate) struct Versions {
     cells: Vec<Entry>,
 }
 
+impl Versions {
+    /// Becomes a copy of `other`, reusing this set's buffer.
+    pub(crate) fn assign(&mut self, other: &Versions) {
+        self.cells.clone_from(&other.cells);
+    }
+}
+
 /// One version, borrowed from the flat layout.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Version<'a> {
