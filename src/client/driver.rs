@@ -14,9 +14,7 @@
 //! scripted `context = "last-read"`).
 
 use super::workload::WorkloadGen;
-use crate::actor::{
-    Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome, TimerId,
-};
+use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Answer, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
@@ -24,7 +22,7 @@ use crate::time::SimTime;
 use crate::version::Context;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// An open-loop client stops generating once this many of its requests are
 /// outstanding and counts the arrivals it sheds, rather than let a stalled
@@ -59,7 +57,8 @@ pub enum ClientTimer {
     Arrival,
     /// The scripted step with this position in the client's script.
     Script(u32),
-    Timeout(OpId),
+    /// The oldest outstanding operation's deadline.
+    Timeouts,
 }
 
 impl Describe for ClientTimer {
@@ -67,7 +66,7 @@ impl Describe for ClientTimer {
         match self {
             ClientTimer::Arrival => "Arrival",
             ClientTimer::Script(_) => "Script",
-            ClientTimer::Timeout(_) => "ClientTimeout",
+            ClientTimer::Timeouts => "ClientTimeout",
         }
     }
 }
@@ -77,7 +76,6 @@ struct Pending {
     kind: OpKind,
     key: Key,
     invoked_at: SimTime,
-    timer: TimerId,
     script: Option<u32>,
     /// A read-modify-write's get: the put to send after it.
     then_put: Option<ValueId>,
@@ -148,6 +146,12 @@ pub struct StoreClient {
     late_replies: u64,
     last_read: BTreeMap<Key, LastRead>,
     liveness: Liveness,
+    /// Every operation's deadline, in invocation order: all wait the same
+    /// time, so deadlines expire in this order, and one timer (for the
+    /// oldest still outstanding) serves them all rather than a timer per
+    /// operation. Entries of completed operations are skipped lazily.
+    deadlines: VecDeque<(SimTime, OpId)>,
+    timeouts_armed: bool,
 }
 
 impl StoreClient {
@@ -160,6 +164,8 @@ impl StoreClient {
         StoreClient {
             liveness: Liveness::new(setup.suspect_for),
             last_read: BTreeMap::new(),
+            deadlines: VecDeque::new(),
+            timeouts_armed: false,
             setup,
             workload,
             rng,
@@ -251,17 +257,18 @@ impl StoreClient {
                 context: read.context,
             }),
         );
-        let timer = out.set_timer(
-            SimTime(self.setup.timeout.0.saturating_mul(2)),
-            ClientTimer::Timeout(op),
-        );
+        let wait = SimTime(self.setup.timeout.0.saturating_mul(2));
+        self.deadlines.push_back((now + wait, op));
+        if !self.timeouts_armed {
+            self.timeouts_armed = true;
+            out.set_timer(wait, ClientTimer::Timeouts);
+        }
         self.pending.insert(
             op,
             Pending {
                 kind,
                 key,
                 invoked_at: now,
-                timer,
                 script,
                 then_put,
                 sent_to: to,
@@ -289,6 +296,32 @@ impl StoreClient {
         self.invoke(now, call, out);
     }
 
+    /// Times out every operation whose deadline has come, then sets the
+    /// timer for the oldest one still outstanding.
+    fn expire(&mut self, now: SimTime, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
+        // Stays set while expiring, so that a read-modify-write's put sent
+        // from here does not arm a second timer; the loop arms the one.
+        self.timeouts_armed = true;
+        while let Some(&(deadline, op)) = self.deadlines.front() {
+            let outstanding = self.pending.get(&op).map(|p| p.sent_to);
+            match outstanding {
+                None => {
+                    self.deadlines.pop_front();
+                }
+                Some(sent_to) if deadline <= now => {
+                    self.deadlines.pop_front();
+                    self.liveness.suspect(sent_to, now);
+                    self.finish(now, op, Outcome::Timeout, Vec::new(), None, out);
+                }
+                Some(_) => {
+                    out.set_timer(deadline.saturating_sub(now), ClientTimer::Timeouts);
+                    return;
+                }
+            }
+        }
+        self.timeouts_armed = false;
+    }
+
     fn finish(
         &mut self,
         now: SimTime,
@@ -305,9 +338,6 @@ impl StoreClient {
             });
             return;
         };
-        if outcome != Outcome::Timeout {
-            out.cancel_timer(p.timer);
-        }
         out.complete(&Completion {
             op,
             client: self.setup.id,
@@ -445,12 +475,7 @@ impl Client for StoreClient {
                 };
                 self.invoke(now, call, out);
             }
-            ClientTimer::Timeout(op) => {
-                if let Some(p) = self.pending.get(&op) {
-                    self.liveness.suspect(p.sent_to, now);
-                }
-                self.finish(now, op, Outcome::Timeout, Vec::new(), None, out)
-            }
+            ClientTimer::Timeouts => self.expire(now, out),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! the client; repair the stale replicas a get has seen.
 
 use super::{Config, DynamoNode, Msg, ReqId, Request, Timer};
-use crate::actor::{OpKind, Outbox, TimerId};
+use crate::actor::{OpKind, Outbox};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
 use crate::time::SimTime;
@@ -33,7 +33,6 @@ pub struct Pending {
     heard: usize,
     /// Whether the client has its answer.
     answered: bool,
-    timer: TimerId,
     /// A get: the merge of every reply so far, the coordinator's included.
     merged: Siblings,
     /// A get: the coordinator's own state when the get began.
@@ -75,6 +74,12 @@ impl InFlight {
     fn slot(&mut self, id: ReqId) -> Option<&mut Slot> {
         let slot = self.slots.get_mut((id & 0xffff_ffff) as usize)?;
         (u64::from(slot.generation) == id >> 32).then_some(slot)
+    }
+
+    fn contains(&self, id: ReqId) -> bool {
+        self.slots
+            .get((id & 0xffff_ffff) as usize)
+            .is_some_and(|s| u64::from(s.generation) == id >> 32 && s.pending.is_some())
     }
 
     fn get_mut(&mut self, id: ReqId) -> Option<&mut Pending> {
@@ -266,7 +271,6 @@ impl DynamoNode {
                 }
             }
         }
-        let timer = out.set_timer(self.config.request_timeout, Timer::Request(rid));
         let mut pending = Pending {
             op: req.op,
             client: req.client,
@@ -275,17 +279,21 @@ impl DynamoNode {
             targets,
             heard: 1,
             answered: false,
-            timer,
             merged,
             own,
         };
         check_quorum(&self.config, &mut pending, out);
         if pending.targets.is_empty() {
-            out.cancel_timer(pending.timer);
             self.finish(pending, out);
         } else {
             let id = self.pending.insert(pending);
             debug_assert_eq!(id, rid);
+            self.deadlines
+                .push_back((now + self.config.request_timeout, rid));
+            if !self.deadlines_armed {
+                self.deadlines_armed = true;
+                out.set_timer(self.config.request_timeout, Timer::Requests);
+            }
         }
     }
 
@@ -332,18 +340,33 @@ impl DynamoNode {
         check_quorum(&self.config, p, out);
         if p.targets.iter().all(|t| t.answered) {
             if let Some(p) = self.pending.remove(req) {
-                out.cancel_timer(p.timer);
                 self.finish(p, out);
             }
         }
     }
 
-    pub(super) fn on_request_timeout(
-        &mut self,
-        now: SimTime,
-        req: ReqId,
-        out: &mut impl Outbox<Msg, Timer>,
-    ) {
+    /// Times out every request whose deadline has come, then sets the
+    /// timer for the oldest one still in flight. Every request waits the
+    /// same `request_timeout`, so deadlines come in the order requests
+    /// began, and one timer serves them all. Deadlines are read on the
+    /// node's own clock, as a real node would.
+    pub(super) fn expire_requests(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        self.deadlines_armed = true;
+        while let Some(&(deadline, req)) = self.deadlines.front() {
+            if !self.pending.contains(req) {
+                self.deadlines.pop_front();
+            } else if deadline <= now {
+                self.deadlines.pop_front();
+                self.on_request_timeout(now, req, out);
+            } else {
+                out.set_timer(deadline.saturating_sub(now), Timer::Requests);
+                return;
+            }
+        }
+        self.deadlines_armed = false;
+    }
+
+    fn on_request_timeout(&mut self, now: SimTime, req: ReqId, out: &mut impl Outbox<Msg, Timer>) {
         let Some(mut p) = self.pending.remove(req) else {
             return;
         };

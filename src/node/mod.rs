@@ -26,6 +26,7 @@ use crate::version::Mode;
 pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
 pub use msg::{Answer, Msg, ReqId, Request, Timer};
+use std::collections::VecDeque;
 pub use store::Store;
 
 /// The replication settings every node of a run shares.
@@ -113,6 +114,9 @@ pub struct DynamoNode {
     store: Store,
     // Memory, lost in a crash:
     pending: InFlight,
+    /// In-flight requests' deadlines, oldest first (see `expire_requests`).
+    deadlines: VecDeque<(SimTime, ReqId)>,
+    deadlines_armed: bool,
     liveness: Liveness,
     handoff_armed: bool,
     stats: NodeStats,
@@ -127,6 +131,8 @@ impl DynamoNode {
             directory,
             store: Store::default(),
             pending: InFlight::default(),
+            deadlines: VecDeque::new(),
+            deadlines_armed: false,
             liveness,
             handoff_armed: false,
             stats: NodeStats::default(),
@@ -271,13 +277,15 @@ impl Node for DynamoNode {
 
     fn on_timer(&mut self, now: SimTime, timer: Timer, out: &mut impl Outbox<Msg, Timer>) {
         match timer {
-            Timer::Request(req) => self.on_request_timeout(now, req, out),
+            Timer::Requests => self.expire_requests(now, out),
             Timer::Handoff => self.offer_hints(out),
         }
     }
 
     fn on_crash(&mut self) {
         self.pending.clear();
+        self.deadlines.clear();
+        self.deadlines_armed = false;
         self.liveness.clear();
         self.handoff_armed = false;
     }

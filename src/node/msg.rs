@@ -163,8 +163,8 @@ impl Describe for Msg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// The coordinator's deadline for one request.
-    Request(ReqId),
+    /// The deadline of the oldest request this node coordinates.
+    Requests,
     /// Time to offer the hints this node keeps to their owners.
     Handoff,
 }
@@ -172,14 +172,8 @@ pub enum Timer {
 impl Describe for Timer {
     fn kind(&self) -> &'static str {
         match self {
-            Timer::Request(_) => "RequestTimeout",
+            Timer::Requests => "RequestTimeout",
             Timer::Handoff => "HandoffTick",
-        }
-    }
-
-    fn describe(&self, f: &mut Fields<'_>) {
-        if let Timer::Request(req) = self {
-            f.u64("req", *req);
         }
     }
 }

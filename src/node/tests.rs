@@ -161,7 +161,8 @@ fn a_timed_out_put_fails_and_the_next_one_uses_a_stand_in_with_a_hint() {
     };
     // Only the first replica acknowledges; the second is silent.
     nodes[coord.index()].on_message(T0, Endpoint::Node(pref[1]), Msg::StoreAck { req }, &mut out);
-    nodes[coord.index()].on_timer(T0, Timer::Request(req), &mut out);
+    let deadline = T0 + SimTime::from_millis(500);
+    nodes[coord.index()].on_timer(deadline, Timer::Requests, &mut out);
     assert_eq!(replies(&out.take()), vec![(Answer::Fail, vec![])]);
     assert_eq!(nodes[coord.index()].stats().quorum_failures, 1);
 
