@@ -169,7 +169,8 @@ impl DynamoNode {
         let n = self.directory.n();
         let pref = self.directory.preference(key);
         let mut targets: Vec<Target> = Vec::with_capacity(n);
-        let mut fallbacks = self.directory.walk(key).skip(n);
+        // Built only when a fallback is needed: walking allocates.
+        let mut fallbacks = None;
         for &owner in &pref[..n.min(pref.len())] {
             if owner == self.id {
                 continue;
@@ -181,7 +182,9 @@ impl DynamoNode {
                 state: None,
             };
             if self.config.sloppy_quorum && !self.liveness.looks_up(owner, now) {
-                let stand_in = fallbacks.find(|&f| f != self.id && self.liveness.looks_up(f, now));
+                let stand_in = fallbacks
+                    .get_or_insert_with(|| self.directory.walk(key).skip(n))
+                    .find(|&f| f != self.id && self.liveness.looks_up(f, now));
                 if let Some(f) = stand_in {
                     target.node = f;
                     target.stand_in_for = Some(owner);
