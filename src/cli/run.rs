@@ -193,6 +193,15 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
         s.messages.dropped.partition,
         s.messages.dropped.crashed
     );
+    let count = |c: Option<u64>| c.map_or("-".to_string(), |c| c.to_string());
+    println!(
+        "  consistency: {} lost acknowledged writes, {} stale reads; hints {} kept / {} handed back; {} read repairs",
+        count(s.lost_acked_writes),
+        count(s.stale_reads),
+        s.hints.stored,
+        s.hints.delivered,
+        s.read_repairs
+    );
     for v in &s.expectations {
         println!(
             "  {} {}: expected {}, got {}",
