@@ -381,22 +381,8 @@ impl DynamoNode {
             }
         }
         if !p.answered {
-            p.answered = true;
             self.stats.quorum_failures += 1;
-            out.note("quorum", |f| {
-                f.u64("op", p.op.0)
-                    .u64("heard", p.heard as u64)
-                    .str("outcome", "fail");
-            });
-            out.send(
-                Endpoint::Client(p.client),
-                Msg::Reply {
-                    op: p.op,
-                    answer: Answer::Fail,
-                    values: Vec::new(),
-                    context: Context::none(),
-                },
-            );
+            answer(&mut p, Answer::Fail, out);
         }
         self.finish(p, out);
     }
@@ -447,24 +433,33 @@ fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Tim
         OpKind::Put => config.w,
         OpKind::Get => config.r,
     };
-    if p.answered || p.heard < quorum {
-        return;
+    if !p.answered && p.heard >= quorum {
+        answer(p, Answer::Ok, out);
     }
+}
+
+/// Gives the client its answer: a get that succeeded carries the merged
+/// values and context.
+fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
     p.answered = true;
-    let (values, context) = match p.kind {
-        OpKind::Get => (p.merged.values(), p.merged.context()),
-        OpKind::Put => (Vec::new(), Context::none()),
+    let (values, context) = match (p.kind, answer) {
+        (OpKind::Get, Answer::Ok) => (p.merged.values(), p.merged.context()),
+        _ => (Vec::new(), Context::none()),
     };
     out.note("quorum", |f| {
-        f.u64("op", p.op.0)
-            .u64("heard", p.heard as u64)
-            .str("outcome", "ok");
+        f.u64("op", p.op.0).u64("heard", p.heard as u64).str(
+            "outcome",
+            match answer {
+                Answer::Ok => "ok",
+                Answer::Fail => "fail",
+            },
+        );
     });
     out.send(
         Endpoint::Client(p.client),
         Msg::Reply {
             op: p.op,
-            answer: Answer::Ok,
+            answer,
             values,
             context,
         },
