@@ -447,13 +447,9 @@ fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
         _ => (Vec::new(), Context::none()),
     };
     out.note("quorum", |f| {
-        f.u64("op", p.op.0).u64("heard", p.heard as u64).str(
-            "outcome",
-            match answer {
-                Answer::Ok => "ok",
-                Answer::Fail => "fail",
-            },
-        );
+        f.u64("op", p.op.0)
+            .u64("heard", p.heard as u64)
+            .str("outcome", answer.as_str());
     });
     out.send(
         Endpoint::Client(p.client),

@@ -33,6 +33,15 @@ pub enum Answer {
     Fail,
 }
 
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Ok => "ok",
+            Answer::Fail => "fail",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
     /// Client to any node.
@@ -118,13 +127,7 @@ impl Describe for Msg {
             Msg::Reply {
                 op, answer, values, ..
             } => {
-                f.u64("op", op.0).str(
-                    "answer",
-                    match answer {
-                        Answer::Ok => "ok",
-                        Answer::Fail => "fail",
-                    },
-                );
+                f.u64("op", op.0).str("answer", answer.as_str());
                 if !values.is_empty() {
                     f.values("values", values);
                 }
