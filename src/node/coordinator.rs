@@ -9,6 +9,7 @@ use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
 use crate::time::SimTime;
 use crate::version::{Context, Order, Siblings};
+use std::sync::Arc;
 
 /// One replica a request went to.
 #[derive(Clone, Debug)]
@@ -217,7 +218,7 @@ impl DynamoNode {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, self.id, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                    local.clone()
+                    Arc::new(local.clone())
                 } else {
                     // A stand-in coordinator versions the write against the
                     // hints it holds and keeps it as a hint for the key's
@@ -229,7 +230,7 @@ impl DynamoNode {
                         self.stats.hints_stored += 1;
                     }
                     self.arm_handoff(out);
-                    local
+                    Arc::new(local)
                 };
                 for t in &targets {
                     out.send(

@@ -6,6 +6,7 @@ use crate::actor::{Describe, OpKind};
 use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
 use crate::trace::Fields;
 use crate::version::{Context, Siblings};
+use std::sync::Arc;
 
 /// A coordinator's request number, local to the coordinator: replies carry
 /// it back so the coordinator can match them. A slot and a generation (see
@@ -64,7 +65,9 @@ pub enum Msg {
     Store {
         req: ReqId,
         key: Key,
-        state: Siblings,
+        /// Shared by every replica's copy of one put: the coordinator's
+        /// state, not a clone per message.
+        state: Arc<Siblings>,
         hint: Option<NodeId>,
     },
     StoreAck {
