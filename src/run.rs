@@ -10,7 +10,7 @@ use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
 use crate::net::topology::region_indices;
 use crate::node::{Config, Directory, DynamoNode, NodeStats};
-use crate::ring::{Layout, NodeSpec, RingSpec, key_position};
+use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::{PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
@@ -42,23 +42,10 @@ pub fn names(scenario: &Scenario) -> Names {
     names
 }
 
-/// The ring settings of a scenario.
-pub fn ring_spec(scenario: &Scenario) -> RingSpec {
-    let c = &scenario.cluster;
-    RingSpec {
-        strategy: c.strategy,
-        vnodes: c.vnodes,
-        partitions: c.partitions,
-        placement: c.placement,
-        n: scenario.replication.n,
-        seed: scenario.seed,
-    }
-}
-
 /// The initial ring view (the first `cluster.nodes` nodes; spares join
 /// later) and the positions of every key the run names.
 pub fn directory(scenario: &Scenario, names: &Names) -> Directory {
-    let spec = ring_spec(scenario);
+    let spec = scenario.ring_spec();
     let regions = region_indices(&scenario.cluster, scenario.total_nodes());
     let members: Vec<NodeSpec> = (0..scenario.cluster.nodes)
         .map(|i| NodeSpec {

@@ -172,10 +172,7 @@ fn regions(scenario: &Scenario, nodes: u32) -> Result<(Vec<u32>, Vec<String>), S
             "nodes = {nodes} does not match the file's regions, which hold {total} nodes"
         ));
     }
-    let mut index = Vec::with_capacity(nodes as usize);
-    for (region, (_, size)) in listed.iter().enumerate() {
-        index.extend(std::iter::repeat_n(region as u32, *size as usize));
-    }
+    let index = crate::net::topology::region_indices(&scenario.cluster, nodes);
     let names = listed.iter().map(|(name, _)| name.clone()).collect();
     Ok((index, names))
 }

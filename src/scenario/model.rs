@@ -45,6 +45,19 @@ impl Scenario {
     pub fn total_nodes(&self) -> u32 {
         self.cluster.nodes + self.cluster.spares
     }
+    /// The ring settings: the cluster's strategy and placement, N, and the
+    /// seed that draws the tokens.
+    pub fn ring_spec(&self) -> crate::ring::RingSpec {
+        let c = &self.cluster;
+        crate::ring::RingSpec {
+            strategy: c.strategy,
+            vnodes: c.vnodes,
+            partitions: c.partitions,
+            placement: c.placement,
+            n: self.replication.n,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -60,15 +60,7 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
             ),
         ));
     }
-    let ring = crate::ring::RingSpec {
-        strategy: c.strategy,
-        vnodes: c.vnodes,
-        partitions: c.partitions,
-        placement: c.placement,
-        n: r.n,
-        seed: 0,
-    };
-    let entries = crate::ring::precomputed_entries(&ring, c.nodes);
+    let entries = crate::ring::precomputed_entries(&s.ring_spec(), c.nodes);
     if entries > crate::ring::MAX_LIST_ENTRIES {
         return Err(blame(
             &["cluster.vnodes", "cluster.partitions", "cluster.nodes"],
