@@ -130,6 +130,29 @@ impl Layout {
         }
     }
 
+    /// The layout of the member set `current`, reached from the configured
+    /// `initial` members: the initial members still in `current` as
+    /// `initial` dealt them, then every other member of `current` joining
+    /// in node-id order. A pure function of the two sets, so two nodes whose
+    /// gossip agrees on who is a member compute the same ring, whatever
+    /// order they learned the joins and leaves in. For strategies 1 and 2
+    /// it equals `initial(spec, current)`; for strategy 3 it keeps the
+    /// partitions that did not have to move where they were.
+    pub fn evolved(spec: &RingSpec, initial: &[NodeSpec], current: &[NodeSpec]) -> Layout {
+        let is_current = |n: NodeId| current.iter().any(|c| c.node == n);
+        let is_initial = |n: NodeId| initial.iter().any(|i| i.node == n);
+        let mut layout = Layout::initial(spec, initial);
+        for gone in initial.iter().filter(|i| !is_current(i.node)) {
+            layout = layout.without(spec, gone.node);
+        }
+        let mut joiners: Vec<&NodeSpec> = current.iter().filter(|c| !is_initial(c.node)).collect();
+        joiners.sort_by_key(|c| c.node);
+        for joiner in joiners {
+            layout = layout.with_join(spec, joiner.clone());
+        }
+        layout
+    }
+
     /// The members, sorted by node id.
     pub fn members(&self) -> &[Member] {
         &self.members

@@ -129,3 +129,35 @@ fn layouts_are_deterministic_and_membership_edges_are_quiet() {
         assert!((ring.shares()[0].1 - 1.0).abs() < 1e-9);
     }
 }
+
+#[test]
+fn an_evolved_layout_depends_on_the_member_set_not_the_order_of_changes() {
+    for strategy in Strategy::ALL {
+        let spec = spec(strategy, 16, 256, 5);
+        let initial = nodes(6);
+        let plain = |i: u32| NodeSpec::plain(NodeId(i));
+        // n7 and n8 join, n3 leaves: in two different orders.
+        let one = Layout::initial(&spec, &initial)
+            .with_join(&spec, plain(6))
+            .without(&spec, NodeId(2))
+            .with_join(&spec, plain(7));
+        let current: Vec<NodeSpec> = [0, 1, 3, 4, 5, 7, 6].map(plain).to_vec();
+        let evolved = Layout::evolved(&spec, &initial, &current);
+        assert_eq!(
+            evolved.members().len(),
+            7,
+            "{strategy:?}: every current member is on the ring"
+        );
+        let again = Layout::evolved(&spec, &initial, &current[..]);
+        assert_eq!(evolved, again);
+        if strategy != Strategy::QOverS {
+            // Tokens are pure functions of the node: any order agrees.
+            assert_eq!(evolved, one, "{strategy:?}");
+            assert_eq!(evolved, Layout::initial(&spec, &current));
+        }
+        assert_eq!(
+            Layout::evolved(&spec, &initial, &initial),
+            Layout::initial(&spec, &initial)
+        );
+    }
+}

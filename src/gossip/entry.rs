@@ -1,0 +1,72 @@
+//! One node's entry in a membership list, and its merge: a join over
+//! (generation, heartbeat) for the liveness part and (generation, version)
+//! for the state part.
+
+use crate::id::NodeId;
+use crate::ring::Position;
+use std::sync::Arc;
+
+/// What a node declares about itself; changes rarely (join, leave), so it
+/// travels only when its version is newer than the receiver's.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NodeState {
+    /// The node left the ring gracefully.
+    pub left: bool,
+    /// Region index and capacity weight, as the ring needs them.
+    pub region: u32,
+    pub weight: u32,
+    /// The ring tokens the node owns in its own view, ascending.
+    pub tokens: Arc<[Position]>,
+}
+
+/// Everything one node's list holds about a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The node's start time on its own clock (ns) at its latest start or
+    /// restart: a restarted node's entries outrank its old ones.
+    pub generation: u64,
+    /// Bumped by the node itself every gossip interval.
+    pub heartbeat: u64,
+    /// The peers the node suspected at this heartbeat, each with the
+    /// (generation, heartbeat) of theirs it had seen last. Sorted by node.
+    pub suspects: Arc<[(NodeId, u64, u64)]>,
+    /// Bumped by the node when `state` changes.
+    pub version: u64,
+    pub state: Arc<NodeState>,
+}
+
+/// A digest: what a list knows of one node, without the content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Digest {
+    pub node: NodeId,
+    pub generation: u64,
+    pub heartbeat: u64,
+    pub version: u64,
+}
+
+/// An entry on the wire: `state` is `None` when the receiver's digest
+/// showed it already has this version of the state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    pub node: NodeId,
+    pub generation: u64,
+    pub heartbeat: u64,
+    pub suspects: Arc<[(NodeId, u64, u64)]>,
+    pub version: u64,
+    pub state: Option<Arc<NodeState>>,
+}
+
+impl Entry {
+    pub fn digest(&self, node: NodeId) -> Digest {
+        todo!()
+    }
+
+    /// Merges `other` into `self`; returns whether anything changed. A
+    /// higher generation replaces the whole entry; within one generation
+    /// the liveness part (heartbeat, suspects) and the state part (version,
+    /// state) are each the greater of the two, ties broken by content, so
+    /// merge is commutative, associative and idempotent.
+    pub fn merge(&mut self, other: &Entry) -> bool {
+        todo!()
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the gossip state machine, without the event loop.

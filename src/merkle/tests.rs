@@ -1,0 +1,1 @@
+//! Unit tests of trees, forests and the exchange, without the event loop.
