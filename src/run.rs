@@ -68,9 +68,12 @@ pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
     let mut names = names(scenario);
     let members = scenario.cluster.nodes;
     let directory = directory(scenario, &names);
-    let config = Arc::new(Config::from_scenario(&scenario.replication));
+    let config = Arc::new(Config::from_scenario(scenario));
     let nodes = (0..scenario.total_nodes())
-        .map(|i| DynamoNode::new(NodeId(i), config.clone(), directory.clone()))
+        .map(|i| {
+            let rng = stream(scenario.seed, Stream::Node(i));
+            DynamoNode::new(NodeId(i), config.clone(), directory.clone(), rng)
+        })
         .collect();
 
     // Named clients sit beside n1, n2, ... in order of appearance; workload

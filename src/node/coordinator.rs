@@ -145,7 +145,7 @@ impl DynamoNode {
         match replicas
             .iter()
             .copied()
-            .find(|&r| self.liveness.looks_up(r, now))
+            .find(|&r| self.reachable(r, now))
         {
             Some(to) => {
                 self.liveness.sending_to(to, now);
@@ -182,10 +182,10 @@ impl DynamoNode {
                 answered: false,
                 state: None,
             };
-            if self.config.sloppy_quorum && !self.liveness.looks_up(owner, now) {
+            if self.config.sloppy_quorum && !self.reachable(owner, now) {
                 let stand_in = fallbacks
                     .get_or_insert_with(|| self.directory.walk(key).skip(n))
-                    .find(|&f| f != self.id && self.liveness.looks_up(f, now));
+                    .find(|&f| f != self.id && self.reachable(f, now));
                 if let Some(f) = stand_in {
                     target.node = f;
                     target.stand_in_for = Some(owner);

@@ -2,11 +2,12 @@
 //! table of key positions, plus its idea of which peers are reachable.
 //!
 //! The ring view is a value built from a membership view, so two holders
-//! with different views can disagree about ownership (paper §4.8). Until
-//! gossip lands, every holder starts from the initial membership and learns
-//! reachability from its own requests: a peer that let a request time out
-//! is suspected for a while, and any message from it clears that.
-//! [`Liveness`] is the seam where the gossip failure detector plugs in.
+//! with different views can disagree about ownership (paper §4.8): a node
+//! rebuilds its own from its gossip membership list. Reachability has two
+//! sources, as in Dynamo: the gossip failure detector (a peer declared
+//! down) and the node's own requests ([`Liveness`]: a peer that let a
+//! request time out is suspected for a while, and any message from it
+//! clears that).
 
 use crate::id::{Key, NodeId};
 use crate::ring::{Position, Ring};
@@ -30,6 +31,21 @@ impl Directory {
             positions,
             members,
         }
+    }
+
+    /// The same key positions over another ring view.
+    pub fn with_ring(&self, ring: Arc<Ring>) -> Directory {
+        let members = ring.members().into();
+        Directory {
+            ring,
+            positions: self.positions.clone(),
+            members,
+        }
+    }
+
+    /// How many keys the run has.
+    pub fn keys(&self) -> usize {
+        self.positions.len()
     }
 
     pub fn ring(&self) -> &Ring {

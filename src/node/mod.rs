@@ -13,18 +13,24 @@
 //! suspicions of peers, its handoff schedule. What survives (disk): every
 //! replica and every hint, unless the restart wipes the disk.
 
+mod anti_entropy;
 mod coordinator;
+mod membership;
 pub mod directory;
 pub mod msg;
 pub mod store;
 
 use crate::actor::{Node, Outbox};
 use crate::id::{Endpoint, NodeId};
-use crate::scenario::{Replication, Versioning};
+use crate::gossip::{self, Gossip};
+use crate::merkle::Forest;
+use rand_chacha::ChaCha8Rng;
+use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
 use crate::version::Mode;
 pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
+pub use membership::{ClusterPlan, MemberEvent};
 pub use msg::{Answer, Msg, ReqId, Request, Timer};
 use std::collections::VecDeque;
 pub use store::Store;
@@ -44,10 +50,25 @@ pub struct Config {
     pub handoff_interval: SimTime,
     /// How long a peer that let a request time out stays suspected.
     pub suspect_for: SimTime,
+    /// Gossip membership and failure detection; `None`: static membership,
+    /// reachability from request timeouts alone.
+    pub gossip: Option<gossip::Config>,
+    /// Merkle anti-entropy; `None`: off.
+    pub anti_entropy: Option<AntiEntropyConfig>,
+    /// Who the nodes are, for rebuilding the ring when membership changes.
+    pub plan: ClusterPlan,
+}
+
+/// The `[anti_entropy]` settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AntiEntropyConfig {
+    pub interval: SimTime,
+    pub tree_depth: u32,
 }
 
 impl Config {
-    pub fn from_scenario(r: &Replication) -> Config {
+    pub fn from_scenario(scenario: &Scenario) -> Config {
+        let r = &scenario.replication;
         Config {
             n: r.n as usize,
             r: r.r as usize,
@@ -65,6 +86,15 @@ impl Config {
             },
             handoff_interval: r.handoff_interval,
             suspect_for: r.suspect_for,
+            gossip: scenario
+                .gossip
+                .enabled
+                .then(|| gossip::Config::from_scenario(&scenario.gossip)),
+            anti_entropy: scenario.anti_entropy.enabled.then_some(AntiEntropyConfig {
+                interval: scenario.anti_entropy.interval,
+                tree_depth: scenario.anti_entropy.tree_depth,
+            }),
+            plan: ClusterPlan::from_scenario(scenario),
         }
     }
 }
@@ -89,6 +119,19 @@ pub struct NodeStats {
     pub false_conflicts: u64,
     /// Requests answered with a failure: no quorum in time.
     pub quorum_failures: u64,
+    /// Replica messages (store, fetch) that reached a node which, by its own
+    /// view, holds no replica of the key: a stale view somewhere.
+    pub misrouted: u64,
+    /// Keys sent to a new replica after a join or leave moved them.
+    pub transfers: u64,
+    /// Keys dropped here once their new replica had them.
+    pub transfers_dropped: u64,
+    /// Anti-entropy comparisons this node started.
+    pub ae_exchanges: u64,
+    /// Tree hashes this node sent in comparisons.
+    pub ae_hashes_sent: u64,
+    /// Key states this node sent to repair a divergence.
+    pub ae_keys_sent: u64,
 }
 
 impl NodeStats {
@@ -102,6 +145,12 @@ impl NodeStats {
         self.late_replies += o.late_replies;
         self.false_conflicts += o.false_conflicts;
         self.quorum_failures += o.quorum_failures;
+        self.misrouted += o.misrouted;
+        self.transfers += o.transfers;
+        self.transfers_dropped += o.transfers_dropped;
+        self.ae_exchanges += o.ae_exchanges;
+        self.ae_hashes_sent += o.ae_hashes_sent;
+        self.ae_keys_sent += o.ae_keys_sent;
     }
 }
 
@@ -119,11 +168,29 @@ pub struct DynamoNode {
     deadlines_armed: bool,
     liveness: Liveness,
     handoff_armed: bool,
+    /// The gossip membership list (kept across a crash: membership is
+    /// configuration; its heartbeat clocks restart).
+    gossip: Option<Gossip>,
+    /// The gossip members epoch the directory was built for.
+    view_epoch: u64,
+    /// Merkle trees of the replicated ranges (memory).
+    forest: Option<Forest>,
+    /// A graceful leave is under way.
+    leaving: bool,
+    /// Draws gossip peers and anti-entropy ranges: the node's own stream.
+    rng: ChaCha8Rng,
+    // Bookkeeping of the simulator, kept across crashes:
     stats: NodeStats,
+    member_events: Vec<MemberEvent>,
 }
 
 impl DynamoNode {
-    pub fn new(id: NodeId, config: std::sync::Arc<Config>, directory: Directory) -> Self {
+    pub fn new(
+        id: NodeId,
+        config: std::sync::Arc<Config>,
+        directory: Directory,
+        rng: ChaCha8Rng,
+    ) -> Self {
         let liveness = Liveness::new(config.suspect_for);
         DynamoNode {
             id,
@@ -135,8 +202,32 @@ impl DynamoNode {
             deadlines_armed: false,
             liveness,
             handoff_armed: false,
+            gossip: None,
+            view_epoch: 0,
+            forest: None,
+            leaving: false,
+            rng,
             stats: NodeStats::default(),
+            member_events: Vec::new(),
         }
+    }
+
+    /// Whether a request may go to `node` now: the gossip failure detector
+    /// has not declared it down (or left), and it has not let one of this
+    /// node's requests time out lately.
+    #[inline]
+    pub(super) fn reachable(&self, node: NodeId, now: SimTime) -> bool {
+        self.gossip.as_ref().is_none_or(|g| g.looks_up(node)) && self.liveness.looks_up(node, now)
+    }
+
+    /// The gossip membership view, when gossip is on.
+    pub fn gossip(&self) -> Option<&Gossip> {
+        self.gossip.as_ref()
+    }
+
+    /// Every status change this node's membership view went through.
+    pub fn member_events(&self) -> &[MemberEvent] {
+        &self.member_events
     }
 
     pub fn store(&self) -> &Store {
@@ -186,7 +277,7 @@ impl DynamoNode {
     }
 
     /// Replica-side handling: stores, fetches, repairs and handoffs.
-    fn serve(&mut self, from: NodeId, msg: Msg, out: &mut impl Outbox<Msg, Timer>) {
+    fn serve(&mut self, now: SimTime, from: NodeId, msg: Msg, out: &mut impl Outbox<Msg, Timer>) {
         let mode = self.config.mode;
         match msg {
             Msg::Store {
@@ -236,6 +327,15 @@ impl DynamoNode {
                     });
                 }
             }
+            Msg::Transfer { key, state } => {
+                let effect = self.store.merge(mode, key, &state);
+                self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
+            }
+            Msg::TransferAck { key, state } => self.on_transfer_ack(key, &state),
+            Msg::Gossip(g) => self.on_gossip(now, from, g, out),
+            Msg::AntiEntropy(ae) => self.on_anti_entropy(from, ae, out),
+            Msg::AeStates { states, want } => self.on_ae_states(from, states, want, out),
             Msg::StoreAck { req } => self.on_store_ack(from, req, out),
             Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),
             // Client-facing messages are handled in `on_message`.
@@ -252,8 +352,10 @@ impl Node for DynamoNode {
         self.id
     }
 
-    fn on_start(&mut self, _now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+    fn on_start(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
         self.arm_handoff(out);
+        self.start_gossip(now, out);
+        self.start_anti_entropy(out);
     }
 
     fn on_message(
@@ -269,7 +371,7 @@ impl Node for DynamoNode {
             (_, Msg::Forward(req)) => self.coordinate(now, req, out),
             (Endpoint::Node(peer), msg) => {
                 self.liveness.heard_from(peer);
-                self.serve(peer, msg, out);
+                self.serve(now, peer, msg, out);
             }
             (Endpoint::Client(_), _) => {}
         }
@@ -279,6 +381,9 @@ impl Node for DynamoNode {
         match timer {
             Timer::Requests => self.expire_requests(now, out),
             Timer::Handoff => self.offer_hints(out),
+            Timer::Gossip => self.gossip_tick(now, out),
+            Timer::AntiEntropy => self.anti_entropy_tick(now, out),
+            Timer::Leave => out.halt(),
         }
     }
 
@@ -288,13 +393,21 @@ impl Node for DynamoNode {
         self.deadlines_armed = false;
         self.liveness.clear();
         self.handoff_armed = false;
+        self.forest = None;
+        self.store.track_changes(false);
     }
 
-    fn on_restart(&mut self, _now: SimTime, wipe_disk: bool, out: &mut impl Outbox<Msg, Timer>) {
+    fn on_restart(&mut self, now: SimTime, wipe_disk: bool, out: &mut impl Outbox<Msg, Timer>) {
         if wipe_disk {
             self.store.wipe();
         }
         self.arm_handoff(out);
+        self.start_gossip(now, out);
+        self.start_anti_entropy(out);
+    }
+
+    fn on_leave(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        self.leave(now, out);
     }
 
     fn stored_keys(&self) -> usize {

@@ -1,10 +1,13 @@
 //! The messages and timers of the Dynamo node (paper §4.5, §4.6): client
 //! requests and replies, the coordinator's store/fetch round trips with the
-//! replicas, read repair and hinted handoff.
+//! replicas, read repair and hinted handoff; gossip (§4.8), Merkle
+//! anti-entropy (§4.7) and the hand-over of keys when ownership moves.
 
 use crate::actor::{Describe, OpKind};
 use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
 use crate::trace::Fields;
+use crate::gossip::GossipMsg;
+use crate::merkle::AeMsg;
 use crate::version::{Context, Siblings};
 use std::sync::Arc;
 
@@ -99,6 +102,28 @@ pub enum Msg {
         key: Key,
         state: Siblings,
     },
+    /// Membership: one step of a gossip exchange.
+    Gossip(GossipMsg),
+    /// Anti-entropy: one step of a Merkle tree comparison.
+    AntiEntropy(AeMsg),
+    /// Anti-entropy: the states of keys found divergent, and the keys whose
+    /// states the sender wants back (empty in the answer).
+    AeStates {
+        states: Vec<(Key, Siblings)>,
+        want: Vec<Key>,
+    },
+    /// Ownership moved (a join or leave): the old replica hands the key to
+    /// a new one.
+    Transfer {
+        key: Key,
+        state: Siblings,
+    },
+    /// The new owner has merged a transferred state; the old replica may
+    /// drop the key if it is no longer one of its replicas.
+    TransferAck {
+        key: Key,
+        state: Siblings,
+    },
 }
 
 impl Describe for Msg {
@@ -114,6 +139,12 @@ impl Describe for Msg {
             Msg::Repair { .. } => "Repair",
             Msg::Handoff { .. } => "Handoff",
             Msg::HandoffAck { .. } => "HandoffAck",
+            Msg::Gossip(g) => g.kind(),
+            Msg::AntiEntropy(AeMsg::Hashes { .. }) => "MerkleHashes",
+            Msg::AntiEntropy(AeMsg::Keys { .. }) => "MerkleKeys",
+            Msg::AeStates { .. } => "MerkleStates",
+            Msg::Transfer { .. } => "Transfer",
+            Msg::TransferAck { .. } => "TransferAck",
         }
     }
 
@@ -160,8 +191,24 @@ impl Describe for Msg {
             }
             Msg::Repair { key, state }
             | Msg::Handoff { key, state }
-            | Msg::HandoffAck { key, state } => {
+            | Msg::HandoffAck { key, state }
+            | Msg::Transfer { key, state }
+            | Msg::TransferAck { key, state } => {
                 f.key("key", *key).values("values", &state.values());
+            }
+            Msg::Gossip(g) => {
+                f.u64("bytes", g.wire_bytes());
+            }
+            Msg::AntiEntropy(ae) => {
+                let range = ae.range();
+                f.u64("range_end", range.end).u64("hashes", ae.hashes());
+                if let AeMsg::Hashes { level, .. } = ae {
+                    f.u64("level", u64::from(*level));
+                }
+            }
+            Msg::AeStates { states, want } => {
+                f.u64("states", states.len() as u64)
+                    .u64("want", want.len() as u64);
             }
         }
     }
@@ -173,6 +220,12 @@ pub enum Timer {
     Requests,
     /// Time to offer the hints this node keeps to their owners.
     Handoff,
+    /// A gossip round.
+    Gossip,
+    /// Time to compare one range's Merkle tree with a peer.
+    AntiEntropy,
+    /// A leaving node has handed its keys over: it stops.
+    Leave,
 }
 
 impl Describe for Timer {
@@ -180,6 +233,9 @@ impl Describe for Timer {
         match self {
             Timer::Requests => "RequestTimeout",
             Timer::Handoff => "HandoffTick",
+            Timer::Gossip => "GossipTick",
+            Timer::AntiEntropy => "AntiEntropyTick",
+            Timer::Leave => "LeaveDone",
         }
     }
 }

@@ -14,6 +14,11 @@ pub struct Store {
     /// Writes kept for another node, by (key, owner): a stand-in answers
     /// reads of a key from all its hints for that key, a range query.
     hints: BTreeMap<(Key, NodeId), Siblings>,
+    /// Keys whose replica may have changed since the last `take_changed`,
+    /// when tracking is on: what keeps the Merkle trees current without a
+    /// digest per write (a key written many times between two exchanges
+    /// is rehashed once). Memory, not disk.
+    changed: Option<Vec<Key>>,
 }
 
 impl Store {
@@ -23,12 +28,15 @@ impl Store {
 
     /// The key's state, created empty if the node has none.
     pub fn entry(&mut self, key: Key) -> &mut Siblings {
+        if let Some(changed) = &mut self.changed {
+            changed.push(key);
+        }
         self.data.entry(key).or_default()
     }
 
     /// Merges `state` into the key's replica.
     pub fn merge(&mut self, mode: Mode, key: Key, state: &Siblings) -> Effect {
-        match self.data.get_mut(&key) {
+        let effect = match self.data.get_mut(&key) {
             Some(mine) => mine.merge(mode, state),
             None => {
                 self.data.insert(key, state.clone());
@@ -37,7 +45,36 @@ impl Store {
                     false_conflicts: 0,
                 }
             }
+        };
+        if effect.changed {
+            if let Some(changed) = &mut self.changed {
+                changed.push(key);
+            }
         }
+        effect
+    }
+
+    /// Drops the key's replica if it is still exactly `state` (a newer
+    /// write keeps it). Returns whether it was dropped.
+    pub fn remove_if(&mut self, key: Key, state: &Siblings) -> bool {
+        if self.data.get(&key) != Some(state) {
+            return false;
+        }
+        self.data.remove(&key);
+        if let Some(changed) = &mut self.changed {
+            changed.push(key);
+        }
+        true
+    }
+
+    /// Starts (or stops) recording which keys change.
+    pub fn track_changes(&mut self, on: bool) {
+        self.changed = on.then(Vec::new);
+    }
+
+    /// The keys changed since the last call (perhaps repeated), in order.
+    pub fn take_changed(&mut self) -> Vec<Key> {
+        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Keeps `state` for `owner`. Returns whether the hint is new.
@@ -112,5 +149,8 @@ impl Store {
     pub fn wipe(&mut self) {
         self.data.clear();
         self.hints.clear();
+        if let Some(changed) = &mut self.changed {
+            changed.clear();
+        }
     }
 }

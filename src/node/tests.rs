@@ -49,26 +49,38 @@ fn config(w: usize, r: usize) -> Config {
         mode: Mode::Dvv,
         handoff_interval: SimTime::from_secs(1),
         suspect_for: SimTime::from_secs(2),
+        gossip: None,
+        anti_entropy: None,
+        plan: plan(5),
     }
 }
 
-/// A ring of `nodes` nodes and the preference list of `KEY`.
-fn cluster(nodes: u32, cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
-    let spec = RingSpec {
+fn spec() -> RingSpec {
+    RingSpec {
         strategy: Strategy::RandomTokens,
         vnodes: 8,
         partitions: 64,
         placement: Placement::Clockwise,
         n: 3,
         seed: 1,
-    };
-    let members: Vec<NodeSpec> = (0..nodes)
-        .map(|i| NodeSpec {
-            node: NodeId(i),
-            region: 0,
-            weight: 1,
-        })
-        .collect();
+    }
+}
+
+fn plan(nodes: u32) -> ClusterPlan {
+    let members: Vec<NodeSpec> = (0..nodes).map(|i| NodeSpec::plain(NodeId(i))).collect();
+    ClusterPlan {
+        spec: spec(),
+        initial: members.clone(),
+        nodes: members,
+        seeds: vec![NodeId(0)],
+    }
+}
+
+/// A ring of `nodes` nodes and the preference list of `KEY`.
+fn cluster(nodes: u32, mut cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
+    let spec = spec();
+    cfg.plan = plan(nodes);
+    let members = cfg.plan.initial.clone();
     let ring = Layout::initial(&spec, &members).ring(&spec);
     let directory = Directory::new(
         Arc::new(ring),
@@ -78,7 +90,10 @@ fn cluster(nodes: u32, cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
     let pref = directory.preference(KEY).to_vec();
     let cfg = Arc::new(cfg);
     let nodes = (0..nodes)
-        .map(|i| DynamoNode::new(NodeId(i), cfg.clone(), directory.clone()))
+        .map(|i| {
+            let rng = rand::SeedableRng::seed_from_u64(u64::from(i));
+            DynamoNode::new(NodeId(i), cfg.clone(), directory.clone(), rng)
+        })
         .collect();
     (nodes, pref)
 }

@@ -258,9 +258,10 @@ fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Dia
 }
 
 fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
-    let t = field.table(&["interval", "fanout", "suspect_after", "reporters"])?;
+    let t = field.table(&["enabled", "interval", "fanout", "suspect_after", "reporters"])?;
     let d = Gossip::default();
     Ok(Gossip {
+        enabled: t.or("enabled", d.enabled, |f| f.bool())?,
         interval: t.or("interval", d.interval, |f| f.positive_duration())?,
         fanout: t.or("fanout", d.fanout, |f| f.u32_in(1, MAX_NODES, "`fanout`"))?,
         suspect_after: t.or("suspect_after", d.suspect_after, |f| f.positive_duration())?,

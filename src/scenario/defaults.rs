@@ -98,6 +98,7 @@ impl Default for Network {
 impl Default for Gossip {
     fn default() -> Self {
         Gossip {
+            enabled: true,
             interval: SimTime::from_secs(1),
             fanout: 1,
             suspect_after: SimTime::from_secs(5),

@@ -172,6 +172,9 @@ pub struct LinkOverride {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gossip {
+    /// Off: membership is static and reachability comes from request
+    /// timeouts alone (the node issue's behaviour, kept for contrast).
+    pub enabled: bool,
     pub interval: SimTime,
     pub fanout: u32,
     pub suspect_after: SimTime,

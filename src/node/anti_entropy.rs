@@ -1,0 +1,172 @@
+//! The node's side of Merkle anti-entropy (paper §4.7): a tree per key
+//! range it replicates, kept current from the store's change journal, and
+//! every `anti_entropy.interval` one range compared with another replica
+//! of it. The comparison itself is `merkle`'s; this file picks the range
+//! and the peer, and ships the states of the keys found divergent, which
+//! the receiver merges as it would any replica's state.
+//!
+//! The trees are memory: a crash loses them and a restart rebuilds them
+//! from the disk, as does a change of the ring view (the ranges change).
+
+use super::{DynamoNode, Msg, Timer};
+use crate::actor::Outbox;
+use crate::id::{Endpoint, Key, NodeId};
+use crate::merkle::{self, AeMsg, Forest, Next};
+use crate::ring::KeyRange;
+use crate::time::SimTime;
+use crate::version::Siblings;
+use rand::Rng;
+
+impl DynamoNode {
+    /// The ranges this node replicates in its view, sorted by end.
+    fn replicated_ranges(&self) -> Vec<KeyRange> {
+        let ring = self.directory.ring();
+        let n = self.config.n;
+        let mut ranges: Vec<KeyRange> = (0..ring.range_count())
+            .filter(|&i| {
+                let list = ring.range_preference_list(i);
+                list[..n.min(list.len())].contains(&self.id)
+            })
+            .map(|i| ring.range(i))
+            .collect();
+        ranges.sort_by_key(|r| r.end);
+        ranges
+    }
+
+    /// Builds the trees from the disk: at start, after a restart, and when
+    /// the ring view changes.
+    pub(super) fn rebuild_forest(&mut self) {
+        let Some(config) = self.config.anti_entropy else {
+            return;
+        };
+        let mut forest = Forest::new(config.tree_depth, self.replicated_ranges());
+        for (key, state) in self.store.iter() {
+            let digest = (!state.is_empty()).then(|| state.digest());
+            forest.update(key, self.directory.position(key), digest);
+        }
+        self.store.track_changes(true);
+        self.forest = Some(forest);
+    }
+
+    /// Brings the trees up to date with every key written since the last
+    /// call: each changed key is rehashed once, however often it changed.
+    fn refresh_trees(&mut self) {
+        let Some(forest) = &mut self.forest else {
+            return;
+        };
+        let mut changed = self.store.take_changed();
+        changed.sort_unstable();
+        changed.dedup();
+        for key in changed {
+            let digest = self
+                .store
+                .get(key)
+                .filter(|s| !s.is_empty())
+                .map(Siblings::digest);
+            forest.update(key, self.directory.position(key), digest);
+        }
+    }
+
+    /// Starts anti-entropy: trees built, first comparison at a random
+    /// offset so the nodes do not all compare at once.
+    pub(super) fn start_anti_entropy(&mut self, out: &mut impl Outbox<Msg, Timer>) {
+        let Some(config) = self.config.anti_entropy else {
+            return;
+        };
+        self.rebuild_forest();
+        let offset = SimTime(self.rng.random_range(0..config.interval.0.max(1)));
+        out.set_timer(offset, Timer::AntiEntropy);
+    }
+
+    /// Compares one replicated range, drawn at random, with another replica
+    /// of it that looks reachable, drawn at random.
+    pub(super) fn anti_entropy_tick(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        let Some(config) = self.config.anti_entropy else {
+            return;
+        };
+        out.set_timer(config.interval, Timer::AntiEntropy);
+        self.refresh_trees();
+        let Some(forest) = &self.forest else {
+            return;
+        };
+        let ranges: Vec<KeyRange> = forest.ranges().collect();
+        if ranges.is_empty() {
+            return;
+        }
+        let range = ranges[self.rng.random_range(0..ranges.len())];
+        let ring = self.directory.ring();
+        let list = ring.range_preference_list(ring.range_index(range.end));
+        let peers: Vec<NodeId> = list[..self.config.n.min(list.len())]
+            .iter()
+            .copied()
+            .filter(|&p| p != self.id && self.reachable(p, now))
+            .collect();
+        if peers.is_empty() {
+            return;
+        }
+        let peer = peers[self.rng.random_range(0..peers.len())];
+        if let Some(msg) = merkle::start(forest, range) {
+            self.stats.ae_exchanges += 1;
+            self.send_ae(peer, msg, out);
+        }
+    }
+
+    fn send_ae(&mut self, to: NodeId, msg: AeMsg, out: &mut impl Outbox<Msg, Timer>) {
+        self.stats.ae_hashes_sent += msg.hashes();
+        out.send(Endpoint::Node(to), Msg::AntiEntropy(msg));
+    }
+
+    pub(super) fn on_anti_entropy(
+        &mut self,
+        from: NodeId,
+        msg: AeMsg,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        self.refresh_trees();
+        let Some(forest) = &self.forest else {
+            return;
+        };
+        match merkle::respond(forest, &msg) {
+            Next::Reply(reply) => self.send_ae(from, reply, out),
+            Next::Sync { push, pull } => {
+                let states = self.states_of(&push);
+                self.stats.ae_keys_sent += states.len() as u64;
+                out.send(Endpoint::Node(from), Msg::AeStates { states, want: pull });
+            }
+            Next::Agree | Next::Unknown => {}
+        }
+    }
+
+    /// Divergent keys' states from a peer: merged like any replica's; the
+    /// keys it asked for go back.
+    pub(super) fn on_ae_states(
+        &mut self,
+        from: NodeId,
+        states: Vec<(Key, Siblings)>,
+        want: Vec<Key>,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let mode = self.config.mode;
+        for (key, state) in &states {
+            let effect = self.store.merge(mode, *key, state);
+            self.stats.false_conflicts += u64::from(effect.false_conflicts);
+        }
+        if !want.is_empty() {
+            let states = self.states_of(&want);
+            self.stats.ae_keys_sent += states.len() as u64;
+            out.send(
+                Endpoint::Node(from),
+                Msg::AeStates {
+                    states,
+                    want: Vec::new(),
+                },
+            );
+        }
+    }
+
+    fn states_of(&self, keys: &[Key]) -> Vec<(Key, Siblings)> {
+        keys.iter()
+            .filter_map(|&k| self.store.get(k).map(|s| (k, s.clone())))
+            .collect()
+    }
+}

@@ -1,0 +1,295 @@
+//! The node's side of membership (paper §4.8): it runs the gossip protocol,
+//! rebuilds its ring view from its own membership list when the member set
+//! changes, and hands the keys whose ownership moved to their new
+//! replicas. A graceful leave gossips the departure, hands everything
+//! over, then stops.
+//!
+//! The ring view is `Layout::evolved(initial members, current members)`, a
+//! pure function of the member set, so two nodes whose lists agree on who
+//! is a member agree on the ring, and two that do not, disagree: a request
+//! routed on a stale view lands on a node that forwards it or keeps a hint
+//! it did not need, as in the real system.
+
+use super::{DynamoNode, Msg, Timer};
+use crate::actor::Outbox;
+use crate::gossip::{self, Gossip, NodeState, Transition};
+use crate::id::{Endpoint, Key, NodeId};
+use crate::net::topology::region_indices;
+use crate::ring::{Layout, NodeSpec, Position, RingSpec};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+use crate::version::Siblings;
+use rand::Rng;
+use std::sync::Arc;
+
+/// Who the nodes of a run are: what a node needs to build a ring view from
+/// any member set. Configuration, shared by every node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterPlan {
+    pub spec: RingSpec,
+    /// The members at time zero.
+    pub initial: Vec<NodeSpec>,
+    /// Every node of the run, members and spares, by id.
+    pub nodes: Vec<NodeSpec>,
+    /// Gossip seeds: where a joining node first gossips.
+    pub seeds: Vec<NodeId>,
+}
+
+impl ClusterPlan {
+    pub fn from_scenario(scenario: &Scenario) -> ClusterPlan {
+        let total = scenario.total_nodes();
+        let regions = region_indices(&scenario.cluster, total);
+        let nodes: Vec<NodeSpec> = (0..total)
+            .map(|i| NodeSpec {
+                node: NodeId(i),
+                region: regions[i as usize],
+                weight: 1,
+            })
+            .collect();
+        ClusterPlan {
+            spec: scenario.ring_spec(),
+            initial: nodes[..scenario.cluster.nodes as usize].to_vec(),
+            nodes,
+            seeds: scenario.cluster.seeds.clone(),
+        }
+    }
+
+    fn node(&self, id: NodeId) -> NodeSpec {
+        self.nodes
+            .get(id.index())
+            .cloned()
+            .unwrap_or_else(|| NodeSpec::plain(id))
+    }
+}
+
+/// A status change in a node's membership view, on the node's clock: the
+/// membership figures (detection time, false positives, join spread) are
+/// read from these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberEvent {
+    pub at: SimTime,
+    pub peer: NodeId,
+    pub status: gossip::Status,
+}
+
+fn declared(spec: &NodeSpec, tokens: &[Position]) -> NodeState {
+    NodeState {
+        left: false,
+        region: spec.region,
+        weight: spec.weight,
+        tokens: tokens.into(),
+    }
+}
+
+impl DynamoNode {
+    /// Starts gossiping: an initial member knows the initial members, a
+    /// spare only itself (it learns the rest from a seed).
+    pub(super) fn start_gossip(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        let Some(config) = self.config.gossip.clone() else {
+            return;
+        };
+        if let Some(g) = &mut self.gossip {
+            // A restart: the list is configuration, kept; the rest is new.
+            g.restart(now);
+        } else {
+            let plan = &self.config.plan;
+            let me = plan.node(self.id);
+            let mut current = plan.initial.clone();
+            if !current.iter().any(|s| s.node == self.id) {
+                current = vec![me.clone()];
+            }
+            let layout = Layout::evolved(&plan.spec, &plan.initial, &current);
+            let tokens = |id: NodeId| -> Vec<Position> {
+                layout
+                    .members()
+                    .iter()
+                    .find(|m| m.spec.node == id)
+                    .map(|m| m.tokens.clone())
+                    .unwrap_or_default()
+            };
+            let known: Vec<(NodeId, NodeState)> = current
+                .iter()
+                .filter(|s| s.node != self.id)
+                .map(|s| (s.node, declared(s, &tokens(s.node))))
+                .collect();
+            let own = declared(&me, &tokens(self.id));
+            let g = Gossip::new(self.id, config.clone(), own, &known, plan.seeds.clone(), now);
+            self.view_epoch = g.members_epoch();
+            self.directory = self
+                .directory
+                .with_ring(Arc::new(layout.ring(&self.config.plan.spec)));
+            self.gossip = Some(g);
+        }
+        // Nodes start their rounds at different offsets, as real ones would.
+        let offset = SimTime(self.rng.random_range(0..config.interval.0.max(1)));
+        out.set_timer(offset, Timer::Gossip);
+    }
+
+    /// A gossip round, and the next one scheduled.
+    pub(super) fn gossip_tick(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        if let Some(g) = &self.gossip {
+            out.set_timer(g.config().interval, Timer::Gossip);
+        }
+        self.gossip_round(now, out);
+    }
+
+    fn gossip_round(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        let Some(g) = &mut self.gossip else {
+            return;
+        };
+        let (messages, changes) = g.tick(now, &mut self.rng);
+        for (to, msg) in messages {
+            out.send(Endpoint::Node(to), Msg::Gossip(msg));
+        }
+        self.membership_changed(now, &changes, out);
+    }
+
+    pub(super) fn on_gossip(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        msg: gossip::GossipMsg,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let Some(g) = &mut self.gossip else {
+            return;
+        };
+        let (reply, changes) = g.on_message(now, from, msg);
+        if let Some(reply) = reply {
+            out.send(Endpoint::Node(from), Msg::Gossip(reply));
+        }
+        self.membership_changed(now, &changes, out);
+    }
+
+    /// Records status changes and, when the member set changed, rebuilds
+    /// the ring view and hands over the keys that moved.
+    fn membership_changed(
+        &mut self,
+        now: SimTime,
+        changes: &[Transition],
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        for t in changes {
+            self.member_events.push(MemberEvent {
+                at: now,
+                peer: t.node,
+                status: t.to,
+            });
+            out.note("member", |f| {
+                f.node("peer", t.node).str("status", t.to.as_str());
+                if let Some(from) = t.from {
+                    f.str("was", from.as_str());
+                }
+            });
+        }
+        let Some(g) = &self.gossip else {
+            return;
+        };
+        if g.members_epoch() == self.view_epoch {
+            return;
+        }
+        self.view_epoch = g.members_epoch();
+        let current: Vec<NodeSpec> = g
+            .members()
+            .map(|(node, state)| NodeSpec {
+                node,
+                region: state.region,
+                weight: state.weight,
+            })
+            .collect();
+        let plan = &self.config.plan;
+        let layout = Layout::evolved(&plan.spec, &plan.initial, &current);
+        let ring = Arc::new(layout.ring(&plan.spec));
+        let new = self.directory.with_ring(ring);
+        let old = std::mem::replace(&mut self.directory, new);
+        out.note("view", |f| {
+            f.nodes("members", self.directory.members());
+        });
+        self.hand_over(&old, now, out);
+        self.rebuild_forest();
+        if !self.leaving {
+            // Under strategy 3 a join takes partitions from the others: the
+            // tokens this node owns change, and it says so.
+            let mine = layout
+                .members()
+                .iter()
+                .find(|m| m.spec.node == self.id)
+                .map(|m| declared(&m.spec, &m.tokens));
+            if let (Some(g), Some(mine)) = (&mut self.gossip, mine) {
+                if g.entry(self.id).is_none_or(|e| *e.state != mine) {
+                    g.declare(mine);
+                }
+            }
+        }
+    }
+
+    /// Sends each key whose replicas changed between `old` and the current
+    /// view to its new replicas. One old replica sends (the first of the
+    /// old top N this node believes reachable, or a leaving node, which
+    /// holds what others may not), so a join is not flooded N times over.
+    fn hand_over(
+        &mut self,
+        old: &super::Directory,
+        now: SimTime,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let n = self.config.n;
+        let mut sends: Vec<(NodeId, Key, Siblings)> = Vec::new();
+        for (key, state) in self.store.iter() {
+            if state.is_empty() {
+                continue;
+            }
+            let before = old.preference(key);
+            let before = &before[..n.min(before.len())];
+            let sender = self.leaving
+                || before
+                    .iter()
+                    .find(|&&r| r == self.id || self.reachable(r, now))
+                    .is_some_and(|&r| r == self.id);
+            if !sender {
+                continue;
+            }
+            let after = self.directory.preference(key);
+            for &r in &after[..n.min(after.len())] {
+                if r != self.id && !before.contains(&r) {
+                    sends.push((r, key, state.clone()));
+                }
+            }
+        }
+        for (to, key, state) in sends {
+            self.stats.transfers += 1;
+            out.send(Endpoint::Node(to), Msg::Transfer { key, state });
+        }
+    }
+
+    /// A transferred key was merged by its new replica: drop it here if this
+    /// node no longer replicates it and nothing was written since.
+    pub(super) fn on_transfer_ack(&mut self, key: Key, state: &Siblings) {
+        if !self.directory.is_replica(key, self.id) && self.store.remove_if(key, state) {
+            self.stats.transfers_dropped += 1;
+        }
+    }
+
+    /// A graceful leave: say so by gossip, hand every key over, and stop
+    /// once the handover had time to land. Without gossip the ring cannot
+    /// learn of it, and the node stops at once.
+    pub(super) fn leave(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        let Some(g) = &mut self.gossip else {
+            out.halt();
+            return;
+        };
+        self.leaving = true;
+        g.leave();
+        let interval = g.config().interval;
+        let changes = vec![Transition {
+            node: self.id,
+            from: Some(gossip::Status::Alive),
+            to: gossip::Status::Left,
+        }];
+        self.membership_changed(now, &changes, out);
+        // Tell some peers now rather than at the next round.
+        self.gossip_round(now, out);
+        let linger = (interval + interval).max(self.config.request_timeout + self.config.request_timeout);
+        out.set_timer(linger, Timer::Leave);
+    }
+}
