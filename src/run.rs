@@ -4,6 +4,9 @@
 
 use crate::actor::OpKind;
 use crate::check::history::History;
+use crate::check::membership::{self, Observed, Truth};
+use crate::sim::Life;
+use crate::time::SimTime;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
@@ -11,7 +14,7 @@ use crate::metrics::RunMetrics;
 use crate::net::topology::region_indices;
 use crate::node::{Config, Directory, DynamoNode, NodeStats};
 use crate::ring::{Layout, NodeSpec, key_position};
-use crate::scenario::{PutContext, Scenario, ScriptedKind};
+use crate::scenario::{FaultAction, PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
 use crate::trace::Tracer;
@@ -157,6 +160,80 @@ pub struct RunOutput {
     /// Per key, the values stored anywhere at the end (every node's
     /// durable and in-memory store, hints included), sorted.
     pub final_values: BTreeMap<Key, Vec<ValueId>>,
+    /// What gossip did and how well it knew the truth; `None` with gossip
+    /// off.
+    pub membership: Option<MembershipOutput>,
+}
+
+/// The membership figures of a run with gossip on.
+#[derive(Clone, Debug)]
+pub struct MembershipOutput {
+    pub figures: membership::Figures,
+    /// Gossip messages and bytes sent, over all nodes.
+    pub gossip_messages: u64,
+    pub gossip_bytes: u64,
+    /// Seconds each node spent in the cluster, summed: the divisor of the
+    /// per-node-per-second rates.
+    pub node_seconds: f64,
+}
+
+/// Reads the membership figures off a finished world.
+fn membership_output(scenario: &Scenario, world: &World) -> Option<MembershipOutput> {
+    if !scenario.gossip.enabled {
+        return None;
+    }
+    let total = scenario.total_nodes();
+    let truth = Truth::new(scenario.cluster.nodes, total, world.lifecycle());
+    let mut observed: Vec<Observed> = world
+        .nodes()
+        .flat_map(|n| truth.observed(crate::actor::Node::id(n), n.member_events()))
+        .collect();
+    observed.sort_by_key(|o| (o.at, o.observer));
+    let leaves: Vec<(SimTime, NodeId)> = world
+        .fault_schedule()
+        .iter()
+        .filter_map(|(f, _)| match f.action {
+            FaultAction::Leave(n) if truth.status(n, f.at) == crate::sim::Status::Up => {
+                Some((f.at, n))
+            }
+            _ => None,
+        })
+        .collect();
+    let end = world.now();
+    let figures = membership::figures(&truth, &observed, &leaves, total, end);
+    let (mut gossip_messages, mut gossip_bytes) = (0, 0);
+    for g in world.nodes().filter_map(DynamoNode::gossip) {
+        gossip_messages += g.sent_messages();
+        gossip_bytes += g.sent_bytes();
+    }
+    let node_seconds = (0..total)
+        .map(|i| {
+            let id = NodeId(i);
+            // Time in the cluster: from time zero or the join, to the leave
+            // or the end (crashed time included: it is still a member).
+            let mut from = (i < scenario.cluster.nodes).then_some(SimTime::ZERO);
+            let mut span = SimTime::ZERO;
+            for e in world.lifecycle().iter().filter(|e| e.node == id) {
+                match e.change {
+                    Life::Status(crate::sim::Status::Up) if from.is_none() => from = Some(e.at),
+                    Life::Status(crate::sim::Status::Left) => {
+                        span = span + (e.at - from.take().unwrap_or(e.at));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(from) = from {
+                span = span + (end - from);
+            }
+            span.0 as f64 / 1e9
+        })
+        .sum();
+    Some(MembershipOutput {
+        figures,
+        gossip_messages,
+        gossip_bytes,
+        node_seconds,
+    })
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
@@ -201,6 +278,7 @@ pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
         trace_lines: world.trace_lines(),
         nodes,
         final_values: final_values(world),
+        membership: membership_output(scenario, world),
         history: world.take_history(),
     }
 }

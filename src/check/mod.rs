@@ -8,6 +8,7 @@
 
 pub mod consistency;
 pub mod history;
+pub mod membership;
 
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;

@@ -121,6 +121,14 @@ impl Gossip {
         todo!()
     }
 
+    pub fn sent_messages(&self) -> u64 {
+        todo!()
+    }
+
+    pub fn sent_bytes(&self) -> u64 {
+        todo!()
+    }
+
     pub fn me(&self) -> NodeId {
         self.me
     }

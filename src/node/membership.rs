@@ -69,6 +69,8 @@ impl ClusterPlan {
 pub struct MemberEvent {
     pub at: SimTime,
     pub peer: NodeId,
+    /// `None`: the peer was unknown here until now.
+    pub was: Option<gossip::Status>,
     pub status: gossip::Status,
 }
 
@@ -173,6 +175,7 @@ impl DynamoNode {
             self.member_events.push(MemberEvent {
                 at: now,
                 peer: t.node,
+                was: t.from,
                 status: t.to,
             });
             out.note("member", |f| {

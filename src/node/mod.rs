@@ -276,9 +276,29 @@ impl DynamoNode {
         self.arm_handoff(out);
     }
 
+    /// Views differ: a replica request came for a key this node does not
+    /// replicate in its own view (static views never differ, so this is
+    /// only counted with gossip on).
+    fn count_misrouted(&mut self, msg: &Msg) {
+        // Fetches go to stand-ins too (a sloppy get), so only stores count.
+        let Msg::Store {
+            key, hint: None, ..
+        } = msg
+        else {
+            return;
+        };
+        let key = *key;
+        if !self.directory.is_replica(key, self.id) {
+            self.stats.misrouted += 1;
+        }
+    }
+
     /// Replica-side handling: stores, fetches, repairs and handoffs.
     fn serve(&mut self, now: SimTime, from: NodeId, msg: Msg, out: &mut impl Outbox<Msg, Timer>) {
         let mode = self.config.mode;
+        if self.gossip.is_some() {
+            self.count_misrouted(&msg);
+        }
         match msg {
             Msg::Store {
                 req,

@@ -5,6 +5,8 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
+mod membership;
+
 use crate::check::consistency::{LostWrite, StaleRead};
 use crate::check::{Findings, Verdict};
 use crate::id::Names;
@@ -120,6 +122,10 @@ pub struct Summary {
     pub read_repairs: u64,
     /// What the coordinators did.
     pub coordination: Coordination,
+    /// Gossip: failure detection, joins and leaves; `null` with gossip off.
+    pub membership: Option<membership::Membership>,
+    /// Merkle anti-entropy's work.
+    pub anti_entropy: membership::AntiEntropy,
     pub messages: Messages,
     pub faults: Faults,
     /// Events the loop handled.
@@ -337,6 +343,8 @@ impl Summary {
                 late_replies: out.nodes.late_replies,
                 false_conflicts: out.nodes.false_conflicts,
             },
+            membership: membership::membership(out),
+            anti_entropy: membership::anti_entropy(out, scenario.anti_entropy.enabled),
             messages: Messages {
                 sent: m.messages.sent,
                 delivered: m.messages.delivered,

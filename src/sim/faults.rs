@@ -2,7 +2,7 @@
 //! node lifecycles (crash, restart, pause, join, leave), clock skew, and
 //! windows of extra loss or latency. Every fault is traced.
 
-use super::{Backlogged, Event, Sim, Status};
+use super::{Life, Backlogged, Event, Sim, Status};
 use crate::actor::{Client, Node};
 use crate::fault;
 use crate::id::{Endpoint, NodeId};
@@ -153,6 +153,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             }
             FaultAction::Skew { node, offset_ns } => {
                 self.nodes[node.index()].skew_ns = *offset_ns;
+                self.core.log_life(*node, Life::Skew(*offset_ns));
                 if tracing {
                     let mut line = self.core.trace.line(now.0, "skew");
                     line.node("node", *node).i64("offset_ns", *offset_ns);
@@ -197,6 +198,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "crash";
         }
         slot.status = Status::Crashed;
+        self.core.log_life(n, Life::Status(Status::Crashed));
         slot.incarnation += 1;
         // Whatever waited for a paused node dies with it.
         slot.backlog.clear();
@@ -214,6 +216,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "restart";
         }
         self.nodes[n.index()].status = Status::Up;
+        self.core.log_life(n, Life::Status(Status::Up));
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "restart");
             line.node("node", n).bool("wipe_disk", wipe_disk);
@@ -228,6 +231,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "pause";
         }
         self.nodes[n.index()].status = Status::Paused;
+        self.core.log_life(n, Life::Status(Status::Paused));
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "pause");
             line.node("node", n);
@@ -243,6 +247,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "resume";
         }
         self.nodes[n.index()].status = Status::Up;
+        self.core.log_life(n, Life::Status(Status::Up));
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "resume");
             line.node("node", n);
@@ -280,6 +285,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             return "join";
         }
         self.nodes[n.index()].status = Status::Up;
+        self.core.log_life(n, Life::Status(Status::Up));
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "join");
             line.node("node", n);

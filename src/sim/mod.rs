@@ -53,6 +53,22 @@ impl Status {
     }
 }
 
+/// A change in a node's life, as the simulator (not the node) saw it: the
+/// truth that membership figures are judged against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LifeEvent {
+    pub at: SimTime,
+    pub node: NodeId,
+    pub change: Life,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    Status(Status),
+    /// The node's clock now reads true time plus this offset (ns).
+    Skew(i64),
+}
+
 /// What the queue holds.
 pub(crate) enum Event<M, NT, CT> {
     Deliver {
@@ -117,6 +133,8 @@ pub(crate) struct Core<M, NT, CT> {
     pub metrics: RunMetrics,
     /// Every client operation, for the checkers.
     pub history: History,
+    /// Every status and clock change of every node, in time order.
+    pub lifecycle: Vec<LifeEvent>,
     /// The node each client sits beside: its network site.
     pub client_home: Vec<NodeId>,
     pub next_msg_id: u64,
@@ -194,6 +212,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 trace,
                 metrics: RunMetrics::default(),
                 history: History::new(),
+                lifecycle: Vec::new(),
                 client_home,
                 next_msg_id: 0,
                 next_op: 0,
@@ -226,6 +245,11 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
     /// Every client operation so far.
     pub fn history(&self) -> &History {
         &self.core.history
+    }
+
+    /// Every node's status and clock changes so far, in time order.
+    pub fn lifecycle(&self) -> &[LifeEvent] {
+        &self.core.lifecycle
     }
 
     /// Hands the history over (the world keeps an empty one).
@@ -421,6 +445,11 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         f(&mut slot.node, local_now, &mut out);
         if out.halted() {
             slot.status = Status::Left;
+            self.core.lifecycle.push(LifeEvent {
+                at: self.core.now,
+                node: id,
+                change: Life::Status(Status::Left),
+            });
             slot.incarnation += 1;
             if self.core.trace.enabled() {
                 self.core
@@ -433,6 +462,14 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 }
 
 impl<M: Describe, NT, CT> Core<M, NT, CT> {
+    pub(crate) fn log_life(&mut self, node: NodeId, change: Life) {
+        self.lifecycle.push(LifeEvent {
+            at: self.now,
+            node,
+            change,
+        });
+    }
+
     /// The node whose network position an endpoint shares.
     pub(crate) fn site(&self, e: Endpoint) -> NodeId {
         match e {
