@@ -4,6 +4,7 @@
 
 use crate::id::NodeId;
 use crate::ring::Position;
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// What a node declares about itself; changes rarely (join, leave), so it
@@ -57,8 +58,26 @@ pub struct Update {
 }
 
 impl Entry {
+    /// What a `Syn` says of this entry, which belongs to `node`.
     pub fn digest(&self, node: NodeId) -> Digest {
-        todo!()
+        Digest {
+            node,
+            generation: self.generation,
+            heartbeat: self.heartbeat,
+            version: self.version,
+        }
+    }
+
+    /// This entry on the wire, with its state or without it.
+    pub fn update(&self, node: NodeId, with_state: bool) -> Update {
+        Update {
+            node,
+            generation: self.generation,
+            heartbeat: self.heartbeat,
+            suspects: self.suspects.clone(),
+            version: self.version,
+            state: with_state.then(|| self.state.clone()),
+        }
     }
 
     /// Merges `other` into `self`; returns whether anything changed. A
@@ -67,6 +86,42 @@ impl Entry {
     /// state) are each the greater of the two, ties broken by content, so
     /// merge is commutative, associative and idempotent.
     pub fn merge(&mut self, other: &Entry) -> bool {
-        todo!()
+        match other.generation.cmp(&self.generation) {
+            Ordering::Less => false,
+            Ordering::Greater => {
+                *self = other.clone();
+                true
+            }
+            Ordering::Equal => {
+                // Two independent chains, each totally ordered by (counter,
+                // content): their product is a lattice, and taking the
+                // greater in each is its join.
+                let mut changed = false;
+                if (other.heartbeat, &*other.suspects) > (self.heartbeat, &*self.suspects) {
+                    self.heartbeat = other.heartbeat;
+                    self.suspects = other.suspects.clone();
+                    changed = true;
+                }
+                if (other.version, &*other.state) > (self.version, &*self.state) {
+                    self.version = other.version;
+                    self.state = other.state.clone();
+                    changed = true;
+                }
+                changed
+            }
+        }
+    }
+}
+
+impl Update {
+    /// The entry this update describes, when it carries a state.
+    pub fn to_entry(&self) -> Option<Entry> {
+        Some(Entry {
+            generation: self.generation,
+            heartbeat: self.heartbeat,
+            suspects: self.suspects.clone(),
+            version: self.version,
+            state: self.state.clone()?,
+        })
     }
 }

@@ -4,7 +4,9 @@
 //! and every `interval` exchanges it with `fanout` random peers, the newer
 //! entry winning per node. A peer whose heartbeat has not advanced for
 //! `suspect_after` is suspected; it is declared down only once `reporters`
-//! distinct nodes suspect it at a heartbeat no newer than the one seen here.
+//! distinct nodes (this one included) suspect it at a (generation,
+//! heartbeat) no older than the one seen here: newer news of a node
+//! outdates every suspicion of it, so a restart or a healed cut clears them.
 //!
 //! Sans-IO: `Gossip` takes ticks and messages with the time as an argument
 //! and returns the messages to send and the status changes it saw. It knows
@@ -15,10 +17,19 @@
 //! sends back the entries newer at the receiver and asks for the ones newer
 //! at the sender; `Ack2` answers that request. An entry's bulky part (its
 //! tokens) travels only when its `version` is newer than the receiver's.
+//!
+//! - `entry`: an entry, its digest and wire form, and `Entry::merge`, a
+//!   join, so lists converge whatever order the gossip takes.
+//! - `view`: `Gossip`, the list, the local progress clocks, the statuses
+//!   recomputed after every input, local changes (leave, declare, restart).
+//! - `exchange`: `tick` and `on_message`, the Syn/Ack/Ack2 exchange.
 
 mod entry;
+mod exchange;
 mod view;
 
+#[cfg(test)]
+mod laws;
 #[cfg(test)]
 mod tests;
 
@@ -92,8 +103,23 @@ impl GossipMsg {
     /// The message's size on a plausible wire: 4 bytes a node id, 8 a
     /// counter or token, 1 a flag; what the `bytes per node per second`
     /// figure counts.
+    ///
+    /// The model: 1 byte of kind and 4 bytes of length per vector of the
+    /// message (`digests`, `updates`, `wants`). A digest is its node, its
+    /// generation, heartbeat and version: 4+8+8+8. An update is the same 28
+    /// bytes, plus 4+8+8 per suspect (node, generation, heartbeat), plus its
+    /// state: 1 byte of presence alone when absent, else that byte (which
+    /// also holds `left`), region 4, weight 4, token count 4 and 8 a token.
     pub fn wire_bytes(&self) -> u64 {
-        todo!()
+        const KIND: u64 = 1;
+        const LENGTH: u64 = 4;
+        match self {
+            GossipMsg::Syn { digests } => KIND + LENGTH + digests_bytes(digests),
+            GossipMsg::Ack { updates, wants } => {
+                KIND + 2 * LENGTH + updates_bytes(updates) + digests_bytes(wants)
+            }
+            GossipMsg::Ack2 { updates } => KIND + LENGTH + updates_bytes(updates),
+        }
     }
 
     pub fn kind(&self) -> &'static str {
@@ -103,6 +129,26 @@ impl GossipMsg {
             GossipMsg::Ack2 { .. } => "GossipAck2",
         }
     }
+}
+
+const DIGEST_BYTES: u64 = 4 + 8 + 8 + 8;
+
+fn digests_bytes(digests: &[Digest]) -> u64 {
+    digests.len() as u64 * DIGEST_BYTES
+}
+
+fn updates_bytes(updates: &[Update]) -> u64 {
+    updates
+        .iter()
+        .map(|u| {
+            let suspects = u.suspects.len() as u64 * (4 + 8 + 8);
+            let state = match &u.state {
+                Some(s) => 1 + 4 + 4 + 4 + 8 * s.tokens.len() as u64,
+                None => 1,
+            };
+            DIGEST_BYTES + suspects + state
+        })
+        .sum()
 }
 
 /// Who a message is for, and the message.
