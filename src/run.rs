@@ -5,8 +5,6 @@
 use crate::actor::OpKind;
 use crate::check::history::History;
 use crate::check::membership::{self, Observed, Truth};
-use crate::sim::Life;
-use crate::time::SimTime;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
@@ -15,8 +13,10 @@ use crate::net::topology::region_indices;
 use crate::node::{Config, Directory, DynamoNode, NodeStats};
 use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::{FaultAction, PutContext, Scenario, ScriptedKind};
+use crate::sim::Life;
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
+use crate::time::SimTime;
 use crate::trace::Tracer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -217,13 +217,13 @@ fn membership_output(scenario: &Scenario, world: &World) -> Option<MembershipOut
                 match e.change {
                     Life::Status(crate::sim::Status::Up) if from.is_none() => from = Some(e.at),
                     Life::Status(crate::sim::Status::Left) => {
-                        span = span + (e.at - from.take().unwrap_or(e.at));
+                        span += e.at - from.take().unwrap_or(e.at);
                     }
                     _ => {}
                 }
             }
             if let Some(from) = from {
-                span = span + (end - from);
+                span += end - from;
             }
             span.0 as f64 / 1e9
         })

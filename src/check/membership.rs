@@ -175,17 +175,15 @@ pub fn figures(
     f.false_positives = observed
         .iter()
         .filter(|o| {
-            o.event.status == ViewStatus::Down
-                && up(o.event.peer, o.at)
-                && up(o.observer, o.at)
+            o.event.status == ViewStatus::Down && up(o.event.peer, o.at) && up(o.observer, o.at)
         })
         .count() as u64;
     let spread = |x: NodeId, from: SimTime, learned: &dyn Fn(&MemberEvent) -> bool| {
         let mut last = from;
         for y in all().filter(|&y| y != x && up(y, from) && up(y, end)) {
-            let seen = observed
-                .iter()
-                .find(|o| o.observer == y && o.event.peer == x && o.at >= from && learned(&o.event));
+            let seen = observed.iter().find(|o| {
+                o.observer == y && o.event.peer == x && o.at >= from && learned(&o.event)
+            });
             last = last.max(seen?.at);
         }
         Some(ms(last - from))
@@ -197,8 +195,9 @@ pub fn figures(
         }
     }
     for &(leave, x) in leaves {
-        f.leave_ms
-            .push(spread(x, leave, &|e: &MemberEvent| e.status == ViewStatus::Left));
+        f.leave_ms.push(spread(x, leave, &|e: &MemberEvent| {
+            e.status == ViewStatus::Left
+        }));
     }
     f
 }
@@ -232,7 +231,13 @@ mod tests {
         }
     }
 
-    fn seen(at_ms: u64, observer: u32, peer: u32, was: Option<ViewStatus>, status: ViewStatus) -> Observed {
+    fn seen(
+        at_ms: u64,
+        observer: u32,
+        peer: u32,
+        was: Option<ViewStatus>,
+        status: ViewStatus,
+    ) -> Observed {
         Observed {
             at: SimTime::from_millis(at_ms),
             observer: NodeId(observer),
@@ -299,7 +304,13 @@ mod tests {
         assert!(!view_differs(view([Some(Alive), Some(Down), None]), &truth));
         assert!(view_differs(view([Some(Alive), Some(Alive), None]), &truth));
         assert!(view_differs(view([Some(Down), Some(Down), None]), &truth));
-        assert!(view_differs(view([Some(Alive), Some(Down), Some(Alive)]), &truth));
-        assert!(!view_differs(view([Some(Suspect), Some(Down), Some(Left)]), &truth));
+        assert!(view_differs(
+            view([Some(Alive), Some(Down), Some(Alive)]),
+            &truth
+        ));
+        assert!(!view_differs(
+            view([Some(Suspect), Some(Down), Some(Left)]),
+            &truth
+        ));
     }
 }

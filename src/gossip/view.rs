@@ -216,14 +216,6 @@ impl Gossip {
         self.sent_bytes
     }
 
-    pub fn sent_messages(&self) -> u64 {
-        todo!()
-    }
-
-    pub fn sent_bytes(&self) -> u64 {
-        todo!()
-    }
-
     pub fn me(&self) -> NodeId {
         self.me
     }

@@ -142,11 +142,7 @@ impl DynamoNode {
         }
         let n = self.directory.n();
         let replicas = &self.directory.preference(req.key)[..n];
-        match replicas
-            .iter()
-            .copied()
-            .find(|&r| self.reachable(r, now))
-        {
+        match replicas.iter().copied().find(|&r| self.reachable(r, now)) {
             Some(to) => {
                 self.liveness.sending_to(to, now);
                 self.stats.forwards += 1;

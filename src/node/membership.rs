@@ -93,6 +93,8 @@ impl DynamoNode {
         if let Some(g) = &mut self.gossip {
             // A restart: the list is configuration, kept; the rest is new.
             g.restart(now);
+            let changes = g.take_transitions();
+            self.membership_changed(now, &changes, out);
         } else {
             let plan = &self.config.plan;
             let me = plan.node(self.id);
@@ -115,7 +117,14 @@ impl DynamoNode {
                 .map(|s| (s.node, declared(s, &tokens(s.node))))
                 .collect();
             let own = declared(&me, &tokens(self.id));
-            let g = Gossip::new(self.id, config.clone(), own, &known, plan.seeds.clone(), now);
+            let g = Gossip::new(
+                self.id,
+                config.clone(),
+                own,
+                &known,
+                plan.seeds.clone(),
+                now,
+            );
             self.view_epoch = g.members_epoch();
             self.directory = self
                 .directory
@@ -284,15 +293,12 @@ impl DynamoNode {
         self.leaving = true;
         g.leave();
         let interval = g.config().interval;
-        let changes = vec![Transition {
-            node: self.id,
-            from: Some(gossip::Status::Alive),
-            to: gossip::Status::Left,
-        }];
+        let changes = g.take_transitions();
         self.membership_changed(now, &changes, out);
         // Tell some peers now rather than at the next round.
         self.gossip_round(now, out);
-        let linger = (interval + interval).max(self.config.request_timeout + self.config.request_timeout);
+        let linger =
+            (interval + interval).max(self.config.request_timeout + self.config.request_timeout);
         out.set_timer(linger, Timer::Leave);
     }
 }

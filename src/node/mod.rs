@@ -15,16 +15,15 @@
 
 mod anti_entropy;
 mod coordinator;
-mod membership;
 pub mod directory;
+mod membership;
 pub mod msg;
 pub mod store;
 
 use crate::actor::{Node, Outbox};
-use crate::id::{Endpoint, NodeId};
 use crate::gossip::{self, Gossip};
+use crate::id::{Endpoint, NodeId};
 use crate::merkle::Forest;
-use rand_chacha::ChaCha8Rng;
 use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
 use crate::version::Mode;
@@ -32,6 +31,7 @@ pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
 pub use membership::{ClusterPlan, MemberEvent};
 pub use msg::{Answer, Msg, ReqId, Request, Timer};
+use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 pub use store::Store;
 

@@ -4,10 +4,10 @@
 //! anti-entropy (§4.7) and the hand-over of keys when ownership moves.
 
 use crate::actor::{Describe, OpKind};
-use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
-use crate::trace::Fields;
 use crate::gossip::GossipMsg;
+use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
 use crate::merkle::AeMsg;
+use crate::trace::Fields;
 use crate::version::{Context, Siblings};
 use std::sync::Arc;
 

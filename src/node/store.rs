@@ -74,7 +74,10 @@ impl Store {
 
     /// The keys changed since the last call (perhaps repeated), in order.
     pub fn take_changed(&mut self) -> Vec<Key> {
-        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
+        self.changed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Keeps `state` for `owner`. Returns whether the hint is new.

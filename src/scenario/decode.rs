@@ -258,7 +258,13 @@ fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Dia
 }
 
 fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
-    let t = field.table(&["enabled", "interval", "fanout", "suspect_after", "reporters"])?;
+    let t = field.table(&[
+        "enabled",
+        "interval",
+        "fanout",
+        "suspect_after",
+        "reporters",
+    ])?;
     let d = Gossip::default();
     Ok(Gossip {
         enabled: t.or("enabled", d.enabled, |f| f.bool())?,

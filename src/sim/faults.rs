@@ -2,7 +2,7 @@
 //! node lifecycles (crash, restart, pause, join, leave), clock skew, and
 //! windows of extra loss or latency. Every fault is traced.
 
-use super::{Life, Backlogged, Event, Sim, Status};
+use super::{Backlogged, Event, Life, Sim, Status};
 use crate::actor::{Client, Node};
 use crate::fault;
 use crate::id::{Endpoint, NodeId};

@@ -1,0 +1,109 @@
+//! Gossip membership and failure detection, run through the event loop:
+//! each test runs a scenario from `scenarios/membership/` and checks the
+//! figures the design promises, judged against the simulator's own record
+//! of who crashed, joined and left.
+
+use dynsim::run::{self, MembershipOutput, RunOutput};
+use dynsim::scenario::{self, Scenario};
+use dynsim::trace::Tracer;
+use std::path::Path;
+
+fn run_file(file: &str, sets: &[&str]) -> (Scenario, RunOutput) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let s = scenario::load(&path, &sets).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let out = run::run(&s, Tracer::off()).unwrap();
+    (s, out)
+}
+
+fn membership(out: &RunOutput) -> &MembershipOutput {
+    out.membership.as_ref().expect("gossip is on")
+}
+
+#[test]
+fn a_crashed_node_is_declared_down_by_every_live_node_within_suspect_after_and_a_few_rounds() {
+    let (s, out) = run_file("membership/crash-detected.toml", &[]);
+    let m = &membership(&out).figures;
+    let live = s.cluster.nodes as usize - 1;
+    assert_eq!(m.undetected, 0, "{m:?}");
+    assert_eq!(m.detection_ms.len(), live, "one figure per live node");
+    let suspect_after = s.gossip.suspect_after.as_millis_f64();
+    let round = s.gossip.interval.as_millis_f64();
+    let slowest = m.detection_ms.iter().copied().fold(0.0, f64::max);
+    let fastest = m.detection_ms.iter().copied().fold(f64::MAX, f64::min);
+    eprintln!("detection: {fastest:.0}..{slowest:.0} ms (suspect_after {suspect_after} ms)");
+    assert!(
+        fastest >= suspect_after,
+        "no one declares down before suspecting"
+    );
+    assert!(
+        slowest <= suspect_after + 4.0 * round,
+        "slowest detection {slowest} ms"
+    );
+    assert_eq!(m.false_positives, 0);
+}
+
+#[test]
+fn one_node_alone_cannot_declare_a_peer_down() {
+    // With a single reporter needed, the same crash is declared sooner.
+    let (_, two) = run_file("membership/crash-detected.toml", &[]);
+    let (_, one) = run_file("membership/crash-detected.toml", &["gossip.reporters=1"]);
+    let mean = |o: &RunOutput| {
+        let d = &membership(o).figures.detection_ms;
+        d.iter().sum::<f64>() / d.len() as f64
+    };
+    assert!(mean(&one) < mean(&two), "{} vs {}", mean(&one), mean(&two));
+}
+
+#[test]
+fn a_two_way_cut_between_two_nodes_alone_declares_no_one_down() {
+    let (_, out) = run_file("membership/two-way-cut.toml", &[]);
+    let m = membership(&out);
+    assert_eq!(m.figures.false_positives, 0, "{:?}", m.figures);
+    // The same cut with a detector that needs no second opinion and a
+    // hair trigger does call a live node dead: the figure can move.
+    let (_, out) = run_file(
+        "membership/two-way-cut.toml",
+        &["gossip.reporters=1", "gossip.suspect_after=1s"],
+    );
+    assert!(membership(&out).figures.false_positives > 0);
+}
+
+#[test]
+fn a_spare_joining_through_a_seed_is_known_to_all_64_nodes_within_log_n_rounds() {
+    let (s, out) = run_file("membership/join-64.toml", &[]);
+    let m = membership(&out);
+    let join_ms = m.figures.join_ms[0].expect("every node learned of the join");
+    let rounds = join_ms / s.gossip.interval.as_millis_f64();
+    let log2n = f64::from(s.cluster.nodes).log2();
+    eprintln!(
+        "join known to all 64 after {join_ms:.0} ms = {rounds:.1} rounds (log2 n = {log2n:.1})"
+    );
+    assert!(rounds <= 3.0 * log2n, "{rounds} rounds");
+    assert!(
+        out.nodes.transfers > 0,
+        "the newcomer's keys were handed to it"
+    );
+}
+
+#[test]
+fn a_graceful_leave_spreads_and_hands_its_keys_over() {
+    let (_, out) = run_file("membership/leave.toml", &[]);
+    let m = membership(&out);
+    let leave_ms = m.figures.leave_ms[0].expect("every node saw the leave");
+    eprintln!(
+        "leave known to all after {leave_ms:.0} ms; {} keys handed over",
+        out.nodes.transfers
+    );
+    assert!(out.nodes.transfers > 0);
+    assert_eq!(m.figures.false_positives, 0);
+}
+
+#[test]
+fn gossip_off_keeps_the_static_membership_of_the_node_issue() {
+    let (_, out) = run_file("membership/crash-detected.toml", &["gossip.enabled=false"]);
+    assert!(out.membership.is_none());
+    assert_eq!(out.nodes.transfers, 0);
+}
