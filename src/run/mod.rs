@@ -1,6 +1,9 @@
 //! One run of a scenario, from the typed scenario to its results: builds the
-//! names, nodes and clients, drives the event loop to the end, and collects
-//! what the checkers and the report need.
+//! names, nodes and clients, drives the event loop to the end (sampling
+//! figures over time on the way, in [`observe`]), and collects what the
+//! checkers and the report need.
+
+pub mod observe;
 
 use crate::actor::OpKind;
 use crate::check::history::History;
@@ -14,9 +17,12 @@ use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::{PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
+use crate::time::SimTime;
 use crate::trace::Tracer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub use observe::{Observations, Observer};
 
 pub type World = Sim<DynamoNode, StoreClient>;
 
@@ -42,25 +48,36 @@ pub fn names(scenario: &Scenario) -> Names {
     names
 }
 
+/// Every node of a scenario as the ring knows it, members then spares,
+/// each with its region.
+pub fn node_specs(scenario: &Scenario) -> Vec<NodeSpec> {
+    let regions = region_indices(&scenario.cluster, scenario.total_nodes());
+    (0..scenario.total_nodes())
+        .map(|i| NodeSpec {
+            node: NodeId(i),
+            region: regions.get(i as usize).copied().unwrap_or(0),
+            weight: 1,
+        })
+        .collect()
+}
+
+/// The ring position of every key the run names, by key index.
+pub fn key_positions(names: &Names) -> Arc<[u64]> {
+    let keys = names.workload_keys as usize + names.named_keys.len();
+    (0..keys)
+        .map(|k| key_position(names.key(Key(k as u32)).as_bytes()))
+        .collect()
+}
+
 /// The initial ring view (the first `cluster.nodes` nodes; spares join
 /// later) and the positions of every key the run names.
 pub fn directory(scenario: &Scenario, names: &Names) -> Directory {
     let spec = scenario.ring_spec();
-    let regions = region_indices(&scenario.cluster, scenario.total_nodes());
-    let members: Vec<NodeSpec> = (0..scenario.cluster.nodes)
-        .map(|i| NodeSpec {
-            node: NodeId(i),
-            region: regions[i as usize],
-            weight: 1,
-        })
-        .collect();
+    let mut members = node_specs(scenario);
+    members.truncate(scenario.cluster.nodes as usize);
     let ring = Layout::initial(&spec, &members).ring(&spec);
-    let keys = names.workload_keys as usize + names.named_keys.len();
-    let positions: Arc<[u64]> = (0..keys)
-        .map(|k| key_position(names.key(Key(k as u32)).as_bytes()))
-        .collect();
     let member_ids: Arc<[NodeId]> = members.iter().map(|m| m.node).collect();
-    Directory::new(Arc::new(ring), positions, member_ids)
+    Directory::new(Arc::new(ring), key_positions(names), member_ids)
 }
 
 /// Builds the world of a scenario, ready to run.
@@ -154,6 +171,12 @@ pub struct RunOutput {
     /// Per key, the values stored anywhere at the end (every node's
     /// durable and in-memory store, hints included), sorted.
     pub final_values: BTreeMap<Key, Vec<ValueId>>,
+    /// `(sample time, divergent keys)` every `metrics.sample_interval` and
+    /// at the end (see [`observe`]).
+    pub divergence: Vec<(SimTime, u64)>,
+    /// When the last fault that ends a disruption took effect (0 without
+    /// one); see [`crate::check::convergence::last_heal`].
+    pub last_heal: SimTime,
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
@@ -172,8 +195,8 @@ fn final_values(world: &World) -> BTreeMap<Key, Vec<ValueId>> {
     held
 }
 
-/// Collects the results of a finished world.
-pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
+/// Collects the results of a finished world and what [`drive`] observed.
+pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) -> RunOutput {
     let mut nodes = NodeStats::default();
     for node in world.nodes() {
         nodes.add(node.stats());
@@ -199,13 +222,54 @@ pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
         nodes,
         final_values: final_values(world),
         history: world.take_history(),
+        divergence: observed.divergence,
+        last_heal: crate::check::convergence::last_heal(
+            world.fault_schedule().iter().map(|(f, _)| f),
+        ),
     }
+}
+
+/// Runs the world to its end, in slices: up to each sample time (0 and
+/// every `metrics.sample_interval` after), where the [`Observer`] samples it, and up
+/// to each multiple of `step`; `on_slice` is called after every slice (a
+/// progress bar; `step = SimTime::MAX` cuts no extra slices). A last
+/// sample is taken at the end. Slicing and sampling only read the world, so
+/// the run is the same whatever the interval and step. The one driver of
+/// a run: [`run`] and the CLI both come here.
+pub fn drive(
+    scenario: &Scenario,
+    world: &mut World,
+    step: SimTime,
+    mut on_slice: impl FnMut(&World),
+) -> Observations {
+    let mut observer = Observer::new(scenario);
+    let end = world.end();
+    let interval = observer.interval().max(SimTime(1));
+    let step = step.max(SimTime(1));
+    let (mut next_sample, mut next_tick) = (SimTime::ZERO, step);
+    while !world.is_finished() {
+        let until = next_sample.min(next_tick);
+        world.run_until(until);
+        if until == next_sample && next_sample < end {
+            observer.sample(world, next_sample);
+            next_sample += interval;
+        }
+        if until == next_tick {
+            next_tick += step;
+        }
+        on_slice(world);
+        if until == SimTime::MAX {
+            break; // nothing left to run
+        }
+    }
+    observer.sample(world, end);
+    observer.finish()
 }
 
 /// Builds, runs to the end and collects, with no progress reporting.
 pub fn run(scenario: &Scenario, trace: Tracer) -> std::io::Result<RunOutput> {
     let mut world = build(scenario, trace);
-    world.run();
+    let observed = drive(scenario, &mut world, SimTime::MAX, |_| {});
     world.finish_trace()?;
-    Ok(output(scenario, &mut world))
+    Ok(output(scenario, &mut world, observed))
 }
