@@ -370,19 +370,36 @@ fn validate_accepts_a_good_file_and_writes_nothing() {
 }
 
 #[test]
-fn run_refuses_an_expectation_it_cannot_check_but_validate_accepts_it() {
-    let text = format!("{GOOD}\n[expect]\nconverged_within = \"1s\"\n");
+fn a_run_samples_divergence_and_judges_convergence() {
+    let text = format!(
+        "{GOOD}\n[metrics]\nsample_interval = \"4s\"\n[expect]\nconverged_within = \"1s\"\n"
+    );
     let dir = with_file("converge.toml", &text);
     let out = dynsim(dir.path(), &["run", "converge.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("expect.converged_within"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(leftovers(dir.path()).is_empty());
-    let out = dynsim(dir.path(), &["validate", "converge.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("convergence: replicas agree"),
+        "{}",
+        stdout(&out)
+    );
+    let s = summary(&dir.path().join("reports/tiny/summary.json"));
+    // No fault: measured from 0, where nothing was written yet.
+    assert_eq!(
+        s["convergence"],
+        serde_json::json!({ "converged": true, "after_last_heal_ms": 0.0, "last_heal_ms": 0.0 })
+    );
+    // 2s of workload and 30s of quiet: samples at 0, 4s, ..., 32s, the
+    // last at the end.
+    let divergence = s["divergence"].as_array().unwrap();
+    assert_eq!(divergence.len(), 9, "{divergence:?}");
+    assert_eq!(divergence[0], serde_json::json!([0.0, 0]));
+    assert_eq!(divergence[8], serde_json::json!([32000.0, 0]));
+    let verdicts = s["expectations"].as_array().unwrap();
+    let verdict = verdicts
+        .iter()
+        .find(|v| v["name"] == "converged_within")
+        .unwrap();
+    assert_eq!(verdict["ok"], true, "{verdict}");
 }
 
 // ---- replay and overrides

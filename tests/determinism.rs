@@ -120,6 +120,20 @@ fn same_seed_same_trace_bytes_other_seed_other_trace() {
 }
 
 #[test]
+fn sampling_only_reads_the_world() {
+    let mut often = busy_scenario(7);
+    often.metrics.sample_interval = SimTime::from_millis(100);
+    let mut rarely = busy_scenario(7);
+    rarely.metrics.sample_interval = SimTime::from_secs(10);
+    let (a, b) = (trace_of(&often), trace_of(&rarely));
+    assert!(a.len() > 100_000, "a busy run: {} bytes", a.len());
+    assert!(a == b, "the sample interval must not change the trace");
+    let samples = run::run(&often, Tracer::off()).unwrap().divergence;
+    assert_eq!(samples.len(), 71, "0, 100ms, ..., 7s");
+    assert!(samples.iter().any(|&(_, keys)| keys > 0), "{samples:?}");
+}
+
+#[test]
 fn the_trace_off_changes_nothing_but_the_trace() {
     let s = busy_scenario(3);
     let on = run::run(&s, Tracer::jsonl(Box::new(SharedBuffer::default()))).unwrap();

@@ -4,9 +4,12 @@
 //!
 //! The history checkers ([`consistency`]) read only the recorded history
 //! and the values left at the end, never a node's internals: a checker that
-//! peeked would share the bugs it is meant to catch.
+//! peeked would share the bugs it is meant to catch. The convergence
+//! checker ([`convergence`]) reads the divergence the run sampled over time
+//! and the fault schedule.
 
 pub mod consistency;
+pub mod convergence;
 pub mod history;
 pub mod membership;
 
@@ -14,6 +17,7 @@ use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};
 use consistency::{Anomalies, LostWrite, Rule, StaleRead};
+use convergence::Convergence;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -24,18 +28,6 @@ pub struct Verdict {
     pub expected: Value,
     pub actual: Value,
     pub ok: bool,
-}
-
-/// Expectations this build cannot judge yet. The convergence checker
-/// arrives with anti-entropy; until then a scenario asking for it is
-/// refused before the run rather than passed unchecked.
-pub fn unsupported(scenario: &Scenario) -> Vec<&'static str> {
-    let e = &scenario.expect;
-    let mut names = Vec::new();
-    if e.converged_within.is_some() {
-        names.push("expect.converged_within");
-    }
-    names
 }
 
 /// What the history checkers found in one run: computed once, for the
@@ -53,6 +45,9 @@ pub struct Findings {
     pub siblings: BTreeMap<usize, u64>,
     /// The most values one ok get returned; `None` without an ok get.
     pub max_siblings: Option<usize>,
+    /// Whether the replicas agreed at the end, and how soon after the
+    /// last heal.
+    pub convergence: Convergence,
 }
 
 impl Findings {
@@ -77,6 +72,7 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
         lost_acked_writes: consistency::lost_acked_writes(history, &out.final_values, rule),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),
+        convergence: convergence::convergence(&out.divergence, out.last_heal),
     }
 }
 
@@ -118,6 +114,19 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             expected: json!({ "max": max }),
             actual: found.max_siblings.map_or(Value::Null, |s| json!(s)),
             ok: found.max_siblings.is_some_and(|s| s <= max as usize),
+        });
+    }
+    if let Some(bound) = e.converged_within {
+        let c = &found.convergence;
+        verdicts.push(Verdict {
+            name: "converged_within".to_string(),
+            expected: json!({ "max_ms": bound.as_millis_f64() }),
+            actual: match c.after_last_heal {
+                Some(after) => json!(after.as_millis_f64()),
+                None if c.converged => json!("no sample after the last heal"),
+                None => json!("not converged"),
+            },
+            ok: c.converged && c.after_last_heal.is_some_and(|after| after <= bound),
         });
     }
     let mut at_least = |name: &str, min: Option<f64>, actual: Option<f64>| {
@@ -230,7 +239,6 @@ mod tests {
     #[test]
     fn history_expectations_become_verdicts() {
         let scenario = parse_str("t.toml", EXPECT_ALL, Format::Toml, &[]).unwrap();
-        assert!(unsupported(&scenario).is_empty());
         // Put 1 is acknowledged, get 3 misses it; get 4 sees two siblings.
         let ops = vec![
             op(1, OpKind::Put, 0, &[]),
@@ -269,5 +277,24 @@ mod tests {
             (json!("no history recorded"), false)
         );
         assert!(findings(&scenario, &out).lost_write_count().is_none());
+    }
+
+    #[test]
+    fn converged_within_bounds_the_time_from_the_last_heal() {
+        let text = "name = \"t\"\n[expect]\nconverged_within = \"2s\"\n";
+        let scenario = parse_str("t.toml", text, Format::Toml, &[]).unwrap();
+        let mut out = output(&scenario, Vec::new(), &[]);
+        let s = SimTime::from_secs;
+        out.last_heal = s(5);
+        let judged = |out: &RunOutput| {
+            let v = verdict(&evaluate(&scenario, out), "converged_within").clone();
+            (v.actual, v.ok)
+        };
+        out.divergence = vec![(s(4), 3), (s(6), 1), (s(7), 0), (s(8), 0)];
+        assert_eq!(judged(&out), (json!(2000.0), true));
+        out.divergence = vec![(s(4), 3), (s(6), 1), (s(7), 1), (s(8), 0)];
+        assert_eq!(judged(&out), (json!(3000.0), false));
+        out.divergence = vec![(s(4), 3), (s(6), 0), (s(7), 0), (s(8), 2)];
+        assert_eq!(judged(&out), (json!("not converged"), false));
     }
 }

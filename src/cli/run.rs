@@ -3,6 +3,7 @@
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_HELD};
 use crate::report::{ReportDir, Summary};
 use crate::run;
+use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::trace::Tracer;
 use std::fs::File;
@@ -46,17 +47,6 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let missing = crate::check::unsupported(&scenario);
-    if !missing.is_empty() {
-        eprintln!(
-            "error: {}: this build cannot check {} yet (the convergence checker arrives with anti-entropy); \
-             remove {} to run. Nothing was written.",
-            args.file.display(),
-            missing.join(", "),
-            if missing.len() == 1 { "it" } else { "them" }
-        );
-        return EXIT_BAD_INPUT;
-    }
     // The seed first, as FoundationDB prints it: whatever happens next can
     // be replayed from this line.
     eprintln!(
@@ -94,12 +84,12 @@ pub fn run(args: RunArgs) -> u8 {
 
     let started = Instant::now(); // wall-clock ok: wall_ms in the summary, outside the run
     let mut world = run::build(&scenario, tracer);
-    drive_with_progress(&mut world, scenario.end());
+    let observed = drive_with_progress(&scenario, &mut world);
     if let Err(e) = world.finish_trace() {
         eprintln!("error: writing the trace failed: {e}");
         return EXIT_BAD_INPUT;
     }
-    let output = run::output(&scenario, &mut world);
+    let output = run::output(&scenario, &mut world, observed);
     let found = crate::check::findings(&scenario, &output);
     let verdicts = crate::check::judge(&scenario, &output, &found);
     let wall_ms = started.elapsed().as_millis() as u64;
@@ -136,31 +126,25 @@ pub fn run(args: RunArgs) -> u8 {
     }
 }
 
-/// Runs the world in slices of simulated time, drawing a bar on a terminal.
-fn drive_with_progress(world: &mut run::World, end: SimTime) {
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(end.0 / SimTime::MS);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} simulated ms  {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(bar)
-    } else {
-        None
-    };
-    let Some(bar) = bar else {
-        world.run();
-        return;
-    };
-    let slice = SimTime((end.0 / PROGRESS_SLICES).max(1));
-    let mut until = SimTime::ZERO;
-    while !world.is_finished() {
-        until += slice;
-        world.run_until(until);
+/// Runs the world through the one driver, [`run::drive`], drawing a bar
+/// on a terminal between slices.
+fn drive_with_progress(scenario: &Scenario, world: &mut run::World) -> run::Observations {
+    if !std::io::stderr().is_terminal() {
+        return run::drive(scenario, world, SimTime::MAX, |_| {});
+    }
+    let end = scenario.end();
+    let bar = indicatif::ProgressBar::new(end.0 / SimTime::MS);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} simulated ms  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let step = SimTime((end.0 / PROGRESS_SLICES).max(1));
+    let observed = run::drive(scenario, world, step, |world| {
         bar.set_position(world.now().0 / SimTime::MS);
         bar.set_message(format!("{} events", world.metrics().events));
-    }
+    });
     bar.finish_and_clear();
+    observed
 }
 
 fn print_summary(s: &Summary, dir: &std::path::Path) {
@@ -202,6 +186,22 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
         s.hints.delivered,
         s.read_repairs
     );
+    let c = &s.convergence;
+    let ended = s.divergence.last().map_or(0, |&(_, keys)| keys);
+    match c.after_last_heal_ms {
+        Some(after) if c.last_heal_ms > 0.0 => println!(
+            "  convergence: replicas agree {after:.0} ms after the last heal (at {:.0} ms)",
+            c.last_heal_ms
+        ),
+        Some(after) => {
+            println!("  convergence: replicas agree from {after:.0} ms (no fault healed)")
+        }
+        None if c.converged => println!("  convergence: replicas agree at the end"),
+        None => println!(
+            "  convergence: NOT converged, {ended} divergent keys at the end (last heal at {:.0} ms)",
+            c.last_heal_ms
+        ),
+    }
     for v in &s.expectations {
         println!(
             "  {} {}: expected {}, got {}",

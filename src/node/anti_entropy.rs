@@ -74,12 +74,17 @@ impl DynamoNode {
             return;
         };
         self.rebuild_forest();
+        // Nodes start at different ranges and times, so the replicas of one
+        // range do not all compare it at once.
+        self.ae_turn = self.rng.random_range(0..1 << 16);
         let offset = SimTime(self.rng.random_range(0..config.interval.0.max(1)));
         out.set_timer(offset, Timer::AntiEntropy);
     }
 
-    /// Compares one replicated range, drawn at random, with another replica
-    /// of it that looks reachable, drawn at random.
+    /// Compares one replicated range with another replica of it that looks
+    /// reachable, taking (range, peer) pairs in turn: every pair comes up
+    /// within ranges × (N-1) intervals, where random draws would leave a
+    /// coupon collector's tail of pairs unvisited for a long time.
     pub(super) fn anti_entropy_tick(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
         let Some(config) = self.config.anti_entropy else {
             return;
@@ -93,7 +98,9 @@ impl DynamoNode {
         if ranges.is_empty() {
             return;
         }
-        let range = ranges[self.rng.random_range(0..ranges.len())];
+        let turn = self.ae_turn;
+        self.ae_turn = self.ae_turn.wrapping_add(1);
+        let range = ranges[turn % ranges.len()];
         let ring = self.directory.ring();
         let list = ring.range_preference_list(ring.range_index(range.end));
         let peers: Vec<NodeId> = list[..self.config.n.min(list.len())]
@@ -104,7 +111,7 @@ impl DynamoNode {
         if peers.is_empty() {
             return;
         }
-        let peer = peers[self.rng.random_range(0..peers.len())];
+        let peer = peers[(turn / ranges.len()) % peers.len()];
         if let Some(msg) = merkle::start(forest, range) {
             self.stats.ae_exchanges += 1;
             self.send_ae(peer, msg, out);

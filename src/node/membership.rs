@@ -42,7 +42,7 @@ impl ClusterPlan {
         let nodes: Vec<NodeSpec> = (0..total)
             .map(|i| NodeSpec {
                 node: NodeId(i),
-                region: regions[i as usize],
+                region: regions.get(i as usize).copied().unwrap_or(0),
                 weight: 1,
             })
             .collect();

@@ -175,6 +175,8 @@ pub struct DynamoNode {
     view_epoch: u64,
     /// Merkle trees of the replicated ranges (memory).
     forest: Option<Forest>,
+    /// Which (range, peer) pair anti-entropy compares next.
+    ae_turn: usize,
     /// A graceful leave is under way.
     leaving: bool,
     /// Draws gossip peers and anti-entropy ranges: the node's own stream.
@@ -205,6 +207,7 @@ impl DynamoNode {
             gossip: None,
             view_epoch: 0,
             forest: None,
+            ae_turn: 0,
             leaving: false,
             rng,
             stats: NodeStats::default(),

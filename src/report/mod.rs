@@ -120,6 +120,9 @@ pub struct Summary {
     pub hints: Hints,
     /// Repair messages sent after gets that saw stale replicas.
     pub read_repairs: u64,
+    /// Whether the replicas agreed at the end, and how soon after the last
+    /// heal.
+    pub convergence: ConvergenceSummary,
     /// What the coordinators did.
     pub coordination: Coordination,
     /// Gossip: failure detection, joins and leaves; `null` with gossip off.
@@ -137,12 +140,27 @@ pub struct Summary {
     pub wall_ms: u64,
     /// The process's peak resident memory, where the OS tells it (Linux).
     pub peak_rss_mib: Option<f64>,
+    /// `[[ms, keys], ...]`: keys whose live replicas disagreed, sampled
+    /// every `metrics.sample_interval` from 0, and at the end. Last, as the
+    /// longest.
+    pub divergence: Vec<(f64, u64)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Hints {
     pub stored: u64,
     pub delivered: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConvergenceSummary {
+    /// The last sample counted no divergent key.
+    pub converged: bool,
+    /// From the last heal to the first sample from which every sample is
+    /// zero; `null` when not converged.
+    pub after_last_heal_ms: Option<f64>,
+    /// When the last fault that ends a disruption took effect; 0 without.
+    pub last_heal_ms: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -335,6 +353,14 @@ impl Summary {
                 delivered: out.nodes.hints_delivered,
             },
             read_repairs: out.nodes.read_repairs,
+            convergence: ConvergenceSummary {
+                converged: found.convergence.converged,
+                after_last_heal_ms: found
+                    .convergence
+                    .after_last_heal
+                    .map(SimTime::as_millis_f64),
+                last_heal_ms: found.convergence.last_heal.as_millis_f64(),
+            },
             coordination: Coordination {
                 puts: out.nodes.coordinated_puts,
                 gets: out.nodes.coordinated_gets,
@@ -366,6 +392,12 @@ impl Summary {
             sim_ms: scenario.end().as_millis_f64(),
             wall_ms,
             peak_rss_mib: None,
+
+            divergence: out
+                .divergence
+                .iter()
+                .map(|&(t, keys)| (t.as_millis_f64(), keys))
+                .collect(),
         }
     }
 

@@ -24,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "network",
     "gossip",
     "anti_entropy",
+    "metrics",
     "workload",
     "op",
     "fault",
@@ -55,6 +56,7 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.network = top.or("network", Network::default(), |f| network(f, space))?;
     scenario.gossip = top.or("gossip", Gossip::default(), gossip)?;
     scenario.anti_entropy = top.or("anti_entropy", AntiEntropy::default(), anti_entropy)?;
+    scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
     scenario.workload = top.or("workload", None, |f| workload(f).map(Some))?;
     if let Some(ops) = top.get("op") {
         let (ops, clients) = events::ops(ops.field(), space, scenario.duration)?;
@@ -285,6 +287,16 @@ fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
         interval: t.or("interval", d.interval, |f| f.positive_duration())?,
         tree_depth: t.or("tree_depth", d.tree_depth, |f| {
             f.u32_in(1, 20, "`tree_depth`")
+        })?,
+    })
+}
+
+fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
+    let t = field.table(&["sample_interval"])?;
+    let d = Metrics::default();
+    Ok(Metrics {
+        sample_interval: t.or("sample_interval", d.sample_interval, |f| {
+            f.positive_duration()
         })?,
     })
 }

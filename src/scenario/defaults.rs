@@ -17,6 +17,9 @@ pub const MAX_VNODES: u32 = 4096;
 pub const MAX_PARTITIONS: u32 = 1 << 20;
 pub const MAX_CLIENTS: u32 = 100_000;
 pub const MAX_KEYS: u32 = 100_000_000;
+/// Samples over time one run may take (`(duration + quiesce) /
+/// metrics.sample_interval`): each costs a pass over the keys.
+pub const MAX_SAMPLES: u64 = 1_000_000;
 
 impl Scenario {
     /// A scenario with every default and no workload, faults or ops.
@@ -32,6 +35,7 @@ impl Scenario {
             network: Network::default(),
             gossip: Gossip::default(),
             anti_entropy: AntiEntropy::default(),
+            metrics: Metrics::default(),
             workload: None,
             ops: Vec::new(),
             named_clients: Vec::new(),
@@ -113,6 +117,14 @@ impl Default for AntiEntropy {
             enabled: true,
             interval: SimTime::from_secs(10),
             tree_depth: 10,
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            sample_interval: SimTime::from_secs(1),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Scenario {
     pub network: Network,
     pub gossip: Gossip,
     pub anti_entropy: AntiEntropy,
+    /// `[metrics]`: how the run samples figures over time.
+    pub metrics: Metrics,
     /// `None` when the file has no `[workload]`: only scripted operations.
     pub workload: Option<Workload>,
     /// `[[op]]` entries, sorted by `at` (stable, so file order breaks ties).
@@ -186,6 +188,13 @@ pub struct AntiEntropy {
     pub enabled: bool,
     pub interval: SimTime,
     pub tree_depth: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metrics {
+    /// The run samples figures over time (divergent keys) every this
+    /// long, and once more at the end.
+    pub sample_interval: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]

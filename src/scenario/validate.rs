@@ -92,5 +92,17 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
             ),
         ));
     }
+    let samples = s.end().0 / s.metrics.sample_interval.0.max(1);
+    if samples > super::defaults::MAX_SAMPLES {
+        return Err(blame(
+            &["metrics.sample_interval", "duration", "quiesce"],
+            format!(
+                "sampling every {} over a run of {} takes {samples} samples, more than {}: use a longer sample_interval",
+                s.metrics.sample_interval,
+                s.end(),
+                super::defaults::MAX_SAMPLES
+            ),
+        ));
+    }
     Ok(())
 }

@@ -60,6 +60,7 @@ fn the_full_example_parses() {
     assert_eq!(s.nemesis.as_ref().unwrap().heal_by, SimTime::from_secs(100));
     assert_eq!(s.expect.put_p99, Some(SimTime::from_millis(80)));
     assert_eq!(s.expect.get_availability, Some(0.99));
+    assert_eq!(s.metrics.sample_interval, SimTime::from_millis(500));
 }
 
 #[test]

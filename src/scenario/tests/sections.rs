@@ -182,6 +182,63 @@ fn out_of_range_values() {
 }
 
 #[test]
+fn the_sample_interval() {
+    let cases: &[(&str, &str, usize, usize, &str)] = &[
+        (
+            "[metrics]\nsample_interval = \"0s\"",
+            "metrics.sample_interval",
+            3,
+            19,
+            "longer than zero",
+        ),
+        (
+            "[metrics]\nsample_interval = 100",
+            "metrics.sample_interval",
+            3,
+            19,
+            "100 has no unit",
+        ),
+        (
+            "[metrics]\nsample_interval = \"1 fortnight\"",
+            "metrics.sample_interval",
+            3,
+            19,
+            "unit",
+        ),
+        (
+            "[metrics]\nsample_every = \"1s\"",
+            "metrics.sample_every",
+            3,
+            1,
+            "unknown key `sample_every`",
+        ),
+        (
+            "[metrics]\nsample_interval = \"1us\"",
+            "metrics.sample_interval",
+            3,
+            19,
+            "more than 1000000",
+        ),
+        // No [metrics]: the default interval, blamed on the run's length.
+        (
+            "duration = \"20000min\"",
+            "duration",
+            2,
+            12,
+            "use a longer sample_interval",
+        ),
+    ];
+    for (body, path, line, column, words) in cases {
+        let e = err(&format!("name = \"x\"\n{body}\n"));
+        check(&e, path, *line, *column, words);
+    }
+    let s = parse("name = \"x\"\n[metrics]\nsample_interval = \"250ms\"").unwrap();
+    assert_eq!(s.metrics.sample_interval, SimTime::from_millis(250));
+    let s = parse("name = \"x\"").unwrap();
+    assert_eq!(s.metrics.sample_interval, SimTime::from_secs(1));
+}
+
+#[test]
 fn distributions() {
     let net = |latency: &str| err(&format!("name = \"x\"\n[network]\nlatency = {latency}\n"));
     check(

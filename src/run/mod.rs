@@ -1,25 +1,29 @@
 //! One run of a scenario, from the typed scenario to its results: builds the
-//! names, nodes and clients, drives the event loop to the end, and collects
-//! what the checkers and the report need.
+//! names, nodes and clients, drives the event loop to the end (sampling
+//! figures over time on the way, in [`observe`]), and collects what the
+//! checkers and the report need.
+
+mod membership;
+pub mod observe;
 
 use crate::actor::OpKind;
 use crate::check::history::History;
-use crate::check::membership::{self, Observed, Truth};
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
-use crate::net::topology::region_indices;
-use crate::node::{Config, Directory, DynamoNode, NodeStats};
+use crate::node::{ClusterPlan, Config, Directory, DynamoNode, NodeStats};
 use crate::ring::{Layout, NodeSpec, key_position};
-use crate::scenario::{FaultAction, PutContext, Scenario, ScriptedKind};
-use crate::sim::Life;
+use crate::scenario::{PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, Sim};
 use crate::time::SimTime;
 use crate::trace::Tracer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub use membership::MembershipOutput;
+pub use observe::{Observations, Observer};
 
 pub type World = Sim<DynamoNode, StoreClient>;
 
@@ -45,25 +49,29 @@ pub fn names(scenario: &Scenario) -> Names {
     names
 }
 
+/// Every node of a scenario as the ring knows it, members then spares,
+/// each with its region.
+pub fn node_specs(scenario: &Scenario) -> Vec<NodeSpec> {
+    ClusterPlan::from_scenario(scenario).nodes
+}
+
+/// The ring position of every key the run names, by key index.
+pub fn key_positions(names: &Names) -> Arc<[u64]> {
+    let keys = names.workload_keys as usize + names.named_keys.len();
+    (0..keys)
+        .map(|k| key_position(names.key(Key(k as u32)).as_bytes()))
+        .collect()
+}
+
 /// The initial ring view (the first `cluster.nodes` nodes; spares join
 /// later) and the positions of every key the run names.
 pub fn directory(scenario: &Scenario, names: &Names) -> Directory {
     let spec = scenario.ring_spec();
-    let regions = region_indices(&scenario.cluster, scenario.total_nodes());
-    let members: Vec<NodeSpec> = (0..scenario.cluster.nodes)
-        .map(|i| NodeSpec {
-            node: NodeId(i),
-            region: regions[i as usize],
-            weight: 1,
-        })
-        .collect();
+    let mut members = node_specs(scenario);
+    members.truncate(scenario.cluster.nodes as usize);
     let ring = Layout::initial(&spec, &members).ring(&spec);
-    let keys = names.workload_keys as usize + names.named_keys.len();
-    let positions: Arc<[u64]> = (0..keys)
-        .map(|k| key_position(names.key(Key(k as u32)).as_bytes()))
-        .collect();
     let member_ids: Arc<[NodeId]> = members.iter().map(|m| m.node).collect();
-    Directory::new(Arc::new(ring), positions, member_ids)
+    Directory::new(Arc::new(ring), key_positions(names), member_ids)
 }
 
 /// Builds the world of a scenario, ready to run.
@@ -160,80 +168,15 @@ pub struct RunOutput {
     /// Per key, the values stored anywhere at the end (every node's
     /// durable and in-memory store, hints included), sorted.
     pub final_values: BTreeMap<Key, Vec<ValueId>>,
+    /// `(sample time, divergent keys)` every `metrics.sample_interval` and
+    /// at the end (see [`observe`]).
+    pub divergence: Vec<(SimTime, u64)>,
+    /// When the last fault that ends a disruption took effect (0 without
+    /// one); see [`crate::check::convergence::last_heal`].
+    pub last_heal: SimTime,
     /// What gossip did and how well it knew the truth; `None` with gossip
     /// off.
     pub membership: Option<MembershipOutput>,
-}
-
-/// The membership figures of a run with gossip on.
-#[derive(Clone, Debug)]
-pub struct MembershipOutput {
-    pub figures: membership::Figures,
-    /// Gossip messages and bytes sent, over all nodes.
-    pub gossip_messages: u64,
-    pub gossip_bytes: u64,
-    /// Seconds each node spent in the cluster, summed: the divisor of the
-    /// per-node-per-second rates.
-    pub node_seconds: f64,
-}
-
-/// Reads the membership figures off a finished world.
-fn membership_output(scenario: &Scenario, world: &World) -> Option<MembershipOutput> {
-    if !scenario.gossip.enabled {
-        return None;
-    }
-    let total = scenario.total_nodes();
-    let truth = Truth::new(scenario.cluster.nodes, total, world.lifecycle());
-    let mut observed: Vec<Observed> = world
-        .nodes()
-        .flat_map(|n| truth.observed(crate::actor::Node::id(n), n.member_events()))
-        .collect();
-    observed.sort_by_key(|o| (o.at, o.observer));
-    let leaves: Vec<(SimTime, NodeId)> = world
-        .fault_schedule()
-        .iter()
-        .filter_map(|(f, _)| match f.action {
-            FaultAction::Leave(n) if truth.status(n, f.at) == crate::sim::Status::Up => {
-                Some((f.at, n))
-            }
-            _ => None,
-        })
-        .collect();
-    let end = world.now();
-    let figures = membership::figures(&truth, &observed, &leaves, total, end);
-    let (mut gossip_messages, mut gossip_bytes) = (0, 0);
-    for g in world.nodes().filter_map(DynamoNode::gossip) {
-        gossip_messages += g.sent_messages();
-        gossip_bytes += g.sent_bytes();
-    }
-    let node_seconds = (0..total)
-        .map(|i| {
-            let id = NodeId(i);
-            // Time in the cluster: from time zero or the join, to the leave
-            // or the end (crashed time included: it is still a member).
-            let mut from = (i < scenario.cluster.nodes).then_some(SimTime::ZERO);
-            let mut span = SimTime::ZERO;
-            for e in world.lifecycle().iter().filter(|e| e.node == id) {
-                match e.change {
-                    Life::Status(crate::sim::Status::Up) if from.is_none() => from = Some(e.at),
-                    Life::Status(crate::sim::Status::Left) => {
-                        span += e.at - from.take().unwrap_or(e.at);
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(from) = from {
-                span += end - from;
-            }
-            span.0 as f64 / 1e9
-        })
-        .sum();
-    Some(MembershipOutput {
-        figures,
-        gossip_messages,
-        gossip_bytes,
-        node_seconds,
-    })
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
@@ -252,8 +195,8 @@ fn final_values(world: &World) -> BTreeMap<Key, Vec<ValueId>> {
     held
 }
 
-/// Collects the results of a finished world.
-pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
+/// Collects the results of a finished world and what [`drive`] observed.
+pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) -> RunOutput {
     let mut nodes = NodeStats::default();
     for node in world.nodes() {
         nodes.add(node.stats());
@@ -278,15 +221,56 @@ pub fn output(scenario: &Scenario, world: &mut World) -> RunOutput {
         trace_lines: world.trace_lines(),
         nodes,
         final_values: final_values(world),
-        membership: membership_output(scenario, world),
+        membership: membership::membership_output(scenario, world),
         history: world.take_history(),
+        divergence: observed.divergence,
+        last_heal: crate::check::convergence::last_heal(
+            world.fault_schedule().iter().map(|(f, _)| f),
+        ),
     }
+}
+
+/// Runs the world to its end, in slices: up to each sample time (0 and
+/// every `metrics.sample_interval` after), where the [`Observer`] samples it, and up
+/// to each multiple of `step`; `on_slice` is called after every slice (a
+/// progress bar; `step = SimTime::MAX` cuts no extra slices). A last
+/// sample is taken at the end. Slicing and sampling only read the world, so
+/// the run is the same whatever the interval and step. The one driver of
+/// a run: [`run`] and the CLI both come here.
+pub fn drive(
+    scenario: &Scenario,
+    world: &mut World,
+    step: SimTime,
+    mut on_slice: impl FnMut(&World),
+) -> Observations {
+    let mut observer = Observer::new(scenario);
+    let end = world.end();
+    let interval = observer.interval().max(SimTime(1));
+    let step = step.max(SimTime(1));
+    let (mut next_sample, mut next_tick) = (SimTime::ZERO, step);
+    while !world.is_finished() {
+        let until = next_sample.min(next_tick);
+        world.run_until(until);
+        if until == next_sample && next_sample < end {
+            observer.sample(world, next_sample);
+            next_sample += interval;
+        }
+        if until == next_tick {
+            next_tick += step;
+        }
+        on_slice(world);
+        if until == SimTime::MAX {
+            break; // nothing left to run
+        }
+    }
+    observer.sample(world, end);
+    observer.finish()
 }
 
 /// Builds, runs to the end and collects, with no progress reporting.
 pub fn run(scenario: &Scenario, trace: Tracer) -> std::io::Result<RunOutput> {
     let mut world = build(scenario, trace);
-    world.run();
+    let observed = drive(scenario, &mut world, SimTime::MAX, |_| {});
     world.finish_trace()?;
-    Ok(output(scenario, &mut world))
+    Ok(output(scenario, &mut world, observed))
 }

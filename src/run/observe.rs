@@ -1,0 +1,282 @@
+//! The sampler: figures taken over time from the running world, for the
+//! `divergence` series of `summary.json` and the convergence checker.
+//!
+//! [`super::drive`] runs the world in slices up to each sample time (0 and
+//! every `metrics.sample_interval` after, and once more at the end) and
+//! calls [`Observer::sample`] between slices. A sample only reads the world
+//! (node statuses and stores): it sends nothing, draws no random number
+//! and writes no trace line, so a run is the same event for event, and its
+//! trace the same byte for byte, whatever the interval. A new series (the
+//! membership views, say) is one more field of [`Observations`] filled in
+//! `sample`.
+//!
+//! Divergence is judged against the *true* ring, not any node's view of
+//! it: the ring of the true membership (the initial members, plus spares
+//! that joined, minus nodes that left), rebuilt only when that set
+//! changes. A key is divergent when its live (`Up`) replicas among the
+//! top N of that ring hold different states; a replica holding nothing and
+//! one holding an empty state agree, and hints do not count.
+
+use super::World;
+use crate::id::{Key, NodeId};
+use crate::ring::{Layout, NodeSpec, Ring, RingSpec};
+use crate::scenario::Scenario;
+use crate::sim::Status;
+use crate::time::SimTime;
+use crate::version::Siblings;
+use std::iter::Peekable;
+use std::sync::Arc;
+
+/// What the sampler recorded over a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observations {
+    /// `(sample time, divergent keys)`, in time order; the last is the end.
+    pub divergence: Vec<(SimTime, u64)>,
+}
+
+/// Takes the samples of one run.
+pub struct Observer {
+    interval: SimTime,
+    spec: RingSpec,
+    /// Every node as the ring knows it, members first, then spares.
+    specs: Vec<NodeSpec>,
+    /// How many of `specs` start in the ring.
+    initial: usize,
+    positions: Arc<[u64]>,
+    /// The true ring as of the last sample, and the member set it is of.
+    truth: Option<Truth>,
+    observed: Observations,
+}
+
+/// The ring of one member set, and each key's range on it.
+struct Truth {
+    members: Vec<NodeId>,
+    ring: Ring,
+    /// Per key, the index of its range: a lookup becomes a slice.
+    ranges: Vec<u32>,
+}
+
+impl Observer {
+    pub fn new(scenario: &Scenario) -> Observer {
+        let names = super::names(scenario);
+        Observer {
+            interval: scenario.metrics.sample_interval,
+            spec: scenario.ring_spec(),
+            specs: super::node_specs(scenario),
+            initial: scenario.cluster.nodes as usize,
+            positions: super::key_positions(&names),
+            truth: None,
+            observed: Observations::default(),
+        }
+    }
+
+    /// How often to sample.
+    pub fn interval(&self) -> SimTime {
+        self.interval
+    }
+
+    /// Records the world as it stands at `at`.
+    pub fn sample(&mut self, world: &World, at: SimTime) {
+        let divergent = self.divergent_keys(world);
+        self.observed.divergence.push((at, divergent));
+    }
+
+    pub fn finish(self) -> Observations {
+        self.observed
+    }
+
+    /// The true ring of the world's current members, rebuilt only when
+    /// they changed since the last sample.
+    fn truth(&mut self, world: &World) -> Option<&Truth> {
+        let members: Vec<NodeId> = (0..self.specs.len() as u32)
+            .map(NodeId)
+            .filter(|&n| {
+                matches!(
+                    world.status(n),
+                    Status::Up | Status::Paused | Status::Crashed
+                )
+            })
+            .collect();
+        if self.truth.as_ref().is_none_or(|t| t.members != members) {
+            let current: Vec<NodeSpec> = members
+                .iter()
+                .filter_map(|n| self.specs.get(n.index()).cloned())
+                .collect();
+            let initial = &self.specs[..self.initial.min(self.specs.len())];
+            let ring = Layout::evolved(&self.spec, initial, &current).ring(&self.spec);
+            let ranges = self
+                .positions
+                .iter()
+                .map(|&p| ring.range_index(p) as u32)
+                .collect();
+            self.truth = Some(Truth {
+                members,
+                ring,
+                ranges,
+            });
+        }
+        self.truth.as_ref()
+    }
+
+    /// Keys whose live replicas on the true ring hold different states.
+    ///
+    /// One pass in key order: each live node's store is walked once,
+    /// alongside the keys, so a sample costs the keys times N plus the
+    /// stored entries, with no lookups. Reading each stored state is the
+    /// cost that remains (about 15 ns a replica when the stores fit in
+    /// cache, 70 ns when they do not).
+    fn divergent_keys(&mut self, world: &World) -> u64 {
+        let Some(truth) = self.truth(world) else {
+            return 0;
+        };
+        let n = truth.ring.n();
+        let mut stores: Vec<Option<Peekable<_>>> = world
+            .nodes()
+            .enumerate()
+            .map(|(i, node)| {
+                (world.status(NodeId(i as u32)) == Status::Up)
+                    .then(|| node.store().iter().peekable())
+            })
+            .collect();
+        let mut divergent = 0;
+        for (k, &range) in truth.ranges.iter().enumerate() {
+            let key = Key(k as u32);
+            let list = truth.ring.range_preference_list(range as usize);
+            let mut first: Option<Option<&Siblings>> = None;
+            for replica in &list[..list.len().min(n)] {
+                let Some(store) = stores.get_mut(replica.index()).and_then(Option::as_mut) else {
+                    continue; // not live
+                };
+                let state = held(store, key);
+                match first {
+                    None => first = Some(state),
+                    Some(f) if f != state => {
+                        divergent += 1;
+                        break;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        divergent
+    }
+}
+
+/// The state a store holds for `key` (`None` for nothing or an empty
+/// state), advancing its walk past smaller keys. Keys come in ascending
+/// order, so each store is walked once per sample.
+fn held<'a>(
+    store: &mut Peekable<impl Iterator<Item = (Key, &'a Siblings)>>,
+    key: Key,
+) -> Option<&'a Siblings> {
+    while store.next_if(|&(k, _)| k < key).is_some() {}
+    store
+        .peek()
+        .filter(|&&(k, s)| k == key && !s.is_empty())
+        .map(|&(_, s)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::ValueId;
+    use crate::node::Config;
+    use crate::scenario::{Format, parse_str};
+    use crate::trace::Tracer;
+    use crate::version::Context;
+
+    const KEYS: u32 = 30;
+
+    /// Four nodes and a spare, thirty keys named by scripted gets that
+    /// come only at 50s; n2 crashes at 1s and comes back at 2s; the spare
+    /// joins at 3s.
+    fn scenario() -> Scenario {
+        let mut text = String::from(
+            "name = \"observe\"\n[cluster]\nnodes = 4\nspares = 1\n\
+             [[fault]]\nat = \"1s\"\ncrash = \"n2\"\n\
+             [[fault]]\nat = \"2s\"\nrestart = \"n2\"\n\
+             [[fault]]\nat = \"3s\"\njoin = \"n5\"\n",
+        );
+        for k in 0..KEYS {
+            text.push_str(&format!(
+                "[[op]]\nat = \"50s\"\nclient = \"a\"\nget = \"k{k}\"\n"
+            ));
+        }
+        parse_str("observe.toml", &text, Format::Toml, &[]).unwrap()
+    }
+
+    /// Samples the world and returns the divergent keys.
+    fn count(observer: &mut Observer, world: &World) -> u64 {
+        observer.sample(world, world.now());
+        observer.observed.divergence.last().unwrap().1
+    }
+
+    #[test]
+    fn a_key_diverges_when_its_live_replicas_disagree() {
+        let s = scenario();
+        let mode = Config::from_scenario(&s).mode;
+        let mut world = super::super::build(&s, Tracer::off());
+        let mut observer = Observer::new(&s);
+        assert_eq!(count(&mut observer, &world), 0, "nothing stored anywhere");
+
+        let replicas = |world: &World, k: u32| -> Vec<NodeId> {
+            world.node(NodeId(0)).directory().preference(Key(k))[..3].to_vec()
+        };
+        let state = |value: u64| {
+            let mut s = Siblings::default();
+            s.put(
+                mode,
+                NodeId(0),
+                SimTime::ZERO,
+                &Context::none(),
+                ValueId(value),
+            );
+            s
+        };
+        // n2 alone holds `lonely`, one of its keys; one replica of `empty`
+        // holds an empty state; the one node not replicating `stray`
+        // holds another value of it. Every other key is alike on its
+        // three replicas.
+        let lonely = (0..KEYS)
+            .find(|&k| replicas(&world, k).contains(&NodeId(1)))
+            .unwrap();
+        let (empty, stray) = ((lonely + 1) % KEYS, (lonely + 2) % KEYS);
+        for k in (0..KEYS).filter(|&k| k != lonely && k != empty) {
+            for r in replicas(&world, k) {
+                let store = world.node_mut(r).store_mut();
+                store.merge(mode, Key(k), &state(k.into()));
+            }
+        }
+        let put = |world: &mut World, node: NodeId, k: u32, value: u64| {
+            let store = world.node_mut(node).store_mut();
+            store.merge(mode, Key(k), &state(value));
+        };
+        put(&mut world, NodeId(1), lonely, 99);
+        let _ = world
+            .node_mut(replicas(&world, empty)[1])
+            .store_mut()
+            .entry(Key(empty));
+        let outsider = (0..4)
+            .map(NodeId)
+            .find(|n| !replicas(&world, stray).contains(n))
+            .unwrap();
+        put(&mut world, outsider, stray, 98);
+        assert_eq!(count(&mut observer, &world), 1, "only `lonely`");
+
+        // A crashed replica is not live: `lonely`'s live replicas agree on
+        // holding nothing. Its disk comes back with it.
+        world.run_until(SimTime::from_secs(1));
+        assert_eq!(world.status(NodeId(1)), Status::Crashed);
+        assert_eq!(count(&mut observer, &world), 0);
+        world.run_until(SimTime::from_secs(2));
+        assert_eq!(count(&mut observer, &world), 1);
+
+        // n5 joins: the true ring moves keys to it, which holds nothing.
+        world.run_until(SimTime::from_secs(3));
+        assert_eq!(world.status(NodeId(4)), Status::Up);
+        let after_join = count(&mut observer, &world);
+        assert!(after_join > 5, "{after_join} divergent after the join");
+        let truth = observer.truth.as_ref().unwrap();
+        assert_eq!(truth.members.len(), 5, "the ring was rebuilt");
+    }
+}
