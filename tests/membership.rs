@@ -5,6 +5,7 @@
 
 use dynsim::run::{self, MembershipOutput, RunOutput};
 use dynsim::scenario::{self, Scenario};
+use dynsim::time::SimTime;
 use dynsim::trace::Tracer;
 use std::path::Path;
 
@@ -43,6 +44,18 @@ fn a_crashed_node_is_declared_down_by_every_live_node_within_suspect_after_and_a
         "slowest detection {slowest} ms"
     );
     assert_eq!(m.false_positives, 0);
+    // Sampled views: right before the crash, every live node's view is
+    // wrong just after it, and right again once it is declared down.
+    let views = &membership(&out).views_differ;
+    let at = |secs: u64| {
+        views
+            .iter()
+            .find(|&&(t, _)| t == SimTime::from_secs(secs))
+            .map(|&(_, n)| n)
+    };
+    assert_eq!(at(9), Some(0));
+    assert_eq!(at(10), Some(live as u64), "{views:?}");
+    assert_eq!(views.last().map(|&(_, n)| n), Some(0), "{views:?}");
 }
 
 #[test]

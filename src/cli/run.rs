@@ -202,6 +202,26 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
             c.last_heal_ms
         ),
     }
+    if let Some(m) = &s.membership {
+        let detection = match m.detection_ms.iter().copied().reduce(f64::max) {
+            Some(slowest) => format!(
+                "crashes declared down within {slowest:.0} ms ({} undetected)",
+                m.undetected
+            ),
+            None => "no crash to detect".to_string(),
+        };
+        println!(
+            "  membership: {detection}, {} false positives; gossip {:.1} messages and {:.0} bytes per node per second",
+            m.false_positives, m.gossip_messages_per_node_s, m.gossip_bytes_per_node_s
+        );
+    }
+    let ae = &s.anti_entropy;
+    if ae.enabled {
+        println!(
+            "  anti-entropy: {} exchanges, {} hashes and {} keys sent",
+            ae.exchanges, ae.hashes_sent, ae.keys_sent
+        );
+    }
     for v in &s.expectations {
         println!(
             "  {} {}: expected {}, got {}",

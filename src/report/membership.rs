@@ -14,6 +14,9 @@ pub struct Membership {
     pub undetected: u64,
     /// Live nodes declared down (by a node that was up itself).
     pub false_positives: u64,
+    /// `[[ms, nodes], ...]`: at each sample, the up nodes whose view
+    /// differs from the truth.
+    pub views_differ: Vec<(f64, u64)>,
     /// Per join: ms until every node up throughout knew the newcomer
     /// (`null`: some never did).
     pub join_ms: Vec<Option<f64>>,
@@ -56,6 +59,11 @@ pub fn membership(out: &RunOutput) -> Option<Membership> {
         detection_ms: m.figures.detection_ms.clone(),
         undetected: m.figures.undetected,
         false_positives: m.figures.false_positives,
+        views_differ: m
+            .views_differ
+            .iter()
+            .map(|&(t, n)| (t.as_millis_f64(), n))
+            .collect(),
         join_ms: m.figures.join_ms.clone(),
         leave_ms: m.figures.leave_ms.clone(),
         gossip_messages_per_node_s: per_node_s(m.gossip_messages),

@@ -5,7 +5,7 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
-mod membership;
+pub mod membership;
 
 use crate::check::consistency::{LostWrite, StaleRead};
 use crate::check::{Findings, Verdict};

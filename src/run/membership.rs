@@ -20,10 +20,16 @@ pub struct MembershipOutput {
     /// Seconds each node spent in the cluster, summed: the divisor of the
     /// per-node-per-second rates.
     pub node_seconds: f64,
+    /// `(sample time, up nodes whose view differs from the truth)`.
+    pub views_differ: Vec<(SimTime, u64)>,
 }
 
 /// Reads the membership figures off a finished world.
-pub(super) fn membership_output(scenario: &Scenario, world: &World) -> Option<MembershipOutput> {
+pub(super) fn membership_output(
+    scenario: &Scenario,
+    world: &World,
+    views_differ: Vec<(SimTime, u64)>,
+) -> Option<MembershipOutput> {
     if !scenario.gossip.enabled {
         return None;
     }
@@ -76,5 +82,6 @@ pub(super) fn membership_output(scenario: &Scenario, world: &World) -> Option<Me
         gossip_messages,
         gossip_bytes,
         node_seconds,
+        views_differ,
     })
 }

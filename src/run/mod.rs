@@ -221,7 +221,7 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         trace_lines: world.trace_lines(),
         nodes,
         final_values: final_values(world),
-        membership: membership::membership_output(scenario, world),
+        membership: membership::membership_output(scenario, world, observed.views_differ),
         history: world.take_history(),
         divergence: observed.divergence,
         last_heal: crate::check::convergence::last_heal(

@@ -6,9 +6,13 @@
 //! calls [`Observer::sample`] between slices. A sample only reads the world
 //! (node statuses and stores): it sends nothing, draws no random number
 //! and writes no trace line, so a run is the same event for event, and its
-//! trace the same byte for byte, whatever the interval. A new series (the
-//! membership views, say) is one more field of [`Observations`] filled in
-//! `sample`.
+//! trace the same byte for byte, whatever the interval. A new series is one
+//! more field of [`Observations`] filled in `sample`.
+//!
+//! With gossip on, each sample also counts the up nodes whose membership
+//! view differs from the truth (`check::membership::view_differs`): a
+//! member missing or a non-member listed, a crashed node not yet declared
+//! down, or a live one held down.
 //!
 //! Divergence is judged against the *true* ring, not any node's view of
 //! it: the ring of the true membership (the initial members, plus spares
@@ -18,6 +22,7 @@
 //! one holding an empty state agree, and hints do not count.
 
 use super::World;
+use crate::check::membership::view_differs;
 use crate::id::{Key, NodeId};
 use crate::ring::{Layout, NodeSpec, Ring, RingSpec};
 use crate::scenario::Scenario;
@@ -32,6 +37,9 @@ use std::sync::Arc;
 pub struct Observations {
     /// `(sample time, divergent keys)`, in time order; the last is the end.
     pub divergence: Vec<(SimTime, u64)>,
+    /// `(sample time, up nodes whose membership view differs from the
+    /// truth)`; empty with gossip off.
+    pub views_differ: Vec<(SimTime, u64)>,
 }
 
 /// Takes the samples of one run.
@@ -79,6 +87,9 @@ impl Observer {
     pub fn sample(&mut self, world: &World, at: SimTime) {
         let divergent = self.divergent_keys(world);
         self.observed.divergence.push((at, divergent));
+        if let Some(differ) = views_differ(world) {
+            self.observed.views_differ.push((at, differ));
+        }
     }
 
     pub fn finish(self) -> Observations {
@@ -174,6 +185,26 @@ fn held<'a>(
         .peek()
         .filter(|&&(k, s)| k == key && !s.is_empty())
         .map(|&(_, s)| s)
+}
+
+/// Up nodes whose gossip view differs from the truth; `None` with gossip
+/// off (no node has a view).
+fn views_differ(world: &World) -> Option<u64> {
+    let truth: Vec<Status> = (0..world.nodes().count() as u32)
+        .map(|n| world.status(NodeId(n)))
+        .collect();
+    let mut any_view = false;
+    let mut differ = 0;
+    for (i, node) in world.nodes().enumerate() {
+        let Some(gossip) = node.gossip() else {
+            continue;
+        };
+        any_view = true;
+        if truth[i] == Status::Up && view_differs(|x| gossip.status(x), &truth) {
+            differ += 1;
+        }
+    }
+    any_view.then_some(differ)
 }
 
 #[cfg(test)]
