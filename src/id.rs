@@ -28,9 +28,29 @@ impl NodeId {
     }
 }
 
+impl NodeId {
+    /// Node ids stay below this; ids at or above it are versioning actors.
+    pub const ACTOR_STRIDE: u32 = 1 << 16;
+
+    /// The versioning actor this node is in its `epoch`-th life with a
+    /// fresh disk. A node that lost its disk has forgotten the counters it
+    /// minted, so it must not mint under its old name again (Riak gives a
+    /// vnode a new id after data loss for the same reason). Epoch 0 is the
+    /// node itself. Shown as `n2#1`.
+    pub fn actor(self, epoch: u32) -> NodeId {
+        let epoch = epoch.min(u32::MAX / Self::ACTOR_STRIDE - 1);
+        NodeId(self.0 % Self::ACTOR_STRIDE + epoch * Self::ACTOR_STRIDE)
+    }
+}
+
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "n{}", self.0 + 1)
+        let (node, epoch) = (self.0 % Self::ACTOR_STRIDE, self.0 / Self::ACTOR_STRIDE);
+        if epoch == 0 {
+            write!(f, "n{}", node + 1)
+        } else {
+            write!(f, "n{}#{epoch}", node + 1)
+        }
     }
 }
 
@@ -70,6 +90,16 @@ pub struct ValueId(pub u64);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actors_of_one_node_are_distinct_and_name_their_node() {
+        let n2 = NodeId(1);
+        assert_eq!(n2.actor(0), n2);
+        assert_eq!(n2.actor(3).to_string(), "n2#3");
+        assert_ne!(n2.actor(1), NodeId(2).actor(1));
+        assert_ne!(n2.actor(1), n2.actor(2));
+        assert_eq!(n2.actor(1).actor(2), n2.actor(2), "an actor's actor is the node's");
+    }
 
     #[test]
     fn node_names_are_one_based() {

@@ -39,6 +39,7 @@ fn every_scenario_file_is_valid() {
 #[test]
 fn engine_scenarios_hold_their_expectations() {
     let runnable = [
+        "scenarios/failures",
         "scenarios/engine",
         "scenarios/dynamo",
         "scenarios/membership",

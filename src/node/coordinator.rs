@@ -211,8 +211,9 @@ impl DynamoNode {
                 self.stats.coordinated_puts += 1;
                 let value = req.value.unwrap_or(ValueId(req.op.0));
                 let state = if self.directory.is_replica(key, self.id) {
+                    let actor = self.actor_for(key);
                     let local = self.store.entry(key);
-                    let effect = local.put(mode, self.id, now, &req.context, value);
+                    let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     Arc::new(local.clone())
                 } else {
@@ -220,7 +221,7 @@ impl DynamoNode {
                     // hints it holds and keeps it as a hint for the key's
                     // first owner.
                     let mut local = self.store.hinted(mode, key).unwrap_or_default();
-                    local.put(mode, self.id, now, &req.context, value);
+                    local.put(mode, self.actor_for(key), now, &req.context, value);
                     let owner = self.directory.preference(key)[0];
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;

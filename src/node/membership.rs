@@ -278,6 +278,7 @@ impl DynamoNode {
     /// node no longer replicates it and nothing was written since.
     pub(super) fn on_transfer_ack(&mut self, key: Key, state: &Siblings) {
         if !self.directory.is_replica(key, self.id) && self.store.remove_if(key, state) {
+            self.forget(key, state);
             self.stats.transfers_dropped += 1;
         }
     }

@@ -22,7 +22,7 @@ pub mod store;
 
 use crate::actor::{Node, Outbox};
 use crate::gossip::{self, Gossip};
-use crate::id::{Endpoint, NodeId};
+use crate::id::{Endpoint, Key, NodeId};
 use crate::merkle::Forest;
 use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
@@ -179,6 +179,13 @@ pub struct DynamoNode {
     ae_turn: usize,
     /// A graceful leave is under way.
     leaving: bool,
+    /// The name this node mints versions under: itself, renamed after each
+    /// restart with a wiped disk (`NodeId::actor`); per-key renames are in
+    /// the store.
+    actor: NodeId,
+    /// Actor epochs handed out so far. Identity, not data: it survives a
+    /// wiped disk, so no epoch is ever handed out twice.
+    epochs: u32,
     /// Draws gossip peers and anti-entropy ranges: the node's own stream.
     rng: ChaCha8Rng,
     // Bookkeeping of the simulator, kept across crashes:
@@ -209,6 +216,8 @@ impl DynamoNode {
             forest: None,
             ae_turn: 0,
             leaving: false,
+            actor: id,
+            epochs: 0,
             rng,
             stats: NodeStats::default(),
             member_events: Vec::new(),
@@ -221,6 +230,25 @@ impl DynamoNode {
     #[inline]
     pub(super) fn reachable(&self, node: NodeId, now: SimTime) -> bool {
         self.gossip.as_ref().is_none_or(|g| g.looks_up(node)) && self.liveness.looks_up(node, now)
+    }
+
+    /// The name this node mints versions of `key` under.
+    pub(super) fn actor_for(&self, key: Key) -> NodeId {
+        self.store.actor_for(key).unwrap_or(self.actor)
+    }
+
+    /// This node dropped `state` of `key` (a hint handed back, a key handed
+    /// to its new owner). If it had minted versions there, it has now
+    /// forgotten their counters: minting again under the same name would
+    /// reuse a counter (taken for the old version, and one of the two lost)
+    /// or skip one (and a version vector would claim the missing one seen,
+    /// dropping it on merge). So it takes a fresh name for that key, as
+    /// Riak does after its KV679 data-loss bug.
+    pub(super) fn forget(&mut self, key: Key, state: &crate::version::Siblings) {
+        if state.counter_of(self.actor_for(key)) > 0 {
+            self.epochs += 1;
+            self.store.set_actor(key, self.id.actor(self.epochs));
+        }
     }
 
     /// The gossip membership view, when gossip is on.
@@ -344,6 +372,7 @@ impl DynamoNode {
             }
             Msg::HandoffAck { key, state } => {
                 if self.store.drop_hint_if(from, key, &state) {
+                    self.forget(key, &state);
                     self.stats.hints_delivered += 1;
                     out.note("hint-delivered", |f| {
                         f.node("owner", from).key("key", key);
@@ -423,6 +452,8 @@ impl Node for DynamoNode {
     fn on_restart(&mut self, now: SimTime, wipe_disk: bool, out: &mut impl Outbox<Msg, Timer>) {
         if wipe_disk {
             self.store.wipe();
+            self.epochs += 1;
+            self.actor = self.id.actor(self.epochs);
         }
         self.arm_handoff(out);
         self.start_gossip(now, out);

@@ -19,6 +19,10 @@ pub struct Store {
     /// digest per write (a key written many times between two exchanges
     /// is rehashed once). Memory, not disk.
     changed: Option<Vec<Key>>,
+    /// For keys this node dropped after minting versions of them (a hint
+    /// handed back, a key handed to its new owner), the fresh actor name it
+    /// mints under there from now on (see `DynamoNode::forget`).
+    actors: BTreeMap<Key, NodeId>,
 }
 
 impl Store {
@@ -65,6 +69,16 @@ impl Store {
             changed.push(key);
         }
         true
+    }
+
+    /// From now on this node mints versions of `key` as `actor`.
+    pub fn set_actor(&mut self, key: Key, actor: NodeId) {
+        self.actors.insert(key, actor);
+    }
+
+    /// The actor this node mints versions of `key` under, if not its own.
+    pub fn actor_for(&self, key: Key) -> Option<NodeId> {
+        self.actors.get(&key).copied()
     }
 
     /// Starts (or stops) recording which keys change.
@@ -152,6 +166,7 @@ impl Store {
     pub fn wipe(&mut self) {
         self.data.clear();
         self.hints.clear();
+        self.actors.clear();
         if let Some(changed) = &mut self.changed {
             changed.clear();
         }

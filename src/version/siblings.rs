@@ -92,6 +92,19 @@ impl Siblings {
 
     /// The merged clock over all siblings: what a read hands the client.
     /// Empty under LWW.
+    /// The highest counter `node` has in this state (0 for LWW or none).
+    pub fn counter_of(&self, node: NodeId) -> u32 {
+        match &self.0 {
+            Repr::Empty | Repr::Lww(_) => 0,
+            Repr::Clocks(v) => v
+                .iter()
+                .map(|x| super::clock::counter(x.clock, node.0))
+                .max()
+                .unwrap_or(0),
+            Repr::Dvv(d) => super::clock::counter(d.vv(), node.0),
+        }
+    }
+
     pub fn context(&self) -> Context {
         match &self.0 {
             Repr::Empty | Repr::Lww(_) => Context::none(),
