@@ -98,7 +98,11 @@ mod tests {
         assert_eq!(n2.actor(3).to_string(), "n2#3");
         assert_ne!(n2.actor(1), NodeId(2).actor(1));
         assert_ne!(n2.actor(1), n2.actor(2));
-        assert_eq!(n2.actor(1).actor(2), n2.actor(2), "an actor's actor is the node's");
+        assert_eq!(
+            n2.actor(1).actor(2),
+            n2.actor(2),
+            "an actor's actor is the node's"
+        );
     }
 
     #[test]

@@ -208,6 +208,10 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
                 "crashes declared down within {slowest:.0} ms ({} undetected)",
                 m.undetected
             ),
+            None if m.undetected > 0 => format!(
+                "no crash declared down before the node came back ({} undetected)",
+                m.undetected
+            ),
             None => "no crash to detect".to_string(),
         };
         println!(
