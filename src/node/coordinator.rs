@@ -49,7 +49,14 @@ pub struct InFlight {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
+    /// Emptied target lists of finished requests, reused so that a request
+    /// costs no allocation for its targets.
+    spare_targets: Vec<Vec<Target>>,
 }
+
+/// Spare target lists kept at most: enough for the requests one node
+/// finishes between two it starts.
+const MAX_SPARE_TARGETS: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 struct Slot {
@@ -162,10 +169,10 @@ impl DynamoNode {
     /// each unreachable one replaced by the next reachable node past the
     /// top N when the quorum is sloppy (that node keeps the write as a hint
     /// for the owner).
-    fn targets(&self, key: Key, now: SimTime) -> Vec<Target> {
+    fn targets(&mut self, key: Key, now: SimTime) -> Vec<Target> {
+        let mut targets = self.pending.spare_targets.pop().unwrap_or_default();
         let n = self.directory.n();
         let pref = self.directory.preference(key);
-        let mut targets: Vec<Target> = Vec::with_capacity(n);
         // Built only when a fallback is needed: walking allocates.
         let mut fallbacks = None;
         for &owner in &pref[..n.min(pref.len())] {
@@ -384,9 +391,18 @@ impl DynamoNode {
         self.finish(p, out);
     }
 
-    /// The request is over: every target answered, or time ran out. A get
-    /// that reached its quorum repairs the replicas it saw behind.
-    fn finish(&mut self, p: Pending, out: &mut impl Outbox<Msg, Timer>) {
+    /// The request is over: every target answered, or time ran out. Its
+    /// target list goes back to the pool.
+    fn finish(&mut self, mut p: Pending, out: &mut impl Outbox<Msg, Timer>) {
+        self.read_repair(&p, out);
+        if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
+            p.targets.clear();
+            self.pending.spare_targets.push(p.targets);
+        }
+    }
+
+    /// A get that reached its quorum repairs the replicas it saw behind.
+    fn read_repair(&mut self, p: &Pending, out: &mut impl Outbox<Msg, Timer>) {
         if p.kind != OpKind::Get || !self.config.read_repair || p.heard < self.config.r {
             return;
         }
