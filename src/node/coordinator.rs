@@ -168,8 +168,10 @@ impl DynamoNode {
     /// The replicas a request goes to, besides this node: the key's top N,
     /// each unreachable one replaced by the next reachable node past the
     /// top N when the quorum is sloppy (that node keeps the write as a hint
-    /// for the owner).
-    fn targets(&mut self, key: Key, now: SimTime) -> Vec<Target> {
+    /// for the owner). Also says whether this node is one of the top N,
+    /// which the walk finds out anyway: one ring lookup per request.
+    fn targets(&mut self, key: Key, now: SimTime) -> (Vec<Target>, bool) {
+        let mut is_replica = false;
         let mut targets = self.pending.spare_targets.pop().unwrap_or_default();
         let n = self.directory.n();
         let pref = self.directory.preference(key);
@@ -177,6 +179,7 @@ impl DynamoNode {
         let mut fallbacks = None;
         for &owner in &pref[..n.min(pref.len())] {
             if owner == self.id {
+                is_replica = true;
                 continue;
             }
             let mut target = Target {
@@ -196,7 +199,7 @@ impl DynamoNode {
             }
             targets.push(target);
         }
-        targets
+        (targets, is_replica)
     }
 
     pub(super) fn coordinate(
@@ -207,7 +210,7 @@ impl DynamoNode {
     ) {
         let mode = self.config.mode;
         let key = req.key;
-        let targets = self.targets(key, now);
+        let (targets, is_replica) = self.targets(key, now);
         for t in &targets {
             self.liveness.sending_to(t.node, now);
         }
@@ -217,7 +220,7 @@ impl DynamoNode {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
                 let value = req.value.unwrap_or(ValueId(req.op.0));
-                let state = if self.directory.is_replica(key, self.id) {
+                let state = if is_replica {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, self.id, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
