@@ -173,7 +173,7 @@ pub trait ClientOutbox<M, T>: Outbox<M, T> {
     /// A fresh operation id, unique in the run.
     fn next_op(&mut self) -> OpId;
     fn invoke(&mut self, inv: &Invocation);
-    fn complete(&mut self, done: &Completion);
+    fn complete(&mut self, done: Completion);
 }
 
 /// A client: a workload generator, or a script of operations.

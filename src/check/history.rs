@@ -76,7 +76,7 @@ impl History {
         });
     }
 
-    pub fn complete(&mut self, done: &Completion, at: SimTime) {
+    pub fn complete(&mut self, done: Completion, at: SimTime) {
         let position = match self.position_of_op.get(done.op.0 as usize) {
             Some(&i) if i != NO_OP => Some(i as usize),
             _ => self.ops.binary_search_by_key(&done.op, |o| o.op).ok(),
@@ -85,7 +85,7 @@ impl History {
             let op = &mut self.ops[i];
             op.completed_at = Some(at);
             op.outcome = Some(done.outcome);
-            op.values = done.values.clone();
+            op.values = done.values;
         }
     }
 

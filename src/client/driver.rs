@@ -322,13 +322,14 @@ impl StoreClient {
         self.timeouts_armed = false;
     }
 
+    /// An operation ended; `context` is what a successful get read.
     fn finish(
         &mut self,
         now: SimTime,
         op: OpId,
         outcome: Outcome,
         values: Vec<ValueId>,
-        read: Option<LastRead>,
+        context: Option<Context>,
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
         let Some(p) = self.pending.remove(&op) else {
@@ -338,16 +339,24 @@ impl StoreClient {
             });
             return;
         };
-        out.complete(&Completion {
+        // Kept only when a later put writes it back: most reads end here.
+        let read = context
+            .filter(|_| p.script.is_some() || p.then_put.is_some())
+            .map(|context| LastRead {
+                context,
+                values: values.clone(),
+            });
+        let script_values = p.script.map(|_| values.clone());
+        out.complete(Completion {
             op,
             client: self.setup.id,
             kind: p.kind,
             key: p.key,
             outcome,
-            values: values.clone(),
+            values,
             invoked_at: p.invoked_at,
         });
-        if let Some(index) = p.script {
+        if let (Some(index), Some(values)) = (p.script, script_values) {
             self.results.push(ScriptResult {
                 index,
                 outcome,
@@ -427,10 +436,7 @@ impl Client for StoreClient {
             if let Some(p) = self.pending.get(&op) {
                 self.liveness.heard_from(p.sent_to);
             }
-            let read = (outcome == Outcome::Ok).then(|| LastRead {
-                context,
-                values: values.clone(),
-            });
+            let read = (outcome == Outcome::Ok).then_some(context);
             self.finish(now, op, outcome, values, read, out);
         }
     }

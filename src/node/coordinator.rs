@@ -49,7 +49,14 @@ pub struct InFlight {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
+    /// Emptied target lists of finished requests, reused so that a request
+    /// costs no allocation for its targets.
+    spare_targets: Vec<Vec<Target>>,
 }
+
+/// Spare target lists kept at most: enough for the requests one node
+/// finishes between two it starts.
+const MAX_SPARE_TARGETS: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 struct Slot {
@@ -161,15 +168,18 @@ impl DynamoNode {
     /// The replicas a request goes to, besides this node: the key's top N,
     /// each unreachable one replaced by the next reachable node past the
     /// top N when the quorum is sloppy (that node keeps the write as a hint
-    /// for the owner).
-    fn targets(&self, key: Key, now: SimTime) -> Vec<Target> {
+    /// for the owner). Also says whether this node is one of the top N,
+    /// which the walk finds out anyway: one ring lookup per request.
+    fn targets(&mut self, key: Key, now: SimTime) -> (Vec<Target>, bool) {
+        let mut is_replica = false;
+        let mut targets = self.pending.spare_targets.pop().unwrap_or_default();
         let n = self.directory.n();
         let pref = self.directory.preference(key);
-        let mut targets: Vec<Target> = Vec::with_capacity(n);
         // Built only when a fallback is needed: walking allocates.
         let mut fallbacks = None;
         for &owner in &pref[..n.min(pref.len())] {
             if owner == self.id {
+                is_replica = true;
                 continue;
             }
             let mut target = Target {
@@ -189,7 +199,7 @@ impl DynamoNode {
             }
             targets.push(target);
         }
-        targets
+        (targets, is_replica)
     }
 
     pub(super) fn coordinate(
@@ -200,7 +210,7 @@ impl DynamoNode {
     ) {
         let mode = self.config.mode;
         let key = req.key;
-        let targets = self.targets(key, now);
+        let (targets, is_replica) = self.targets(key, now);
         for t in &targets {
             self.liveness.sending_to(t.node, now);
         }
@@ -210,7 +220,7 @@ impl DynamoNode {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
                 let value = req.value.unwrap_or(ValueId(req.op.0));
-                let state = if self.directory.is_replica(key, self.id) {
+                let state = if is_replica {
                     let actor = self.actor_for(key);
                     let local = self.store.entry(key);
                     let effect = local.put(mode, actor, now, &req.context, value);
@@ -385,9 +395,18 @@ impl DynamoNode {
         self.finish(p, out);
     }
 
-    /// The request is over: every target answered, or time ran out. A get
-    /// that reached its quorum repairs the replicas it saw behind.
-    fn finish(&mut self, p: Pending, out: &mut impl Outbox<Msg, Timer>) {
+    /// The request is over: every target answered, or time ran out. Its
+    /// target list goes back to the pool.
+    fn finish(&mut self, mut p: Pending, out: &mut impl Outbox<Msg, Timer>) {
+        self.read_repair(&p, out);
+        if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
+            p.targets.clear();
+            self.pending.spare_targets.push(p.targets);
+        }
+    }
+
+    /// A get that reached its quorum repairs the replicas it saw behind.
+    fn read_repair(&mut self, p: &Pending, out: &mut impl Outbox<Msg, Timer>) {
         if p.kind != OpKind::Get || !self.config.read_repair || p.heard < self.config.r {
             return;
         }

@@ -126,9 +126,13 @@ impl DynamoNode {
                 now,
             );
             self.view_epoch = g.members_epoch();
-            self.directory = self
-                .directory
-                .with_ring(Arc::new(layout.ring(&self.config.plan.spec)));
+            let ring = layout.ring(&self.config.plan.spec);
+            // A node whose view is the run's initial one keeps sharing the
+            // directory's ring rather than its own equal copy: one ring in
+            // the cache for all of them, and the lookups stay cheap.
+            if *self.directory.ring() != ring || self.directory.members() != ring.members() {
+                self.directory = self.directory.with_ring(Arc::new(ring));
+            }
             self.gossip = Some(g);
         }
         // Nodes start their rounds at different offsets, as real ones would.

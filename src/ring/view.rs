@@ -17,7 +17,7 @@ use crate::id::NodeId;
 
 /// The lookup view built from a layout. Immutable, so nodes and clients
 /// can share one through an `Arc`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ring {
     n: u32,
     /// Every member of the layout, ascending.

@@ -154,11 +154,10 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
         }
     }
 
-    fn complete(&mut self, done: &Completion) {
+    fn complete(&mut self, done: Completion) {
         debug_assert_eq!(done.client, self.me);
         let latency = self.core.now.saturating_sub(done.invoked_at);
-        self.core.metrics.on_complete(done, latency);
-        self.core.history.complete(done, self.core.now);
+        self.core.metrics.on_complete(&done, latency);
         if self.core.trace.enabled() {
             let mut line = self.core.trace.line(self.core.now.0, "complete");
             line.client("client", done.client)
@@ -171,5 +170,6 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
                 line.values("values", &done.values);
             }
         }
+        self.core.history.complete(done, self.core.now);
     }
 }
