@@ -121,6 +121,11 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             found.lost_write_count(),
         ),
         ("stale_reads", e.stale_reads, found.stale_read_count()),
+        (
+            "durability_violations",
+            e.durability_violations,
+            found.durability_violations(),
+        ),
     ] {
         if let Some(max) = bound {
             // Zero anomalies in a run with no acknowledged write holds:

@@ -165,6 +165,9 @@ pub fn staleness(history: &History, rule: Rule) -> Staleness {
 /// A bound meaning "not known": no pruning below this put.
 const UNBOUNDED: u32 = u32::MAX;
 
+/// No position: a put the real-time rule does not rank (the causal rule).
+const NOWHERE: usize = usize::MAX;
+
 /// One key's puts ranked by acknowledgement, with what each rule needs.
 struct KeyStaleness<'a> {
     ops: &'a [HistoryOp],
@@ -228,12 +231,10 @@ impl<'a> KeyStaleness<'a> {
         // Real-time rule: position in `by_invocation` -> rank, the newest
         // rank among the acknowledged puts up to that position.
         let mut newest_invoked = Fenwick::new(self.by_invocation.len());
-        let position_of: BTreeMap<u32, usize> = self
-            .by_invocation
-            .iter()
-            .enumerate()
-            .map(|(i, &p)| (p, i))
-            .collect();
+        let mut position_of = vec![NOWHERE; self.rank.len()];
+        for (i, &p) in self.by_invocation.iter().enumerate() {
+            position_of[p as usize] = i;
+        }
         let mut m = 0usize;
         for &g in &self.key_ops.gets_in_time {
             let get = &self.ops[g as usize];
@@ -242,8 +243,9 @@ impl<'a> KeyStaleness<'a> {
                     break;
                 }
                 m += 1;
-                if let Some(&at) = position_of.get(&w) {
-                    newest_invoked.raise(at, m as u32);
+                match position_of.get(w as usize) {
+                    Some(&at) if at != NOWHERE => newest_invoked.raise(at, m as u32),
+                    _ => {}
                 }
             }
             let Some(&latest) = m.checked_sub(1).and_then(|i| acked.get(i)) else {
