@@ -170,3 +170,28 @@ fn overlapping_quorums_are_always_consistent() {
     assert_eq!(p, Some(1.0));
     assert!(curve.iter().all(|b| b.p.is_none_or(|p| p == 1.0)));
 }
+
+/// The lesson file: a workload of read-modify-writes through the generic
+/// balancer. With R=W=1 some gets miss the latest put, and mostly soon
+/// after it; with R=W=2 none does.
+#[test]
+fn the_lesson_file_shows_the_curve() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/dynamo/pbs-partial-quorum.toml");
+    let measure = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let s = scenario::load(&path, &sets).unwrap_or_else(|e| panic!("{}", e.render(false)));
+        let out = run::run(&s, Tracer::off()).unwrap();
+        staleness(&out.history, Rule::for_versioning(s.replication.versioning))
+    };
+    let partial = measure(&[]);
+    let p = partial.p_consistent().unwrap();
+    assert!(p < 1.0 && p > 0.5, "{p}");
+    let curve = partial.curve(SimTime::from_millis(5), 4);
+    let first = curve[0].p.unwrap();
+    let later = curve[3].p.unwrap();
+    assert!(first < later, "{first} then {later}");
+    let strict = measure(&["replication.r=2", "replication.w=2"]);
+    assert_eq!(strict.p_consistent(), Some(1.0));
+    assert!(strict.k_staleness.is_empty());
+}
