@@ -1,4 +1,4 @@
-//! The history checkers on a million operations over ten thousand keys, a
+//! The history checkers (and the staleness curve) on a million operations over ten thousand keys, a
 //! tenth of them on one hot key, half the puts blind, some timing out.
 //! Ignored by default: `cargo test --release --test check_speed --
 //! --ignored --nocapture` prints how long each checker takes.
@@ -6,6 +6,7 @@
 use dynsim::actor::{OpKind, Outcome};
 use dynsim::check::consistency::{Rule, lost_acked_writes, stale_reads};
 use dynsim::check::history::{History, HistoryOp};
+use dynsim::check::staleness::staleness;
 use dynsim::id::{ClientId, Key, OpId, ValueId};
 use dynsim::time::SimTime;
 use std::collections::BTreeMap;
@@ -87,12 +88,18 @@ fn a_million_operations_check_quickly() {
         let started = Instant::now();
         let lost = lost_acked_writes(&history, &finals, rule).count;
         let lost_took = started.elapsed();
+        let started = Instant::now();
+        let curve = staleness(&history, rule);
+        let curve_took = started.elapsed();
         println!(
-            "{rule:?}: {stale} stale reads in {stale_took:?}, {lost} lost writes in {lost_took:?}"
+            "{rule:?}: {stale} stale reads in {stale_took:?}, {lost} lost writes in {lost_took:?}, \
+             {} gets on the staleness curve in {curve_took:?}",
+            curve.samples.len()
         );
         assert!(
             stale_took + lost_took < Duration::from_secs(10),
             "far too slow"
         );
+        assert!(curve_took < Duration::from_secs(5), "far too slow");
     }
 }

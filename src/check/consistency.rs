@@ -158,8 +158,27 @@ pub fn lost_acked_writes(
     final_values: &BTreeMap<Key, Vec<ValueId>>,
     rule: Rule,
 ) -> Anomalies<LostWrite> {
+    lost_keeping(history, final_values, rule, MAX_EXAMPLES)
+}
+
+/// Every lost acknowledged write, in op order, for checkers that judge
+/// each one (the durability checker).
+pub fn every_lost_acked_write(
+    history: &History,
+    final_values: &BTreeMap<Key, Vec<ValueId>>,
+    rule: Rule,
+) -> Vec<LostWrite> {
+    lost_keeping(history, final_values, rule, usize::MAX).examples
+}
+
+fn lost_keeping(
+    history: &History,
+    final_values: &BTreeMap<Key, Vec<ValueId>>,
+    rule: Rule,
+    limit: usize,
+) -> Anomalies<LostWrite> {
     let ops = history.ops();
-    let mut firsts = Firsts::new();
+    let mut firsts = Firsts::keeping(limit);
     let mut count = 0;
     for range in key_groups(ops) {
         let key_ops = KeyOps::new(ops, &range);
@@ -196,7 +215,7 @@ fn ok_gets(ops: &[HistoryOp]) -> impl Iterator<Item = &HistoryOp> {
 }
 
 /// The history's indices grouped by key, each group in op order.
-fn key_groups(ops: &[HistoryOp]) -> Vec<Vec<u32>> {
+pub(super) fn key_groups(ops: &[HistoryOp]) -> Vec<Vec<u32>> {
     let mut order: Vec<u32> = (0..ops.len() as u32).collect();
     // Stable: within a key, op order is kept.
     order.sort_by_key(|&i| ops[i as usize].key);
@@ -217,23 +236,30 @@ fn key_groups(ops: &[HistoryOp]) -> Vec<Vec<u32>> {
 /// The examples with the smallest history index seen so far.
 struct Firsts<T> {
     kept: Vec<(u32, T)>,
+    limit: usize,
 }
 
 impl<T> Firsts<T> {
     fn new() -> Self {
-        Firsts { kept: Vec::new() }
+        Firsts::keeping(MAX_EXAMPLES)
+    }
+    fn keeping(limit: usize) -> Self {
+        Firsts {
+            kept: Vec::new(),
+            limit,
+        }
     }
     /// Whether an example at this index would be kept: building one costs
     /// more than asking.
     fn wants(&self, index: u32) -> bool {
-        self.kept.len() < MAX_EXAMPLES || self.kept.iter().any(|(i, _)| *i > index)
+        self.kept.len() < self.limit || self.kept.iter().any(|(i, _)| *i > index)
     }
     fn offer(&mut self, index: u32, example: T) {
         if !self.wants(index) {
             return;
         }
         self.kept.push((index, example));
-        if self.kept.len() > MAX_EXAMPLES {
+        if self.kept.len() > self.limit {
             if let Some(last) = (0..self.kept.len()).max_by_key(|&i| self.kept[i].0) {
                 self.kept.swap_remove(last);
             }
@@ -247,9 +273,9 @@ impl<T> Firsts<T> {
 
 /// One key's puts and ok gets, with the context edges between its puts.
 /// Puts are numbered locally `0..puts.len()` in op order.
-struct KeyOps {
+pub(super) struct KeyOps {
     /// History indices of the key's puts that carry a value.
-    puts: Vec<u32>,
+    pub(super) puts: Vec<u32>,
     /// (value, local put) sorted, to find the put that wrote a value.
     by_value: Vec<(ValueId, u32)>,
     /// Context edges: `superseded[p]` are the local puts whose values
@@ -257,13 +283,13 @@ struct KeyOps {
     edge_start: Vec<u32>,
     superseded: Vec<u32>,
     /// Local indices of acknowledged puts, by acknowledgement time.
-    acked_in_time: Vec<u32>,
+    pub(super) acked_in_time: Vec<u32>,
     /// History indices of ok gets, by invocation time.
-    gets_in_time: Vec<u32>,
+    pub(super) gets_in_time: Vec<u32>,
 }
 
 impl KeyOps {
-    fn new(ops: &[HistoryOp], group: &[u32]) -> KeyOps {
+    pub(super) fn new(ops: &[HistoryOp], group: &[u32]) -> KeyOps {
         let mut puts = Vec::new();
         let mut gets_in_time = Vec::new();
         for &i in group {
@@ -312,7 +338,7 @@ impl KeyOps {
     }
 
     /// The local put that wrote `value`, if one did.
-    fn put_of(&self, value: ValueId) -> Option<u32> {
+    pub(super) fn put_of(&self, value: ValueId) -> Option<u32> {
         let at = self.by_value.partition_point(|(v, _)| *v < value);
         self.by_value
             .get(at)
@@ -320,12 +346,12 @@ impl KeyOps {
             .map(|(_, p)| *p)
     }
 
-    fn children(&self, p: u32) -> &[u32] {
+    pub(super) fn children(&self, p: u32) -> &[u32] {
         let p = p as usize;
         &self.superseded[self.edge_start[p] as usize..self.edge_start[p + 1] as usize]
     }
 
-    fn put<'a>(&self, ops: &'a [HistoryOp], p: u32) -> &'a HistoryOp {
+    pub(super) fn put<'a>(&self, ops: &'a [HistoryOp], p: u32) -> &'a HistoryOp {
         &ops[self.puts[p as usize] as usize]
     }
 
@@ -541,7 +567,7 @@ impl KeyOps {
 
 /// When an operation completed; an unfinished one completes "never", after
 /// everything.
-fn completed(op: &HistoryOp) -> SimTime {
+pub(super) fn completed(op: &HistoryOp) -> SimTime {
     op.completed_at.unwrap_or(SimTime::MAX)
 }
 

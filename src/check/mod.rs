@@ -6,20 +6,26 @@
 //! and the values left at the end, never a node's internals: a checker that
 //! peeked would share the bugs it is meant to catch. The convergence
 //! checker ([`convergence`]) reads the divergence the run sampled over time
-//! and the fault schedule.
+//! and the fault schedule. The staleness curve ([`staleness`]) reads the
+//! history; the durability checker ([`durability`]) the lost writes and the
+//! record of wiping restarts.
 
 pub mod consistency;
 pub mod convergence;
+pub mod durability;
 pub mod history;
 pub mod membership;
+pub mod staleness;
 
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};
 use consistency::{Anomalies, LostWrite, Rule, StaleRead};
 use convergence::Convergence;
+use durability::Durability;
 use serde::Serialize;
 use serde_json::{Value, json};
+use staleness::Staleness;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,6 +54,10 @@ pub struct Findings {
     /// Whether the replicas agreed at the end, and how soon after the
     /// last heal.
     pub convergence: Convergence,
+    /// The PBS staleness curve and k-staleness of the ok gets.
+    pub staleness: Staleness,
+    /// Each lost acknowledged write against the disk losses after it.
+    pub durability: Durability,
 }
 
 impl Findings {
@@ -58,6 +68,11 @@ impl Findings {
         self.history_complete
             .then_some(self.lost_acked_writes.count)
     }
+    /// Lost writes with fewer than W disks lost after them; `None` without
+    /// a complete history.
+    pub fn durability_violations(&self) -> Option<u64> {
+        self.history_complete.then_some(self.durability.violations)
+    }
 }
 
 /// Runs the history checkers over a finished run.
@@ -65,11 +80,23 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
     let rule = Rule::for_versioning(scenario.replication.versioning);
     let history = &out.history;
     let invoked = out.metrics.get.invoked + out.metrics.put.invoked;
+    let lost_acked_writes = consistency::lost_acked_writes(history, &out.final_values, rule);
+    // Attributing needs every lost write; a run without one skips the pass.
+    let every_lost = match lost_acked_writes.count {
+        0 => Vec::new(),
+        _ => consistency::every_lost_acked_write(history, &out.final_values, rule),
+    };
     Findings {
         history_complete: history.len() as u64 == invoked,
         rule,
         stale_reads: consistency::stale_reads(history, rule),
-        lost_acked_writes: consistency::lost_acked_writes(history, &out.final_values, rule),
+        lost_acked_writes,
+        staleness: staleness::staleness(history, rule),
+        durability: durability::durability(
+            &every_lost,
+            &out.wiping_restarts,
+            scenario.replication.w,
+        ),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),
         convergence: convergence::convergence(&out.divergence, out.last_heal),
@@ -94,6 +121,11 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             found.lost_write_count(),
         ),
         ("stale_reads", e.stale_reads, found.stale_read_count()),
+        (
+            "durability_violations",
+            e.durability_violations,
+            found.durability_violations(),
+        ),
     ] {
         if let Some(max) = bound {
             // Zero anomalies in a run with no acknowledged write holds:

@@ -186,6 +186,33 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
         s.hints.delivered,
         s.read_repairs
     );
+    if let Some(p) = s.staleness.p_consistent {
+        let behind: Vec<String> = s
+            .staleness
+            .k_staleness
+            .iter()
+            .map(|(k, n)| format!("{n} by {k}"))
+            .collect();
+        let behind = match behind.is_empty() {
+            true => String::new(),
+            false => format!("; versions behind: {}", behind.join(", ")),
+        };
+        println!(
+            "  staleness: {:.2}% of {} gets saw the latest acknowledged put{behind}",
+            100.0 * p,
+            s.staleness.gets
+        );
+    }
+    let d = &s.durability;
+    if d.wiping_restarts > 0 {
+        println!(
+            "  durability: {} restarts wiped a disk; {} lost acknowledged writes, {} after W or more disk losses, {} violations (fewer)",
+            d.wiping_restarts,
+            count(d.lost_acked_writes),
+            d.lost_after_disk_loss,
+            d.violations
+        );
+    }
     let c = &s.convergence;
     let ended = s.divergence.last().map_or(0, |&(_, keys)| keys);
     match c.after_last_heal_ms {

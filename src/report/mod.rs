@@ -5,9 +5,12 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
+pub mod checks;
 pub mod membership;
 
 use crate::check::consistency::{LostWrite, StaleRead};
+use crate::check::durability::DurabilitySummary;
+use crate::check::staleness::StalenessSummary;
 use crate::check::{Findings, Verdict};
 use crate::id::Names;
 use crate::metrics::run::OpStats;
@@ -114,6 +117,13 @@ pub struct Summary {
     /// Ok gets by how many values they returned, `{"1": count, ...}`;
     /// `"0"` counts gets that found nothing.
     pub siblings: BTreeMap<usize, u64>,
+    /// The paper's versions table: shares of ok gets by versions returned.
+    pub versions: checks::Versions,
+    /// The PBS staleness curve: consistent share of gets against the time
+    /// since the latest acknowledged put, and k-staleness.
+    pub staleness: StalenessSummary,
+    /// Lost acknowledged writes against the disks lost after them.
+    pub durability: DurabilitySummary,
     /// The first few of each anomaly, in op order.
     pub anomalies: AnomalyExamples,
     /// Writes kept by stand-ins for unreachable owners, and handed back.
@@ -334,6 +344,13 @@ impl Summary {
             lost_acked_writes: found.lost_write_count(),
             stale_reads: found.stale_read_count(),
             siblings: found.siblings.clone(),
+            versions: checks::versions(found, &out.nodes),
+            staleness: found.staleness.summary(),
+            durability: found.durability.summary(
+                names,
+                scenario.replication.w,
+                found.history_complete,
+            ),
             anomalies: AnomalyExamples {
                 lost_acked_writes: found
                     .lost_acked_writes

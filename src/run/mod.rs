@@ -177,6 +177,9 @@ pub struct RunOutput {
     /// What gossip did and how well it knew the truth; `None` with gossip
     /// off.
     pub membership: Option<MembershipOutput>,
+    /// `(when, node)` of every restart that wiped the node's disk, from
+    /// the fault record, for the durability checker.
+    pub wiping_restarts: Vec<(SimTime, NodeId)>,
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
@@ -227,6 +230,17 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         last_heal: crate::check::convergence::last_heal(
             world.fault_schedule().iter().map(|(f, _)| f),
         ),
+        wiping_restarts: world
+            .fault_schedule()
+            .iter()
+            .filter_map(|(f, _)| match f.action {
+                crate::scenario::FaultAction::Restart {
+                    node,
+                    wipe_disk: true,
+                } => Some((f.at, node)),
+                _ => None,
+            })
+            .collect(),
     }
 }
 

@@ -442,6 +442,7 @@ fn expect(field: Field<'_>) -> Result<Expect, Diag> {
     let t = field.table(&[
         "lost_acked_writes",
         "stale_reads",
+        "durability_violations",
         "converged_within",
         "availability",
         "get_availability",
@@ -457,6 +458,7 @@ fn expect(field: Field<'_>) -> Result<Expect, Diag> {
     Ok(Expect {
         lost_acked_writes: t.or("lost_acked_writes", None, |f| f.u64().map(Some))?,
         stale_reads: t.or("stale_reads", None, |f| f.u64().map(Some))?,
+        durability_violations: t.or("durability_violations", None, |f| f.u64().map(Some))?,
         converged_within: t.or("converged_within", None, |f| f.duration().map(Some))?,
         availability: some("availability", availability)?,
         get_availability: some("get_availability", availability)?,

@@ -349,6 +349,8 @@ pub struct NemesisMix {
 pub struct Expect {
     pub lost_acked_writes: Option<u64>,
     pub stale_reads: Option<u64>,
+    /// Lost acknowledged writes with fewer than W disks wiped after them.
+    pub durability_violations: Option<u64>,
     pub converged_within: Option<SimTime>,
     /// ok / (ok + fail + timeout) over all operations.
     pub availability: Option<f64>,
