@@ -137,11 +137,11 @@ pub fn sweep(args: SweepArgs) -> u8 {
     let started = Instant::now(); // wall-clock ok: the runs/s shown, outside the runs
     // `collect` on an indexed parallel iterator keeps the input order, so
     // rows come back in grid order whatever the threads did.
-    let rows: Result<Vec<Row>, String> = pool.install(|| {
+    let rows: Result<Vec<Row>, RunError> = pool.install(|| {
         indices
             .par_iter()
             .map(|&index| {
-                let row = run_one(&file_name, &text, format, &grid, index);
+                let row = run_caught(&file_name, &text, format, &grid, index);
                 bar.inc(1);
                 row
             })
@@ -151,7 +151,11 @@ pub fn sweep(args: SweepArgs) -> u8 {
     let seconds = started.elapsed().as_secs_f64();
     let rows = match rows {
         Ok(rows) => rows,
-        Err(e) => return bad_input(&e),
+        Err(RunError::BadInput(e)) => return bad_input(&e),
+        Err(RunError::Panicked(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILED;
+        }
     };
     eprintln!(
         "dynsim: {} runs in {seconds:.1} s ({:.2} runs/s)",
@@ -169,6 +173,49 @@ fn run_sets(grid: &Grid, combination: usize, seed: u64) -> Vec<String> {
     let mut sets = grid.set_arguments(combination);
     sets.push(format!("seed={seed}"));
     sets
+}
+
+/// Why a run gave no row.
+enum RunError {
+    /// Cannot happen after the up-front validation; still not a panic.
+    BadInput(String),
+    /// A bug in the simulator: the sweep stops and says how to replay it.
+    Panicked(String),
+}
+
+/// [`run_one`], with a panic caught and turned into its replay command,
+/// so one bad seed among thousands is named rather than lost in a
+/// backtrace from another thread.
+fn run_caught(
+    file_name: &str,
+    text: &str,
+    format: Format,
+    grid: &Grid,
+    index: u64,
+) -> Result<Row, RunError> {
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_one(file_name, text, format, grid, index)
+    }));
+    match attempt {
+        Ok(row) => row.map_err(RunError::BadInput),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            let run = grid.run(index);
+            let replay = crate::sweep::grid::replay_command(
+                file_name,
+                run.seed,
+                &grid.set_arguments(run.combination),
+            );
+            Err(RunError::Panicked(format!(
+                "run {index} (seed {}) panicked: {message}; the sweep stopped and wrote nothing. Replay it with:\n  {replay}",
+                run.seed
+            )))
+        }
+    }
 }
 
 /// Loads, runs and judges the run at `index` of the grid, trace off.
