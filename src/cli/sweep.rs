@@ -58,55 +58,28 @@ fn bad_input(message: &str) -> u8 {
     EXIT_BAD_INPUT
 }
 
+/// What a sweep will run, its input checked.
+struct Plan {
+    /// The file as given: errors and replay commands name it.
+    file_name: String,
+    text: String,
+    format: Format,
+    /// The scenario without overrides: it names the default folder.
+    base: Scenario,
+    grid: Grid,
+    shard: Option<Shard>,
+    jobs: usize,
+}
+
 pub fn sweep(args: SweepArgs) -> u8 {
-    // The file alone first: its errors are the usual located ones.
-    let base = match super::load(&args.file, &[]) {
-        Ok(s) => s,
+    let plan = match plan(&args) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(t) => t,
-        Err(e) => return bad_input(&format!("cannot read {}: {e}", args.file.display())),
-    };
-    let seeds = match Seeds::parse(&args.seeds) {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
-    };
-    let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
-    };
-    let jobs = match args.jobs {
-        Some(0) => return bad_input("--jobs 0: give at least one job"),
-        Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let grid = match Grid::new(seeds, &args.sets) {
-        Ok(g) => g,
-        Err(GridError::NotAnOverride(argument)) => {
-            return match super::load(&args.file, &[argument]) {
-                Err(code) => code,
-                Ok(_) => bad_input("--set takes KEY=V1,V2"),
-            };
-        }
-        Err(GridError::Bad(message)) => return bad_input(&message),
-    };
-    let file_name = args.file.display().to_string();
-    let format = Format::from_path(&args.file);
-    // Every combination is checked before any run starts: a typo in the
-    // last value must not cost the hours the first ones take.
-    for c in 0..grid.combinations() {
-        let sets = run_sets(&grid, c, seeds.first);
-        if let Err(e) = scenario::parse_str(&file_name, &text, format, &sets) {
-            eprint!("{}", e.render(std::io::stderr().is_terminal()));
-            return EXIT_BAD_INPUT;
-        }
-    }
-
     let target = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", base.name)));
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", plan.base.name)));
     let report = match ReportDir::create(&target) {
         Ok(r) => r,
         Err(e) => {
@@ -116,21 +89,88 @@ pub fn sweep(args: SweepArgs) -> u8 {
             ));
         }
     };
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-        Ok(p) => p,
-        Err(e) => return bad_input(&format!("cannot start {jobs} threads: {e}")),
+    let rows = match run_grid(&plan) {
+        Ok(rows) => rows,
+        Err(code) => return code,
     };
-    let indices: Vec<u64> = match shard {
+    let info = SweepInfo::new(
+        &plan.file_name,
+        &plan.text,
+        &plan.base.name,
+        &plan.grid,
+        plan.shard,
+    );
+    finish(report, &target, &info, &rows)
+}
+
+/// Reads and checks everything before any run: the file, the seeds, the
+/// shard, and every combination of the `--set` values, so a typo in the
+/// last value does not cost the hours the first ones take.
+fn plan(args: &SweepArgs) -> Result<Plan, u8> {
+    let Ok(text) = std::fs::read_to_string(&args.file) else {
+        // The loader words the failure to read as the usual error.
+        return Err(super::load(&args.file, &[]).err().unwrap_or(EXIT_BAD_INPUT));
+    };
+    let file_name = args.file.display().to_string();
+    let format = Format::from_path(&args.file);
+    let base = parse(&file_name, &text, format, &[])?;
+    let seeds = Seeds::parse(&args.seeds).map_err(|e| bad_input(&e))?;
+    let shard = (args.shard.as_deref().map(Shard::parse).transpose()).map_err(|e| bad_input(&e))?;
+    let jobs = match args.jobs {
+        Some(0) => return Err(bad_input("--jobs 0: give at least one job")),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let grid = match Grid::new(seeds, &args.sets) {
+        Ok(g) => g,
+        Err(GridError::NotAnOverride(argument)) => {
+            parse(&file_name, &text, format, &[argument])?;
+            return Err(bad_input("--set takes KEY=V1,V2"));
+        }
+        Err(GridError::Bad(message)) => return Err(bad_input(&message)),
+    };
+    for c in 0..grid.combinations() {
+        parse(&file_name, &text, format, &run_sets(&grid, c, seeds.first))?;
+    }
+    Ok(Plan {
+        file_name,
+        text,
+        format,
+        base,
+        grid,
+        shard,
+        jobs,
+    })
+}
+
+/// The scenario with these overrides, or its error printed and exit 2.
+fn parse(file_name: &str, text: &str, format: Format, sets: &[String]) -> Result<Scenario, u8> {
+    scenario::parse_str(file_name, text, format, sets).map_err(|e| {
+        eprint!("{}", e.render(std::io::stderr().is_terminal()));
+        EXIT_BAD_INPUT
+    })
+}
+
+/// Runs the plan's share of the grid on `jobs` threads; the rows in grid
+/// order.
+fn run_grid(plan: &Plan) -> Result<Vec<Row>, u8> {
+    let Plan { grid, jobs, .. } = plan;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(*jobs)
+        .build()
+        .map_err(|e| bad_input(&format!("cannot start {jobs} threads: {e}")))?;
+    let indices: Vec<u64> = match plan.shard {
         Some(s) => s.indices(grid.runs()).collect(),
         None => (0..grid.runs()).collect(),
     };
-    let shard_note = shard.map_or(String::new(), |s| format!(", shard {s}"));
+    let shard_note = plan.shard.map_or(String::new(), |s| format!(", shard {s}"));
     eprintln!(
-        "dynsim: sweep of `{}`: {} runs ({} seeds × {} combinations{shard_note}) on {jobs} threads",
-        base.name,
-        indices.len(),
-        seeds.count(),
-        grid.combinations()
+        "dynsim: sweep of `{}`: {} ({} × {}{shard_note}) on {}",
+        plan.base.name,
+        plural(indices.len() as u128, "run"),
+        plural(grid.seeds.count(), "seed"),
+        plural(grid.combinations() as u128, "combination"),
+        plural(*jobs as u128, "thread"),
     );
 
     let bar = progress_bar(indices.len() as u64);
@@ -141,7 +181,7 @@ pub fn sweep(args: SweepArgs) -> u8 {
         indices
             .par_iter()
             .map(|&index| {
-                let row = run_caught(&file_name, &text, format, &grid, index);
+                let row = run_caught(plan, index);
                 bar.inc(1);
                 row
             })
@@ -149,22 +189,30 @@ pub fn sweep(args: SweepArgs) -> u8 {
     });
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let rows = match rows {
-        Ok(rows) => rows,
-        Err(RunError::BadInput(e)) => return bad_input(&e),
+    match rows {
+        Ok(rows) => {
+            eprintln!(
+                "dynsim: {} in {seconds:.1} s ({:.2} runs/s)",
+                plural(rows.len() as u128, "run"),
+                rows.len() as f64 / seconds.max(1e-9)
+            );
+            Ok(rows)
+        }
+        Err(RunError::BadInput(e)) => Err(bad_input(&e)),
         Err(RunError::Panicked(e)) => {
             eprintln!("error: {e}");
-            return EXIT_FAILED;
+            Err(EXIT_FAILED)
         }
-    };
-    eprintln!(
-        "dynsim: {} runs in {seconds:.1} s ({:.2} runs/s)",
-        rows.len(),
-        rows.len() as f64 / seconds.max(1e-9)
-    );
+    }
+}
 
-    let info = SweepInfo::new(&file_name, &text, &base.name, &grid, shard);
-    finish(report, &target, &info, &rows)
+/// `1 run`, `2 runs`.
+fn plural(n: u128, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// The overrides of one run: its combination's values, then its seed, as
@@ -186,16 +234,8 @@ enum RunError {
 /// [`run_one`], with a panic caught and turned into its replay command,
 /// so one bad seed among thousands is named rather than lost in a
 /// backtrace from another thread.
-fn run_caught(
-    file_name: &str,
-    text: &str,
-    format: Format,
-    grid: &Grid,
-    index: u64,
-) -> Result<Row, RunError> {
-    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_one(file_name, text, format, grid, index)
-    }));
+fn run_caught(plan: &Plan, index: u64) -> Result<Row, RunError> {
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(plan, index)));
     match attempt {
         Ok(row) => row.map_err(RunError::BadInput),
         Err(payload) => {
@@ -204,9 +244,10 @@ fn run_caught(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".to_string());
+            let grid = &plan.grid;
             let run = grid.run(index);
             let replay = crate::sweep::grid::replay_command(
-                file_name,
+                &plan.file_name,
                 run.seed,
                 &grid.set_arguments(run.combination),
             );
@@ -219,18 +260,13 @@ fn run_caught(
 }
 
 /// Loads, runs and judges the run at `index` of the grid, trace off.
-fn run_one(
-    file_name: &str,
-    text: &str,
-    format: Format,
-    grid: &Grid,
-    index: u64,
-) -> Result<Row, String> {
+fn run_one(plan: &Plan, index: u64) -> Result<Row, String> {
+    let grid = &plan.grid;
     let run = grid.run(index);
     let sets = run_sets(grid, run.combination, run.seed);
     // Checked before the runs; a failure here would be a bug, still no panic.
-    let scenario: Scenario =
-        scenario::parse_str(file_name, text, format, &sets).map_err(|e| e.render(false))?;
+    let scenario: Scenario = scenario::parse_str(&plan.file_name, &plan.text, plan.format, &sets)
+        .map_err(|e| e.render(false))?;
     let output = crate::run::run(&scenario, Tracer::off())
         .map_err(|e| format!("run {index} (seed {}): {e}", run.seed))?;
     let found = check::findings(&scenario, &output);
