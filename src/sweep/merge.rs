@@ -59,6 +59,7 @@ pub fn merge(parts: Vec<Part>) -> Result<(SweepInfo, Vec<Row>), String> {
 
     // Each run once, and only where its shard said it would be.
     let runs = info.runs;
+    let grid = info.grid();
     let mut owner: Vec<Option<usize>> = vec![None; usize::try_from(runs).unwrap_or(0)];
     for (p, part) in parts.iter().enumerate() {
         for row in &part.rows {
@@ -77,6 +78,19 @@ pub fn merge(parts: Vec<Part>) -> Result<(SweepInfo, Vec<Row>), String> {
                     part.name,
                     row.index,
                     part.info.shard.map_or(String::new(), |s| s.to_string())
+                ));
+            }
+            let run = grid.run(row.index);
+            if row.seed != run.seed || row.sets != grid.combination(run.combination) {
+                return Err(format!(
+                    "{}: run {} has seed {} and values {:?}; the sweep's run {} has seed {} and {:?}",
+                    part.name,
+                    row.index,
+                    row.seed,
+                    row.sets,
+                    row.index,
+                    run.seed,
+                    grid.combination(run.combination)
                 ));
             }
             if let Some(other) = slot.replace(p) {
@@ -263,6 +277,9 @@ mod tests {
         let mut other = part("b", shard(2, 2), &[1, 3]);
         other.info.seeds = Seeds { first: 1, last: 5 };
         assert!(err(vec![part("a", shard(1, 2), &[0, 2]), other]).contains("--seeds 1..4 vs 1..5"));
+        let mut other = part("b", shard(2, 2), &[1, 3]);
+        other.rows[1].seed = 9;
+        assert!(err(vec![part("a", shard(1, 2), &[0, 2]), other]).contains("run 3 has seed 9"));
         let mut other = part("b", shard(2, 2), &[1, 3]);
         other.info.file_md5 = "0".into();
         assert!(err(vec![part("a", shard(1, 2), &[0, 2]), other]).contains("files differ"));
