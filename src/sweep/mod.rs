@@ -140,6 +140,31 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_edited_sweep_json_that_fits_no_grid_is_refused() {
+        let grid = Grid::new(Seeds { first: 1, last: 3 }, &["a=x,y".to_string()]).unwrap();
+        let good = SweepInfo::new(
+            "s.toml",
+            "text",
+            "s",
+            &grid,
+            Some(Shard { index: 2, count: 2 }),
+        );
+        assert_eq!(good.check(), Ok(()));
+        let mut bad = good.clone();
+        bad.runs = 7;
+        assert!(bad.check().is_err());
+        let mut bad = good.clone();
+        bad.seeds = Seeds { first: 4, last: 3 };
+        assert!(bad.check().is_err());
+        let mut bad = good.clone();
+        bad.shard = Some(Shard { index: 0, count: 2 });
+        assert!(bad.check().is_err());
+        let mut bad = good;
+        bad.sets[0].values.clear();
+        assert!(bad.check().is_err());
+    }
+
+    #[test]
     fn a_replay_names_the_file_seed_and_the_row_s_values() {
         let grid = Grid::new(
             Seeds { first: 5, last: 6 },
