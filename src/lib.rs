@@ -12,6 +12,7 @@
 //! - [`node`], [`client`]: the storage node and the clients that load it.
 //! - [`trace`], [`metrics`]: what a run records, streamed and aggregated.
 //! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
+//! - [`sweep`]: many runs over a grid of seeds and `--set` values, sharded and merged.
 //! - [`cli`]: the `dynsim` command.
 
 pub mod actor;
@@ -30,6 +31,7 @@ pub mod ring;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod version;

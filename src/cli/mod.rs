@@ -1,9 +1,11 @@
-//! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`. Parsing with clap;
+//! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`,
+//! `dynsim sweep`, `dynsim sweep-merge`. Parsing with clap;
 //! each subcommand in its own file. This is the only place, with
 //! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
 
 mod ring;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -35,6 +37,10 @@ enum Command {
     Validate(ValidateArgs),
     /// Show a ring's layout and load balance (Dynamo §6.2); run nothing.
     Ring(ring::RingArgs),
+    /// Run a scenario over a grid of seeds and --set values, a row each.
+    Sweep(sweep::SweepArgs),
+    /// Join the folders of a sweep's shards into the whole sweep's files.
+    SweepMerge(sweep::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -52,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
         Command::Ring(args) => ring::ring(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::SweepMerge(args) => sweep::sweep_merge(args),
     };
     ExitCode::from(code)
 }

@@ -84,12 +84,15 @@ impl ReportDir {
     }
 }
 
-/// An existing folder a report may replace: empty, or an earlier report.
+/// An existing folder a report may replace: empty, or an earlier report
+/// (a run's, with `summary.json`, or a sweep's, with `sweep.json`).
 fn is_replaceable(target: &Path) -> io::Result<bool> {
     if !target.is_dir() {
         return Ok(false);
     }
-    Ok(target.join("summary.json").is_file() || fs::read_dir(target)?.next().is_none())
+    Ok(target.join("summary.json").is_file()
+        || target.join("sweep.json").is_file()
+        || fs::read_dir(target)?.next().is_none())
 }
 
 impl Drop for ReportDir {
