@@ -138,3 +138,21 @@ proptest! {
         assert_round_trips(&s, file);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Any text survives as a description, line breaks, quotes and
+    /// control characters included; so do client and key names.
+    #[test]
+    fn any_text_round_trips(text in any::<String>(), name in "[a-z0-9-]{1,12}") {
+        let mut s = base("scenarios/dynamo/lww-clock-skew.toml");
+        s.description = text.clone();
+        s.name = name;
+        if !text.is_empty() {
+            s.named_clients[0] = text.clone();
+            s.ops[0].key = text;
+        }
+        assert_round_trips(&s, "text");
+    }
+}

@@ -21,7 +21,7 @@ pub fn to_toml(s: &Scenario) -> String {
     let mut out = String::new();
     let o = &mut out;
     line(o, "name", &string(&s.name));
-    line(o, "description", &string(&s.description));
+    line(o, "description", &long_string(&s.description));
     line(o, "seed", &s.seed.to_string());
     line(o, "duration", &duration(s.duration));
     line(o, "quiesce", &duration(s.quiesce));
@@ -449,10 +449,27 @@ fn node_groups(groups: &[Vec<NodeId>]) -> String {
     format!("[{}]", groups.join(", "))
 }
 
+/// A TOML multi-line basic string when the text has line breaks (it reads
+/// better than `\n`), a basic string otherwise.
+fn long_string(text: &str) -> String {
+    if !text.contains('\n') {
+        return string(text);
+    }
+    // The parser drops a line break right after the opening quotes, so
+    // the text starts on the next line unchanged.
+    let lines: Vec<String> = text.split('\n').map(escape).collect();
+    format!("\"\"\"\n{}\"\"\"", lines.join("\n"))
+}
+
 /// A TOML basic string, escaped.
 fn string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    format!("\"{}\"", escape(text))
+}
+
+/// The inside of a TOML basic string: quotes, backslashes and control
+/// characters escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -466,7 +483,6 @@ fn string(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 
