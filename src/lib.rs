@@ -12,6 +12,7 @@
 //! - [`node`], [`client`]: the storage node and the clients that load it.
 //! - [`trace`], [`metrics`]: what a run records, streamed and aggregated.
 //! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
+//! - [`shrink`]: the smallest scenario that still fails an expectation.
 //! - [`cli`]: the `dynsim` command.
 
 pub mod actor;
@@ -29,6 +30,7 @@ pub mod report;
 pub mod ring;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod time;
 pub mod trace;
