@@ -1,9 +1,10 @@
-//! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`. Parsing with clap;
+//! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`, `dynsim shrink`. Parsing with clap;
 //! each subcommand in its own file. This is the only place, with
 //! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
 
 mod ring;
 mod run;
+mod shrink;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ enum Command {
     Validate(ValidateArgs),
     /// Show a ring's layout and load balance (Dynamo §6.2); run nothing.
     Ring(ring::RingArgs),
+    /// Find the smallest scenario that still fails an expectation.
+    Shrink(shrink::ShrinkArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
         Command::Ring(args) => ring::ring(args),
+        Command::Shrink(args) => shrink::shrink(args),
     };
     ExitCode::from(code)
 }
