@@ -9,6 +9,7 @@ use crate::run;
 use crate::scenario::{self, Format, Scenario};
 use crate::shrink::{self, Size, Target};
 use crate::trace::Tracer;
+use serde_json::Value;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
@@ -86,6 +87,8 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
         start.name, start.seed, failed.name, failed.expected, failed.actual
     );
     let target = Target::from_verdict_name(&failed.name);
+    let failure = failed.actual.clone();
+    let fails = |s: &Scenario, target: &Target| fails_alike(s, target, &failure);
     let outcome = shrink::shrink(start.clone(), target, args.max_runs, fails, |line| {
         println!("  {line}")
     });
@@ -118,9 +121,9 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
     println!("before: {}", Size::of(&start));
     println!("after:  {}", Size::of(&small));
     println!(
-        "{} changes kept in {} runs; `{verdict_name}` still fails in {}",
+        "{} changes kept, {} candidates run; `{verdict_name}` still fails in {}",
         outcome.accepted.len(),
-        outcome.runs + 1,
+        outcome.runs,
         out.display()
     );
     println!("replay it with:\n  dynsim run {}", out.display());
@@ -140,10 +143,31 @@ fn verdicts(s: &Scenario) -> Option<Vec<Verdict>> {
     .flatten()
 }
 
-/// Whether the run of `s` fails the target expectation.
-fn fails(s: &Scenario, target: &Target) -> bool {
+/// Whether the run of `s` fails the target expectation the way the
+/// original run did (see [`same_kind`]).
+fn fails_alike(s: &Scenario, target: &Target, failure: &Value) -> bool {
     let name = target.verdict_name();
-    verdicts(s).is_some_and(|vs| vs.iter().any(|v| v.name == name && !v.ok))
+    verdicts(s).is_some_and(|vs| {
+        vs.iter()
+            .any(|v| v.name == name && !v.ok && same_kind(&v.actual, failure))
+    })
+}
+
+/// Whether two failed verdicts' `actual` values are the same kind of
+/// failure. Without this the search drifts to vacuous failures: a p99
+/// bound fails on a run with no gets at all (`null`), and a scenario with
+/// no gets is always smaller. So a measured number must stay a number,
+/// and a described outcome ("not converged") must stay that outcome.
+fn same_kind(candidate: &Value, original: &Value) -> bool {
+    match (candidate, original) {
+        (Value::String(a), Value::String(b)) => a == b,
+        (Value::Number(_), Value::Number(_))
+        | (Value::Null, Value::Null)
+        | (Value::Bool(_), Value::Bool(_))
+        | (Value::Array(_), Value::Array(_))
+        | (Value::Object(_), Value::Object(_)) => true,
+        _ => false,
+    }
 }
 
 fn description(args: &ShrinkArgs, start: &Scenario, verdict: &str) -> String {
@@ -158,4 +182,21 @@ fn description(args: &ShrinkArgs, start: &Scenario, verdict: &str) -> String {
         text.push_str(start.description.trim_end());
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_vacuous_failure_is_not_the_same_failure() {
+        assert!(same_kind(&json!(12.5), &json!(205.5)));
+        assert!(!same_kind(&Value::Null, &json!(205.5)));
+        assert!(same_kind(&json!("not converged"), &json!("not converged")));
+        assert!(!same_kind(
+            &json!("no sample after the last heal"),
+            &json!("not converged")
+        ));
+    }
 }

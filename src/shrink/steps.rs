@@ -233,7 +233,12 @@ pub fn shrink_workload(s: &Scenario, target: &Target) -> Vec<Candidate> {
     if w.rate.per_second() >= 2.0 {
         let mut small = s.clone();
         let mut rate = w.rate;
-        rate.count /= 2.0;
+        // Whole counts stay whole (`125/s -> 62/s`) so the file reads well.
+        rate.count = if rate.count >= 2.0 {
+            (rate.count / 2.0).floor()
+        } else {
+            rate.count / 2.0
+        };
         if let Some(sw) = &mut small.workload {
             sw.rate = rate;
         }
