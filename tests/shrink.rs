@@ -171,3 +171,36 @@ fn bad_input_exits_2() {
     assert_eq!(bad_set.status.code(), Some(2));
     assert!(files_in(dir.path()).is_empty());
 }
+
+/// A scripted get's `returns` verdict is named by the op's index, which
+/// moves as earlier ops go; the get that read the wrong value stays, and so
+/// does the put it read.
+#[test]
+fn a_wrong_read_keeps_its_get_and_the_put_it_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(repo("scenarios/dynamo/lww-clock-skew.toml"))
+        .unwrap()
+        .replace("returns = [\"milk\"]", "returns = [\"eggs\"]")
+        + "\n[[fault]]\nat = \"500ms\"\ncrash = \"n3\"\n";
+    let file = dir.path().join("wrong-read.toml");
+    fs::write(&file, text).unwrap();
+    let small = dir.path().join("small.toml");
+    let out = dynsim(
+        dir.path(),
+        &[
+            "shrink",
+            &file.display().to_string(),
+            "--expect",
+            "op[2].returns",
+            "--out",
+            &small.display().to_string(),
+        ],
+    );
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let after = scenario::load(&small, &[]).unwrap();
+    assert!(after.faults.is_empty(), "{said}");
+    assert_eq!(after.ops.len(), 2, "{said}");
+    assert!(said.contains("`op[1].returns` still fails"), "{said}");
+    assert_eq!(replay(dir.path(), &small, "op[1].returns"), (Some(1), true));
+}
