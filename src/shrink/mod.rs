@@ -130,22 +130,33 @@ impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} nodes, {} faults{}, {} scripted ops, ",
-            self.nodes,
-            self.faults,
+            "{}, {}{}, {}, ",
+            count(u64::from(self.nodes), "node"),
+            count(self.faults as u64, "fault"),
             if self.nemesis { " + nemesis" } else { "" },
-            self.ops
+            count(self.ops as u64, "scripted op")
         )?;
         if self.workload_clients == 0 {
             f.write_str("no workload, ")?;
         } else {
             write!(
                 f,
-                "workload {} clients / {} keys / {}/s, ",
-                self.workload_clients, self.keys, self.rate_per_s
+                "workload {} / {} / {}/s, ",
+                count(u64::from(self.workload_clients), "client"),
+                count(u64::from(self.keys), "key"),
+                self.rate_per_s
             )?;
         }
         write!(f, "duration {} + quiesce {}", self.duration, self.quiesce)
+    }
+}
+
+/// `1 fault`, `3 faults`.
+fn count(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
     }
 }
 

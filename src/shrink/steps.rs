@@ -266,7 +266,7 @@ pub fn remove_highest_node(s: &Scenario, target: &Target) -> Vec<Candidate> {
     }
     small.cluster.nodes = nodes - 1;
     if let Some((_, size)) = small.cluster.regions.last_mut() {
-        *size -= 1;
+        *size = size.saturating_sub(1);
         if *size == 0 {
             small.cluster.regions.pop();
         }

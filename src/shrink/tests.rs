@@ -138,3 +138,42 @@ fn the_budget_stops_the_driver() {
     assert_eq!(outcome.runs, 5);
     assert!(outcome.accepted.is_empty());
 }
+
+mod mutated {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Steps on random variations of the example files never panic,
+        /// and what the parser accepts is what the step proposed.
+        #[test]
+        fn steps_never_panic(
+            which in 0..3usize,
+            nodes in 1..12u32,
+            n in 1..4u32,
+            spares in 0..3u32,
+            duration_ms in 1..100_000u64,
+        ) {
+            let file = [
+                "scenarios/examples/full.toml",
+                "scenarios/engine/partition-and-crash.toml",
+                "scenarios/membership/join-64.toml",
+            ][which];
+            let mut s = load(file);
+            s.cluster.nodes = nodes;
+            s.cluster.spares = spares;
+            s.replication.n = n;
+            s.duration = crate::time::SimTime::from_millis(duration_ms);
+            let target = Target::OpReturns(1);
+            for step in STEPS {
+                for c in step(&s, &target) {
+                    if let Some(normal) = normalise(&c.scenario) {
+                        prop_assert_eq!(normal, c.scenario);
+                    }
+                }
+            }
+        }
+    }
+}
