@@ -13,6 +13,7 @@
 //! - [`trace`], [`metrics`]: what a run records, streamed and aggregated.
 //! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
 //! - [`sweep`]: many runs over a grid of seeds and `--set` values, sharded and merged.
+//! - [`shrink`]: the smallest scenario that still fails an expectation.
 //! - [`cli`]: the `dynsim` command.
 
 pub mod actor;
@@ -30,6 +31,7 @@ pub mod report;
 pub mod ring;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod sweep;
 pub mod time;

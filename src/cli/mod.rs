@@ -1,10 +1,11 @@
 //! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`,
-//! `dynsim sweep`, `dynsim sweep-merge`. Parsing with clap;
+//! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`. Parsing with clap;
 //! each subcommand in its own file. This is the only place, with
 //! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
 
 mod ring;
 mod run;
+mod shrink;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Join the folders of a sweep's shards into the whole sweep's files.
     SweepMerge(sweep::MergeArgs),
+    /// Find the smallest scenario that still fails an expectation.
+    Shrink(shrink::ShrinkArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Ring(args) => ring::ring(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::SweepMerge(args) => sweep::sweep_merge(args),
+        Command::Shrink(args) => shrink::shrink(args),
     };
     ExitCode::from(code)
 }

@@ -11,6 +11,7 @@ mod decode;
 pub mod defaults;
 mod diag;
 mod dist;
+mod emit;
 mod events;
 mod json_src;
 pub mod model;
@@ -26,6 +27,7 @@ mod tests;
 use std::path::Path;
 
 pub use diag::ScenarioError;
+pub use emit::to_toml;
 pub use model::*;
 
 use diag::Source;

@@ -1,0 +1,179 @@
+//! The candidate steps on every scenario file (each candidate is valid or
+//! refused by the parser, never a panic) and the driver with a stand-in
+//! for "the run fails".
+
+use super::steps::{self, STEPS};
+use super::*;
+use crate::scenario::FaultAction;
+use std::path::{Path, PathBuf};
+
+fn scenario_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml" || e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn load(path: &str) -> Scenario {
+    crate::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), &[]).unwrap()
+}
+
+#[test]
+fn every_step_on_every_file_gives_valid_or_refused_candidates() {
+    let mut valid = 0;
+    for file in scenario_files() {
+        let s = crate::scenario::load(&file, &[]).unwrap();
+        for target in [
+            Target::Expect("lost_acked_writes".to_string()),
+            Target::OpReturns(0),
+        ] {
+            for step in STEPS {
+                for c in step(&s, &target) {
+                    assert!(!c.change.is_empty());
+                    if let Some(normal) = normalise(&c.scenario) {
+                        assert_eq!(normal, c.scenario, "{}: {}", file.display(), c.change);
+                        valid += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(valid > 50, "only {valid} valid candidates");
+}
+
+#[test]
+fn verdict_names_map_to_targets_and_back() {
+    for name in ["lost_acked_writes", "op[3].returns", "op[x].returns"] {
+        assert_eq!(Target::from_verdict_name(name).verdict_name(), name);
+    }
+    assert_eq!(
+        Target::from_verdict_name("op[3].returns"),
+        Target::OpReturns(3)
+    );
+}
+
+#[test]
+fn removing_an_earlier_op_renames_the_target_and_keeps_clients_in_order() {
+    let s = load("scenarios/examples/full.toml");
+    let last = s.ops.len() - 1;
+    let candidates = steps::remove_ops(&s, &Target::OpReturns(last));
+    assert_eq!(
+        candidates.len(),
+        last,
+        "the target op itself is never removed"
+    );
+    for c in candidates {
+        assert_eq!(c.target, Target::OpReturns(last - 1));
+        let normal = normalise(&c.scenario).expect("removing an op keeps a valid file");
+        assert_eq!(normal, c.scenario);
+    }
+}
+
+#[test]
+fn a_node_named_by_a_fault_is_kept() {
+    let s = load("scenarios/dynamo/lww-clock-skew.toml");
+    let target = Target::Expect("lost_acked_writes".to_string());
+    let c = steps::remove_highest_node(&s, &target);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].scenario.cluster.nodes, 2);
+    // n = 3 no longer fits in two nodes: the parser refuses it.
+    assert!(normalise(&c[0].scenario).is_none());
+}
+
+#[test]
+fn the_driver_keeps_only_what_the_failure_needs() {
+    let start = load("scenarios/examples/full.toml");
+    let target = Target::Expect("lost_acked_writes".to_string());
+    let skewed = |s: &Scenario| {
+        s.faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Skew { .. }))
+    };
+    assert!(skewed(&start));
+    let mut heard = Vec::new();
+    let outcome = shrink(
+        start.clone(),
+        target.clone(),
+        1000,
+        |s, _| skewed(s),
+        |line| heard.push(line.to_string()),
+    );
+    let small = &outcome.scenario;
+    assert!(!outcome.budget_spent);
+    assert_eq!(small.faults.len(), 1, "{:#?}", small.faults);
+    assert!(skewed(small));
+    assert!(small.nemesis.is_none() && small.ops.is_empty() && small.workload.is_none());
+    assert!(small.duration < start.duration);
+    assert_eq!(
+        heard,
+        outcome
+            .accepted
+            .iter()
+            .map(|c| format!("{c}: still fails"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(normalise(small).as_ref(), Some(small));
+    // Deterministic: the same start shrinks the same way.
+    let again = shrink(start, target, 1000, |s, _| skewed(s), |_| {});
+    assert_eq!(again.scenario, outcome.scenario);
+    assert_eq!(again.runs, outcome.runs);
+}
+
+#[test]
+fn the_budget_stops_the_driver() {
+    let start = load("scenarios/examples/full.toml");
+    let target = Target::Expect("lost_acked_writes".to_string());
+    let outcome = shrink(start, target, 5, |_, _| false, |_| {});
+    assert!(outcome.budget_spent);
+    assert_eq!(outcome.runs, 5);
+    assert!(outcome.accepted.is_empty());
+}
+
+mod mutated {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Steps on random variations of the example files never panic,
+        /// and what the parser accepts is what the step proposed.
+        #[test]
+        fn steps_never_panic(
+            which in 0..3usize,
+            nodes in 1..12u32,
+            n in 1..4u32,
+            spares in 0..3u32,
+            duration_ms in 1..100_000u64,
+        ) {
+            let file = [
+                "scenarios/examples/full.toml",
+                "scenarios/engine/partition-and-crash.toml",
+                "scenarios/membership/join-64.toml",
+            ][which];
+            let mut s = load(file);
+            s.cluster.nodes = nodes;
+            s.cluster.spares = spares;
+            s.replication.n = n;
+            s.duration = crate::time::SimTime::from_millis(duration_ms);
+            let target = Target::OpReturns(1);
+            for step in STEPS {
+                for c in step(&s, &target) {
+                    if let Some(normal) = normalise(&c.scenario) {
+                        prop_assert_eq!(normal, c.scenario);
+                    }
+                }
+            }
+        }
+    }
+}
