@@ -53,6 +53,21 @@ pub struct MergeArgs {
 }
 
 /// Prints an error of the command line's own (not of the scenario file).
+/// The sweep's folder, `--out` or `reports/<name>-sweep/`, staged like a
+/// run's report.
+fn sweep_dir(out: &Option<PathBuf>, name: &str) -> Result<(PathBuf, ReportDir), u8> {
+    let target = out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-sweep")));
+    match ReportDir::create(&target) {
+        Ok(report) => Ok((target, report)),
+        Err(e) => Err(bad_input(&format!(
+            "cannot create the sweep folder {}: {e}",
+            target.display()
+        ))),
+    }
+}
+
 fn bad_input(message: &str) -> u8 {
     eprintln!("error: {message}");
     EXIT_BAD_INPUT
@@ -76,18 +91,9 @@ pub fn sweep(args: SweepArgs) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", plan.base.name)));
-    let report = match ReportDir::create(&target) {
-        Ok(r) => r,
-        Err(e) => {
-            return bad_input(&format!(
-                "cannot create the sweep folder {}: {e}",
-                target.display()
-            ));
-        }
+    let (target, report) = match sweep_dir(&args.out, &plan.base.name) {
+        Ok(dir) => dir,
+        Err(code) => return code,
     };
     let rows = match run_grid(&plan) {
         Ok(rows) => rows,
@@ -350,18 +356,9 @@ pub fn sweep_merge(args: MergeArgs) -> u8 {
         Ok(merged) => merged,
         Err(e) => return bad_input(&e),
     };
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", info.scenario)));
-    let report = match ReportDir::create(&target) {
-        Ok(r) => r,
-        Err(e) => {
-            return bad_input(&format!(
-                "cannot create the sweep folder {}: {e}",
-                target.display()
-            ));
-        }
+    let (target, report) = match sweep_dir(&args.out, &info.scenario) {
+        Ok(dir) => dir,
+        Err(code) => return code,
     };
     finish(report, &target, &info, &rows)
 }
