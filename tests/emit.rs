@@ -8,23 +8,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("toml" | "json")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    scenario::files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
 }
 
 fn assert_round_trips(s: &Scenario, what: &str) {

@@ -5,23 +5,7 @@ use dynsim::{check, run, scenario, trace::Tracer};
 use std::path::{Path, PathBuf};
 
 fn files_under(dir: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("toml" | "json")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    scenario::files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap()
 }
 
 #[test]

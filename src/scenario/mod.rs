@@ -49,6 +49,25 @@ impl Format {
     }
 }
 
+/// Every scenario file (`.toml`, `.json`) under `dir`, at any depth,
+/// sorted: what the tests run and round-trip.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml" || e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Reads the file (TOML, or JSON when the extension is .json), applies
 /// `--set` overrides in order, validates.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {

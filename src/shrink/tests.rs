@@ -8,20 +8,7 @@ use crate::scenario::FaultAction;
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "toml" || e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::scenario::files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
 }
 
 fn load(path: &str) -> Scenario {
