@@ -43,9 +43,9 @@ impl Directory {
         }
     }
 
-    /// How many keys the run has.
-    pub fn keys(&self) -> usize {
-        self.positions.len()
+    /// The run's key positions, by key id (shared, not copied).
+    pub fn positions(&self) -> Arc<[Position]> {
+        self.positions.clone()
     }
 
     pub fn ring(&self) -> &Ring {

@@ -257,7 +257,7 @@ pub fn drive(
     step: SimTime,
     mut on_slice: impl FnMut(&World),
 ) -> Observations {
-    let mut observer = Observer::new(scenario);
+    let mut observer = Observer::new(scenario, world);
     let end = world.end();
     let interval = observer.interval().max(SimTime(1));
     let step = step.max(SimTime(1));
