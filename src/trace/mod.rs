@@ -9,6 +9,8 @@
 //! fields of that kind. The bytes depend only on the scenario and seed: no
 //! wall time, no addresses, no hash order.
 
+pub mod read;
+
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use std::io::{self, Write};
 

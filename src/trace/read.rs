@@ -1,0 +1,180 @@
+//! Reading a trace back: `trace.jsonl` parsed into [`Record`]s, for the
+//! tools that work from what a run did rather than from the live world
+//! (the exporters, `explain`, the Lamport diagram, the report's viewer).
+//!
+//! A record keeps its fields as JSON values rather than one Rust type per
+//! kind: the kinds grow with the protocols, and every reader only needs a
+//! few fields of a few kinds. The accessors return `None` for a field that
+//! is absent or of another type, so a reader written for an older trace
+//! skips what it does not know instead of failing.
+
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::{self, BufRead};
+use std::path::Path;
+
+/// One trace line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Simulated time, nanoseconds.
+    pub t: u64,
+    pub kind: String,
+    /// Every field but `t` and `kind`.
+    pub fields: Map<String, Value>,
+}
+
+impl Record {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.fields.get(name)?.as_str()
+    }
+
+    pub fn u64(&self, name: &str) -> Option<u64> {
+        self.fields.get(name)?.as_u64()
+    }
+
+    pub fn f64(&self, name: &str) -> Option<f64> {
+        self.fields.get(name)?.as_f64()
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.fields.get(name)?.as_bool()
+    }
+
+    /// A list of strings (`values`, `pref`, `to`, ...); empty when absent.
+    pub fn strs(&self, name: &str) -> Vec<&str> {
+        match self.fields.get(name) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A list of lists of strings (a partition's `groups`); empty when
+    /// absent.
+    pub fn groups(&self, name: &str) -> Vec<Vec<&str>> {
+        match self.fields.get(name) {
+            Some(Value::Array(groups)) => groups
+                .iter()
+                .map(|g| match g {
+                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Time in milliseconds, for people.
+    pub fn ms(&self) -> f64 {
+        self.t as f64 / 1e6
+    }
+}
+
+/// A line that is not a trace record.
+#[derive(Debug)]
+pub struct ReadError {
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "trace line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Parses one line (without its newline).
+pub fn parse_line(line: &str) -> Result<Record, String> {
+    let value: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let Value::Object(mut fields) = value else {
+        return Err("not a JSON object".into());
+    };
+    let t = fields
+        .remove("t")
+        .and_then(|t| t.as_u64())
+        .ok_or("no `t` (simulated nanoseconds)")?;
+    let kind = match fields.remove("kind") {
+        Some(Value::String(kind)) => kind,
+        _ => return Err("no `kind`".into()),
+    };
+    Ok(Record { t, kind, fields })
+}
+
+/// Parses a whole trace held in memory; blank lines are skipped.
+pub fn parse(text: &str) -> Result<Vec<Record>, ReadError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            parse_line(line).map_err(|message| ReadError {
+                line: i + 1,
+                message,
+            })
+        })
+        .collect()
+}
+
+/// Reads `trace.jsonl` from a file, streaming it line by line.
+pub fn read(path: &Path) -> io::Result<Vec<Record>> {
+    let file = std::fs::File::open(path)?;
+    let mut records = Vec::new();
+    for (i, line) in io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = parse_line(&line).map_err(|message| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                ReadError {
+                    line: i + 1,
+                    message,
+                },
+            )
+        })?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{SharedBuffer, Tracer};
+
+    #[test]
+    fn reads_back_what_the_tracer_wrote() {
+        let buffer = SharedBuffer::default();
+        let mut tracer = Tracer::jsonl(Box::new(buffer.clone()));
+        tracer
+            .line(1_500_000, "send")
+            .str("msg", "Store")
+            .u64("m", 7)
+            .strs("values", ["milk", "eggs"]);
+        tracer.finish().unwrap();
+        let records = parse(&buffer.text()).unwrap();
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!((r.t, r.kind.as_str()), (1_500_000, "send"));
+        assert_eq!(r.str("msg"), Some("Store"));
+        assert_eq!(r.u64("m"), Some(7));
+        assert_eq!(r.strs("values"), ["milk", "eggs"]);
+        assert_eq!(r.ms(), 1.5);
+        assert_eq!(r.str("absent"), None);
+    }
+
+    #[test]
+    fn a_bad_line_is_named_by_its_number() {
+        let e = parse("{\"t\":1,\"kind\":\"end\"}\n\n{\"kind\":\"end\"}\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("`t`"), "{e}");
+    }
+
+    #[test]
+    fn partition_groups_read_as_lists() {
+        let r = parse_line(r#"{"t":0,"kind":"partition","groups":[["n1","n2"],["n3"]]}"#).unwrap();
+        assert_eq!(r.groups("groups"), vec![vec!["n1", "n2"], vec!["n3"]]);
+    }
+}
