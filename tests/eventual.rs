@@ -10,9 +10,16 @@
 //!    supersedes it: the history carries contexts, not clocks);
 //! 3. under `dvv`, lose no acknowledged write. (Vector clocks legitimately
 //!    lose blind writes through one coordinator, so not asserted there.)
+//! 4. under `dvv` with R + W > N and no faults, read nothing stale: every
+//!    get after an acknowledged put returns it or a put superseding it.
+//!
+//! The same properties run with a bug planted on purpose
+//! (`DeliberateBug`): each must be caught, shrunk, written out, and the
+//! written file must fail again when replayed with the bug and hold
+//! without it.
 //!
 //! A failing case is written, shrunk, to
-//! `target/eventual-failures/<name>-<seed>.toml`; `dynsim run <path>`
+//! `target/eventual-failures/eventual.toml` (or `<bug>.toml`); `dynsim run <path>`
 //! replays it. The proptest RNG is fixed, so CI sees the same cases; set
 //! `DYNSIM_PROPTEST_CASES` for a longer hunt.
 
@@ -21,6 +28,7 @@ use dynsim::actor::Outcome as OpOutcome;
 use dynsim::check::history::{History, HistoryOp};
 use dynsim::check::{self, consistency::Rule};
 use dynsim::id::{ClientId, Key, OpId, ValueId};
+use dynsim::node::DeliberateBug;
 use dynsim::run::{self, RunOutput};
 use dynsim::scenario::{self, Format, Scenario, Versioning};
 use dynsim::time::SimTime;
@@ -73,6 +81,13 @@ struct Spec {
     rmw: f64,
     duration_s: u64,
     faults: Vec<FaultSpec>,
+    /// Exponential links with a 10 ms mean instead of the default
+    /// network: replicas then learn of a put well after its coordinator.
+    slow_links: bool,
+    /// The generic balancer (a random node coordinates, or forwards to one
+    /// of the top N): puts and gets of one key meet at different
+    /// coordinators, which an early acknowledgement needs to show.
+    generic_balancer: bool,
 }
 
 fn fault_kind() -> impl Strategy<Value = FaultKind> {
@@ -126,6 +141,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                 rmw,
                 duration_s,
                 faults,
+                slow_links: false,
+                generic_balancer: false,
             },
         )
 }
@@ -157,6 +174,12 @@ fn toml_text(spec: &Spec) -> String {
         spec.rate,
         spec.rmw,
     );
+    if spec.generic_balancer {
+        t.push_str("balancer = \"generic\"\n");
+    }
+    if spec.slow_links {
+        t.push_str("\n[network]\nlatency = { dist = \"exponential\", mean = \"10ms\" }\n");
+    }
     // (time, action) pairs, sorted by time; crashes and pauses each take
     // their own node (fault i hits n(i+1)), so they never overlap on one.
     let mut entries: Vec<(u64, String)> = Vec::new();
@@ -205,6 +228,7 @@ fn toml_text(spec: &Spec) -> String {
 struct Outcome {
     converged: bool,
     lost: u64,
+    stale: u64,
     /// Ok gets whose sibling set held a value and one superseding it.
     dominated_siblings: u64,
 }
@@ -213,9 +237,11 @@ fn judge(s: &Scenario, out: &RunOutput) -> Outcome {
     let found = check::findings(s, out);
     let rule = Rule::for_versioning(s.replication.versioning);
     let lost = check::consistency::lost_acked_writes(&out.history, &out.final_values, rule).count;
+    let stale = check::consistency::stale_reads(&out.history, rule).count;
     Outcome {
         converged: found.convergence.converged,
         lost,
+        stale,
         dominated_siblings: dominated_siblings(&out.history),
     }
 }
@@ -266,67 +292,194 @@ fn parse(text: &str) -> Scenario {
         .unwrap_or_else(|e| panic!("{}\n{text}", e.render(false)))
 }
 
-fn failure_path(s: &Scenario) -> PathBuf {
+/// Where a failing case is written: one file per hunt (the plain property,
+/// or one planted bug), overwritten by each failure as proptest shrinks,
+/// so it ends as the smallest failing case.
+fn failure_path(bug: Option<DeliberateBug>) -> PathBuf {
+    let name = bug.map_or("eventual", DeliberateBug::as_str);
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/eventual-failures")
-        .join(format!("{}-{}.toml", s.name, s.seed))
+        .join(format!("{name}.toml"))
 }
 
-fn check_spec(spec: &Spec) -> Result<(), TestCaseError> {
-    let s = parse(&toml_text(spec));
-    let out = run::run(&s, Tracer::off()).unwrap();
-    let o = judge(&s, &out);
-    let dvv = s.replication.versioning == Versioning::Dvv;
-    if o.converged && o.dominated_siblings == 0 && (!dvv || o.lost == 0) {
-        return Ok(());
-    }
-    // Each failure overwrites the file, so the last one is the shrunk case.
-    let path = failure_path(&s);
+/// Writes the case with the properties as `[expect]` entries the checkers
+/// judge, so `dynsim run` on the file exits 1 when it fails again.
+fn write_failure(s: &Scenario, bug: Option<DeliberateBug>) -> PathBuf {
+    let path = failure_path(bug);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, scenario::to_toml(&s)).unwrap();
-    let replay = format!(
-        "written to {}; `dynsim run {}` replays it",
-        path.display(),
-        path.display()
-    );
-    prop_assert!(o.converged, "the replicas did not converge: {replay}");
-    prop_assert_eq!(
-        o.dominated_siblings,
-        0,
-        "gets returned a value beside one superseding it: {}",
-        replay
-    );
-    prop_assert_eq!(o.lost, 0, "dvv lost acknowledged writes: {}", replay);
-    Ok(())
+    std::fs::write(&path, scenario::to_toml(&with_expectations(s))).unwrap();
+    path
 }
 
-#[test]
-fn random_scenarios_converge_without_dominated_siblings_or_lost_dvv_writes() {
+/// The scenario with the properties it must hold as expectations:
+/// converged by the end, and under `dvv` no lost write (and no stale read
+/// with R + W > N and no faults).
+fn with_expectations(s: &Scenario) -> Scenario {
+    let mut s = s.clone();
+    let r = &s.replication;
+    s.expect.converged_within = Some(s.end());
+    if r.versioning == Versioning::Dvv {
+        s.expect.lost_acked_writes = Some(0);
+        if r.r + r.w > r.n && s.faults.is_empty() {
+            s.expect.stale_reads = Some(0);
+        }
+    }
+    s
+}
+
+fn replay_command(path: &std::path::Path, bug: Option<DeliberateBug>) -> String {
+    match bug {
+        None => format!("dynsim run {}", path.display()),
+        Some(b) => format!(
+            "dynsim run {} --deliberate-bug {}",
+            path.display(),
+            b.as_str()
+        ),
+    }
+}
+
+/// Which property a run breaks, if any.
+fn broken_property(s: &Scenario, o: &Outcome) -> Option<String> {
+    let r = &s.replication;
+    let dvv = r.versioning == Versioning::Dvv;
+    if !o.converged {
+        return Some("the replicas did not converge".into());
+    }
+    if o.dominated_siblings > 0 {
+        return Some(format!(
+            "{} gets returned a value beside one superseding it",
+            o.dominated_siblings
+        ));
+    }
+    if dvv && o.lost > 0 {
+        return Some(format!("dvv lost {} acknowledged writes", o.lost));
+    }
+    if dvv && r.r + r.w > r.n && s.faults.is_empty() && o.stale > 0 {
+        return Some(format!(
+            "{} stale reads with R + W > N and no faults",
+            o.stale
+        ));
+    }
+    None
+}
+
+fn check_spec(spec: &Spec, bug: Option<DeliberateBug>) -> Result<(), TestCaseError> {
+    let s = parse(&toml_text(spec));
+    let out = run::run_with_bug(&s, Tracer::off(), bug).unwrap();
+    let o = judge(&s, &out);
+    let Some(why) = broken_property(&s, &o) else {
+        return Ok(());
+    };
+    // Each failure overwrites the file, so the last one is the shrunk case.
+    let path = write_failure(&s, bug);
+    Err(TestCaseError::fail(format!(
+        "{why}: written to {}; `{}` replays it",
+        path.display(),
+        replay_command(&path, bug)
+    )))
+}
+
+/// Runs the property over `cases()` random specs; the shrunk failing spec
+/// if one fails.
+fn hunt(
+    bug: Option<DeliberateBug>,
+    strategy: impl Strategy<Value = Spec>,
+    max_shrink_iters: u32,
+) -> Option<(String, Spec)> {
     let config = Config {
         cases: cases(),
         failure_persistence: None,
-        // A run takes milliseconds, so shrink thoroughly.
-        max_shrink_iters: 1024,
+        max_shrink_iters,
         ..Config::default()
     };
     let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    match runner.run(&spec(), |spec| check_spec(&spec)) {
-        Ok(()) => {}
-        Err(TestError::Fail(why, spec)) => {
-            // Written again from the shrunk spec, so the named file is it.
-            let s = parse(&toml_text(&spec));
-            let path = failure_path(&s);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, scenario::to_toml(&s)).unwrap();
-            panic!(
-                "{why}\nshrunk case: {spec:?}\nits file: {} (replay: `dynsim run {}`)",
-                path.display(),
-                path.display()
-            )
-        }
+    match runner.run(&strategy, |spec| check_spec(&spec, bug)) {
+        Ok(()) => None,
+        Err(TestError::Fail(why, spec)) => Some((why.to_string(), spec)),
         Err(e) => panic!("{e}"),
     }
+}
+
+#[test]
+fn random_scenarios_converge_without_dominated_siblings_or_lost_dvv_writes() {
+    if let Some((why, spec)) = hunt(None, spec(), 1024) {
+        // Written again from the shrunk spec, so the named file is it.
+        let path = write_failure(&parse(&toml_text(&spec)), None);
+        panic!(
+            "{why}\nshrunk case: {spec:?}\nits file: {} (replay: `{}`)",
+            path.display(),
+            replay_command(&path, None)
+        )
+    }
+}
+
+/// Specs the planted bugs can show in: dvv, R + W > N, no faults (where
+/// acknowledging early turns into stale reads), slow links, and several
+/// clients on few keys (where concurrent siblings meet).
+fn fault_free_dvv_quorum_spec() -> impl Strategy<Value = Spec> {
+    (spec(), 1u32..=4, 100u32..=300).prop_map(|(mut s, keys, rate)| {
+        s.duration_s = s.duration_s.min(4);
+        s.dvv = true;
+        s.slow_links = true;
+        s.generic_balancer = true;
+        s.keys = keys;
+        s.rate = rate;
+        s.n = s.n.max(2).min(s.nodes);
+        s.w = s.w.clamp(2, s.n);
+        s.r = (s.n + 1 - s.w).max(s.r).min(s.n);
+        s.faults.clear();
+        s
+    })
+}
+
+/// A planted bug must be caught by the property test; its shrunk file must
+/// fail the same way when replayed with the bug, and the checker's count
+/// must name the damage; without the bug the same file holds.
+fn caught_and_replayed(bug: DeliberateBug) -> String {
+    let Some((why, spec)) = hunt(Some(bug), fault_free_dvv_quorum_spec(), 96) else {
+        panic!(
+            "the property test did not catch the planted bug {}",
+            bug.as_str()
+        );
+    };
+    let s = parse(&toml_text(&spec));
+    let path = write_failure(&s, Some(bug));
+    let replayed = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let with_bug = judge(
+        &replayed,
+        &run::run_with_bug(&replayed, Tracer::off(), Some(bug)).unwrap(),
+    );
+    assert!(
+        broken_property(&replayed, &with_bug).is_some(),
+        "the shrunk file {} held when replayed with {}: {with_bug:?}",
+        path.display(),
+        bug.as_str()
+    );
+    let without = judge(&replayed, &run::run(&replayed, Tracer::off()).unwrap());
+    assert_eq!(
+        broken_property(&replayed, &without),
+        None,
+        "the shrunk file fails without the bug too: {without:?}"
+    );
+    why
+}
+
+#[test]
+fn acknowledging_before_the_write_quorum_is_caught_as_stale_reads() {
+    let why = caught_and_replayed(DeliberateBug::AckBeforeQuorum);
+    assert!(why.contains("stale reads"), "{why}");
+}
+
+#[test]
+fn a_merge_that_drops_siblings_is_caught() {
+    let why = caught_and_replayed(DeliberateBug::MergeDropsSibling);
+    assert!(
+        ["stale", "lost", "converge", "beside"]
+            .iter()
+            .any(|w| why.contains(w)),
+        "{why}"
+    );
 }
 
 #[test]
@@ -355,6 +508,8 @@ fn a_written_failure_file_round_trips_and_replays_the_same_verdict() {
                 end_ms: 4000,
             },
         ],
+        slow_links: true,
+        generic_balancer: true,
     };
     let s = parse(&toml_text(&spec));
     let emitted = scenario::to_toml(&s);

@@ -30,6 +30,25 @@ pub struct RunArgs {
     /// Override a field by its dotted path, as `replication.r=1`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Plant a bug on purpose, to replay a failure the property tests
+    /// wrote out (tests/eventual.rs); never for real runs.
+    #[arg(long, hide = true, value_enum)]
+    deliberate_bug: Option<PlantedBug>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum PlantedBug {
+    AckBeforeQuorum,
+    MergeDropsSibling,
+}
+
+impl PlantedBug {
+    fn bug(self) -> crate::node::DeliberateBug {
+        match self {
+            PlantedBug::AckBeforeQuorum => crate::node::DeliberateBug::AckBeforeQuorum,
+            PlantedBug::MergeDropsSibling => crate::node::DeliberateBug::MergeDropsSibling,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -83,7 +102,8 @@ pub fn run(args: RunArgs) -> u8 {
     };
 
     let started = Instant::now(); // wall-clock ok: wall_ms in the summary, outside the run
-    let mut world = run::build(&scenario, tracer);
+    let mut world =
+        run::build_with_bug(&scenario, tracer, args.deliberate_bug.map(PlantedBug::bug));
     let observed = drive_with_progress(&scenario, &mut world);
     if let Err(e) = world.finish_trace() {
         eprintln!("error: writing the trace failed: {e}");

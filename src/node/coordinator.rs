@@ -447,6 +447,9 @@ impl DynamoNode {
 /// Answers the client once the quorum is in.
 fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Timer>) {
     let quorum = match p.kind {
+        OpKind::Put if config.deliberate_bug == Some(super::DeliberateBug::AckBeforeQuorum) => {
+            config.w.saturating_sub(1).max(1)
+        }
         OpKind::Put => config.w,
         OpKind::Get => config.r,
     };

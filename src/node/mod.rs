@@ -57,6 +57,36 @@ pub struct Config {
     pub anti_entropy: Option<AntiEntropyConfig>,
     /// Who the nodes are, for rebuilding the ring when membership changes.
     pub plan: ClusterPlan,
+    /// A bug planted on purpose, so a test can show that the checkers and
+    /// the property tests catch a broken protocol. Never set by a scenario
+    /// file; `None` in every real run.
+    pub deliberate_bug: Option<DeliberateBug>,
+}
+
+/// Bugs a test can plant in the protocol to see them caught (issue: the
+/// testing tool must be shown to fail when the protocol is wrong).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliberateBug {
+    /// The coordinator answers a put after W-1 acknowledgements (its own
+    /// write included) instead of W.
+    AckBeforeQuorum,
+    /// A replica merging a state concurrent with its own keeps its own
+    /// siblings and drops the incoming ones.
+    MergeDropsSibling,
+}
+
+impl DeliberateBug {
+    pub const ALL: [DeliberateBug; 2] = [
+        DeliberateBug::AckBeforeQuorum,
+        DeliberateBug::MergeDropsSibling,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliberateBug::AckBeforeQuorum => "ack-before-quorum",
+            DeliberateBug::MergeDropsSibling => "merge-drops-sibling",
+        }
+    }
 }
 
 /// The `[anti_entropy]` settings.
@@ -95,6 +125,7 @@ impl Config {
                 tree_depth: scenario.anti_entropy.tree_depth,
             }),
             plan: ClusterPlan::from_scenario(scenario),
+            deliberate_bug: None,
         }
     }
 }
@@ -201,11 +232,15 @@ impl DynamoNode {
         rng: ChaCha8Rng,
     ) -> Self {
         let liveness = Liveness::new(config.suspect_for);
+        let store = match config.deliberate_bug {
+            Some(DeliberateBug::MergeDropsSibling) => Store::with_merge_dropping_siblings(),
+            _ => Store::default(),
+        };
         DynamoNode {
             id,
             config,
             directory,
-            store: Store::default(),
+            store,
             pending: InFlight::default(),
             deadlines: VecDeque::new(),
             deadlines_armed: false,

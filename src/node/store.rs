@@ -5,7 +5,7 @@
 //! which is what the second map is.)
 
 use crate::id::{Key, NodeId, ValueId};
-use crate::version::{Effect, Mode, Siblings};
+use crate::version::{Effect, Mode, Order, Siblings};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default)]
@@ -23,9 +23,21 @@ pub struct Store {
     /// handed back, a key handed to its new owner), the fresh actor name it
     /// mints under there from now on (see `DynamoNode::forget`).
     actors: BTreeMap<Key, NodeId>,
+    /// The `MergeDropsSibling` deliberate bug: a merge of two concurrent
+    /// states keeps this replica's side and drops the other's siblings.
+    drops_concurrent: bool,
 }
 
 impl Store {
+    /// A store with the `MergeDropsSibling` deliberate bug in its merge
+    /// (see [`super::DeliberateBug`]); only tests ask for it.
+    pub fn with_merge_dropping_siblings() -> Store {
+        Store {
+            drops_concurrent: true,
+            ..Store::default()
+        }
+    }
+
     pub fn get(&self, key: Key) -> Option<&Siblings> {
         self.data.get(&key)
     }
@@ -41,6 +53,9 @@ impl Store {
     /// Merges `state` into the key's replica.
     pub fn merge(&mut self, mode: Mode, key: Key, state: &Siblings) -> Effect {
         let effect = match self.data.get_mut(&key) {
+            Some(mine) if self.drops_concurrent && mine.compare(state) == Order::Concurrent => {
+                Effect::default()
+            }
             Some(mine) => mine.merge(mode, state),
             None => {
                 self.data.insert(key, state.clone());

@@ -52,6 +52,7 @@ fn config(w: usize, r: usize) -> Config {
         gossip: None,
         anti_entropy: None,
         plan: plan(5),
+        deliberate_bug: None,
     }
 }
 

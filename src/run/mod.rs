@@ -12,7 +12,7 @@ use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
-use crate::node::{ClusterPlan, Config, Directory, DynamoNode, NodeStats};
+use crate::node::{ClusterPlan, Config, DeliberateBug, Directory, DynamoNode, NodeStats};
 use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::{PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
@@ -75,11 +75,20 @@ pub fn directory(scenario: &Scenario, names: &Names) -> Directory {
 }
 
 /// Builds the world of a scenario, ready to run.
-pub fn build(scenario: &Scenario, mut trace: Tracer) -> World {
+pub fn build(scenario: &Scenario, trace: Tracer) -> World {
+    build_with_bug(scenario, trace, None)
+}
+
+/// [`build`], with a bug planted in every node on purpose (tests that show
+/// the checkers catch it, and `dynsim run --deliberate-bug` to replay them).
+pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<DeliberateBug>) -> World {
     let mut names = names(scenario);
     let members = scenario.cluster.nodes;
     let directory = directory(scenario, &names);
-    let config = Arc::new(Config::from_scenario(scenario));
+    let config = Arc::new(Config {
+        deliberate_bug: bug,
+        ..Config::from_scenario(scenario)
+    });
     let nodes = (0..scenario.total_nodes())
         .map(|i| {
             let rng = stream(scenario.seed, Stream::Node(i));
@@ -283,7 +292,16 @@ pub fn drive(
 
 /// Builds, runs to the end and collects, with no progress reporting.
 pub fn run(scenario: &Scenario, trace: Tracer) -> std::io::Result<RunOutput> {
-    let mut world = build(scenario, trace);
+    run_with_bug(scenario, trace, None)
+}
+
+/// [`run`] with a deliberate bug planted (see [`build_with_bug`]).
+pub fn run_with_bug(
+    scenario: &Scenario,
+    trace: Tracer,
+    bug: Option<DeliberateBug>,
+) -> std::io::Result<RunOutput> {
+    let mut world = build_with_bug(scenario, trace, bug);
     let observed = drive(scenario, &mut world, SimTime::MAX, |_| {});
     world.finish_trace()?;
     Ok(output(scenario, &mut world, observed))
