@@ -99,6 +99,11 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: writing summary.json failed: {e}");
         return EXIT_BAD_INPUT;
     }
+    let charts = crate::report::charts::run_charts(&scenario, &output, &summary);
+    if let Err(e) = crate::report::charts::write(&charts, report.path()) {
+        eprintln!("error: writing the charts failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let written = match report.commit() {
         Ok(p) => p,
         Err(e) => {

@@ -8,7 +8,7 @@
 //! The trees are memory: a crash loses them and a restart rebuilds them
 //! from the disk, as does a change of the ring view (the ranges change).
 
-use super::{DynamoNode, Msg, Timer};
+use super::{DynamoNode, MerkleExchange, Msg, Timer};
 use crate::actor::Outbox;
 use crate::id::{Endpoint, Key, NodeId};
 use crate::merkle::{self, AeMsg, Forest, Next};
@@ -114,19 +114,36 @@ impl DynamoNode {
         let peer = peers[(turn / ranges.len()) % peers.len()];
         if let Some(msg) = merkle::start(forest, range) {
             self.stats.ae_exchanges += 1;
-            self.send_ae(peer, msg, out);
+            self.send_ae(peer, msg, 0, out);
         }
     }
 
-    fn send_ae(&mut self, to: NodeId, msg: AeMsg, out: &mut impl Outbox<Msg, Timer>) {
-        self.stats.ae_hashes_sent += msg.hashes();
-        out.send(Endpoint::Node(to), Msg::AntiEntropy(msg));
+    /// Sends one step of an exchange in which `hashes_before` hashes were
+    /// sent so far.
+    fn send_ae(
+        &mut self,
+        to: NodeId,
+        step: AeMsg,
+        hashes_before: u64,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let hashes = step.hashes();
+        self.stats.ae_hashes_sent += hashes;
+        let hashes_so_far = hashes_before + hashes;
+        out.send(
+            Endpoint::Node(to),
+            Msg::AntiEntropy {
+                step,
+                hashes_so_far,
+            },
+        );
     }
 
     pub(super) fn on_anti_entropy(
         &mut self,
         from: NodeId,
         msg: AeMsg,
+        hashes_so_far: u64,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
         self.refresh_trees();
@@ -134,13 +151,23 @@ impl DynamoNode {
             return;
         };
         match merkle::respond(forest, &msg) {
-            Next::Reply(reply) => self.send_ae(from, reply, out),
+            Next::Reply(reply) => self.send_ae(from, reply, hashes_so_far, out),
+            Next::Agree => self.merkle_exchanges.push(MerkleExchange {
+                divergent_keys: 0,
+                hashes: hashes_so_far,
+            }),
             Next::Sync { push, pull } => {
+                // A key whose digests differ is in both lists; count it once.
+                let only_pulled = pull.iter().filter(|k| push.binary_search(k).is_err());
+                self.merkle_exchanges.push(MerkleExchange {
+                    divergent_keys: (push.len() + only_pulled.count()) as u64,
+                    hashes: hashes_so_far,
+                });
                 let states = self.states_of(&push);
                 self.stats.ae_keys_sent += states.len() as u64;
                 out.send(Endpoint::Node(from), Msg::AeStates { states, want: pull });
             }
-            Next::Agree | Next::Unknown => {}
+            Next::Unknown => {}
         }
     }
 

@@ -191,6 +191,20 @@ pub struct DynamoNode {
     // Bookkeeping of the simulator, kept across crashes:
     stats: NodeStats,
     member_events: Vec<MemberEvent>,
+    /// Every Merkle exchange this node ended, for the report's chart.
+    merkle_exchanges: Vec<MerkleExchange>,
+}
+
+/// What one finished Merkle exchange cost and found, recorded by the node
+/// that ended it (an exchange cut short by a lost message or a ring-view
+/// mismatch is not recorded).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MerkleExchange {
+    /// Keys whose digests differed between the two replicas (0 when the
+    /// trees agreed).
+    pub divergent_keys: u64,
+    /// Tree hashes and key digests both sides sent.
+    pub hashes: u64,
 }
 
 impl DynamoNode {
@@ -221,6 +235,7 @@ impl DynamoNode {
             rng,
             stats: NodeStats::default(),
             member_events: Vec::new(),
+            merkle_exchanges: Vec::new(),
         }
     }
 
@@ -272,6 +287,11 @@ impl DynamoNode {
 
     pub fn stats(&self) -> &NodeStats {
         &self.stats
+    }
+
+    /// The Merkle exchanges this node ended, in the order they ended.
+    pub fn merkle_exchanges(&self) -> &[MerkleExchange] {
+        &self.merkle_exchanges
     }
 
     pub fn directory(&self) -> &Directory {
@@ -386,7 +406,10 @@ impl DynamoNode {
             }
             Msg::TransferAck { key, state } => self.on_transfer_ack(key, &state),
             Msg::Gossip(g) => self.on_gossip(now, from, g, out),
-            Msg::AntiEntropy(ae) => self.on_anti_entropy(from, ae, out),
+            Msg::AntiEntropy {
+                step,
+                hashes_so_far,
+            } => self.on_anti_entropy(from, step, hashes_so_far, out),
             Msg::AeStates { states, want } => self.on_ae_states(from, states, want, out),
             Msg::StoreAck { req } => self.on_store_ack(from, req, out),
             Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),

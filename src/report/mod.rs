@@ -5,6 +5,7 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
+pub mod charts;
 pub mod checks;
 pub mod membership;
 

@@ -1,0 +1,243 @@
+//! Fault windows: the spans of a run during which something was broken,
+//! shaded on every time axis.
+//!
+//! Node faults come from the simulator's life record (`sim::LifeEvent`),
+//! which says when a crash or pause really took effect and when the node
+//! came back; network faults from the fault schedule as run (the file's
+//! and the nemesis's). A partition window opens at the first cut (a
+//! `partition`, `isolate`, `cut`, `bridge` or `split`) and closes at the
+//! next `heal`, partial or not: the chart shows when the network was
+//! disturbed, not which links. Loss and latency windows run to their
+//! `until`. A window still open at the end closes at the end.
+
+use super::{DrawResult, failed};
+use crate::id::NodeId;
+use crate::scenario::{Fault, FaultAction};
+use crate::sim::{Life, LifeEvent, Status};
+use crate::time::SimTime;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FaultKind {
+    Partition,
+    Crash,
+    Pause,
+    Loss,
+    Latency,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 5] = [
+        FaultKind::Partition,
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::Loss,
+        FaultKind::Latency,
+    ];
+
+    /// The legend's word for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            FaultKind::Partition => "partition",
+            FaultKind::Crash => "crash",
+            FaultKind::Pause => "pause",
+            FaultKind::Loss => "extra loss",
+            FaultKind::Latency => "extra latency",
+        }
+    }
+
+    fn color(self) -> RGBColor {
+        match self {
+            FaultKind::Partition => RGBColor(240, 170, 60),
+            FaultKind::Crash => RGBColor(220, 60, 60),
+            FaultKind::Pause => RGBColor(150, 100, 200),
+            FaultKind::Loss => RGBColor(120, 120, 120),
+            FaultKind::Latency => RGBColor(80, 160, 200),
+        }
+    }
+}
+
+/// One span of one kind of fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultWindow {
+    pub kind: FaultKind,
+    pub from: SimTime,
+    pub to: SimTime,
+    /// The node, for crashes and pauses.
+    pub node: Option<NodeId>,
+}
+
+/// The fault windows of a run that ended at `end`, sorted by start time,
+/// then kind.
+pub fn windows(faults: &[Fault], lifecycle: &[LifeEvent], end: SimTime) -> Vec<FaultWindow> {
+    let mut out = Vec::new();
+    let mut cut_since: Option<SimTime> = None;
+    for fault in faults {
+        match &fault.action {
+            FaultAction::Partition(_)
+            | FaultAction::Isolate(_)
+            | FaultAction::Cut { .. }
+            | FaultAction::Bridge { .. }
+            | FaultAction::SplitMajority => {
+                cut_since.get_or_insert(fault.at);
+            }
+            FaultAction::HealAll | FaultAction::Heal(_) => {
+                if let Some(from) = cut_since.take() {
+                    out.push(window(FaultKind::Partition, from, fault.at, None));
+                }
+            }
+            FaultAction::Loss { until, .. } => {
+                out.push(window(FaultKind::Loss, fault.at, *until, None));
+            }
+            FaultAction::Latency { until, .. } => {
+                out.push(window(FaultKind::Latency, fault.at, *until, None));
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = cut_since {
+        out.push(window(FaultKind::Partition, from, end, None));
+    }
+    // Node faults: from the change into Crashed or Paused to the next
+    // change of that node.
+    let mut down: BTreeMap<NodeId, (FaultKind, SimTime)> = BTreeMap::new();
+    for event in lifecycle {
+        let Life::Status(status) = event.change else {
+            continue;
+        };
+        if let Some((kind, from)) = down.remove(&event.node) {
+            out.push(window(kind, from, event.at, Some(event.node)));
+        }
+        let kind = match status {
+            Status::Crashed => FaultKind::Crash,
+            Status::Paused => FaultKind::Pause,
+            _ => continue,
+        };
+        down.insert(event.node, (kind, event.at));
+    }
+    for (node, (kind, from)) in down {
+        out.push(window(kind, from, end, Some(node)));
+    }
+    out.retain(|w| w.to > w.from || w.from < end);
+    out.sort_by_key(|w| (w.from, w.kind, w.node));
+    out
+}
+
+fn window(kind: FaultKind, from: SimTime, to: SimTime, node: Option<NodeId>) -> FaultWindow {
+    FaultWindow {
+        kind,
+        from,
+        to: to.max(from),
+        node,
+    }
+}
+
+/// Shades `windows` across the whole height `y` of a chart whose x axis is
+/// seconds, one legend entry per kind present. Drawn before the series,
+/// so the lines stay on top.
+pub(crate) fn shade<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    windows: &[FaultWindow],
+    y: (f64, f64),
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    for kind in FaultKind::ALL {
+        let spans: Vec<(f64, f64)> = windows
+            .iter()
+            .filter(|w| w.kind == kind)
+            .map(|w| (w.from.as_secs_f64(), w.to.as_secs_f64()))
+            .collect();
+        if spans.is_empty() {
+            continue;
+        }
+        let color = kind.color();
+        chart
+            .draw_series(spans.into_iter().map(|(from, to)| {
+                // A window too short to see gets a sliver.
+                let to = to.max(from + 1e-3);
+                Rectangle::new([(from, y.0), (to, y.1)], color.mix(0.22).filled())
+            }))
+            .map_err(failed)?
+            .label(kind.label())
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.mix(0.5).filled())
+            });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> SimTime {
+        SimTime::from_millis(v)
+    }
+
+    #[test]
+    fn windows_pair_cuts_with_heals_and_crashes_with_restarts() {
+        let faults = vec![
+            Fault {
+                at: ms(5000),
+                action: FaultAction::Partition(vec![vec![NodeId(0)], vec![NodeId(1)]]),
+            },
+            Fault {
+                at: ms(6000),
+                action: FaultAction::Isolate(NodeId(2)),
+            },
+            Fault {
+                at: ms(15000),
+                action: FaultAction::HealAll,
+            },
+            Fault {
+                at: ms(20000),
+                action: FaultAction::Cut {
+                    from: NodeId(0),
+                    to: NodeId(1),
+                },
+            },
+        ];
+        let life = vec![
+            LifeEvent {
+                at: ms(1000),
+                node: NodeId(3),
+                change: Life::Status(Status::Crashed),
+            },
+            LifeEvent {
+                at: ms(2000),
+                node: NodeId(3),
+                change: Life::Skew(5),
+            },
+            LifeEvent {
+                at: ms(3000),
+                node: NodeId(3),
+                change: Life::Status(Status::Up),
+            },
+            LifeEvent {
+                at: ms(4000),
+                node: NodeId(1),
+                change: Life::Status(Status::Paused),
+            },
+        ];
+        let w = windows(&faults, &life, ms(30000));
+        let spans: Vec<(FaultKind, u64, u64)> = w
+            .iter()
+            .map(|w| (w.kind, w.from.0 / SimTime::MS, w.to.0 / SimTime::MS))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (FaultKind::Crash, 1000, 3000),
+                (FaultKind::Pause, 4000, 30000),
+                (FaultKind::Partition, 5000, 15000),
+                (FaultKind::Partition, 20000, 30000),
+            ]
+        );
+    }
+}

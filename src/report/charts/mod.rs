@@ -1,0 +1,229 @@
+//! The charts a run writes beside `summary.json`, drawn with `plotters`
+//! into SVG strings: latency over time and its CDF, divergence and
+//! membership views over time, the staleness (PBS) curve, the sibling
+//! distribution, the ring's key-space shares and the Merkle exchanges'
+//! cost. `report.html` inlines the same strings, so each is a standalone
+//! `<svg>` of a fixed size with fonts big enough for a projector.
+//!
+//! Every time axis shades the run's fault windows ([`faults`]), so a
+//! reader sees what a partition or crash did to each figure. A chart whose
+//! data is absent (no gets, gossip off, anti-entropy off) is left out
+//! rather than drawn empty.
+//!
+//! Only the run's results are read; the SVG text depends on nothing else
+//! (no clock, no system fonts: plotters' naive font metrics), so the same
+//! scenario and seed give the same bytes.
+
+pub mod faults;
+mod latency;
+mod merkle;
+mod progress;
+pub mod ring;
+mod staleness;
+pub mod sweep;
+mod versions;
+
+use crate::report::Summary;
+use crate::run::RunOutput;
+use crate::scenario::Scenario;
+use faults::FaultWindow;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// One chart: `<name>.svg` in the report folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    /// The file stem, as `latency`.
+    pub name: &'static str,
+    pub title: String,
+    /// A standalone `<svg>` document.
+    pub svg: String,
+}
+
+/// Every chart the run's data supports, in a fixed order.
+pub fn run_charts(scenario: &Scenario, output: &RunOutput, summary: &Summary) -> Vec<Chart> {
+    let windows = faults::windows(&output.faults, &output.lifecycle, scenario.end());
+    let time = TimeAxis {
+        end_s: scenario.end().as_secs_f64(),
+        windows: &windows,
+    };
+    let charts = [
+        latency::over_time(output, &time),
+        latency::cdf(output),
+        progress::divergence(output, summary, &time),
+        staleness::chart(summary),
+        versions::chart(summary),
+        ring::scenario_shares(scenario),
+        merkle::chart(output),
+    ];
+    charts.into_iter().flatten().collect()
+}
+
+/// Writes each chart as `<name>.svg` in `dir`.
+pub fn write(charts: &[Chart], dir: &Path) -> std::io::Result<()> {
+    for chart in charts {
+        std::fs::write(dir.join(format!("{}.svg", chart.name)), &chart.svg)?;
+    }
+    Ok(())
+}
+
+/// The run's time axis: its length and the fault windows to shade.
+pub(crate) struct TimeAxis<'a> {
+    pub end_s: f64,
+    pub windows: &'a [FaultWindow],
+}
+
+/// Chart size: wide enough for a slide, the fonts below readable from the
+/// back of a room.
+pub(crate) const WIDTH: u32 = 960;
+pub(crate) const HEIGHT: u32 = 480;
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const TITLE_SIZE: u32 = 34;
+pub(crate) const AXIS_SIZE: u32 = 27;
+pub(crate) const LABEL_SIZE: u32 = 22;
+pub(crate) const LEGEND_SIZE: u32 = 22;
+
+/// Series colours, distinguishable for most colour-blind readers (Okabe
+/// and Ito's palette).
+pub(crate) const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub(crate) const SKY: RGBColor = RGBColor(86, 180, 233);
+pub(crate) const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub(crate) const VERMILION: RGBColor = RGBColor(213, 94, 0);
+pub(crate) const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub(crate) const PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
+
+/// A drawing failure, as text (plotters' errors carry the backend's).
+pub(crate) type DrawResult = Result<(), String>;
+
+pub(crate) fn failed<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Draws into a `width` × `height` SVG; `None` if plotters failed, which a
+/// chart of checked data does not (the tests draw every chart).
+pub(crate) fn render(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult,
+) -> Option<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        draw(&root).ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// A chart of one title and SVG, named.
+pub(crate) fn named(name: &'static str, title: String, svg: Option<String>) -> Option<Chart> {
+    svg.map(|svg| Chart { name, title, svg })
+}
+
+/// The style of the axes, grid and labels, shared by every chart.
+pub(crate) fn mesh<'a, DB, X, Y, XT, YT>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, AXIS_SIZE))
+        .label_style((FONT, LABEL_SIZE))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(210, 210, 210))
+        .draw()
+        .map_err(failed)
+}
+
+/// [`mesh`] for plain number axes, with labels to the decimals given
+/// (counts read `3`, not `3.0`).
+pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    (x_desc, x_decimals): (&str, usize),
+    (y_desc, y_decimals): (&str, usize),
+) -> DrawResult {
+    let y_span = chart.y_range().end - chart.y_range().start;
+    // Whole-number axes: no more labels than whole numbers.
+    let y_labels = match y_decimals {
+        0 => (y_span.floor() as usize + 1).clamp(2, 10),
+        _ => 10,
+    };
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_labels(y_labels)
+        .x_label_formatter(&|v| format!("{v:.x_decimals$}"))
+        .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
+        .axis_desc_style((FONT, AXIS_SIZE))
+        .label_style((FONT, LABEL_SIZE))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(210, 210, 210))
+        .draw()
+        .map_err(failed)
+}
+
+/// Draws the legend of the series labelled so far.
+pub(crate) fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, LEGEND_SIZE))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .margin(10)
+        .draw()
+        .map_err(failed)
+}
+
+/// A chart area with the common title, margins and label areas.
+pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.caption(title, (FONT, TITLE_SIZE))
+        .margin(14)
+        .margin_right(28)
+        .x_label_area_size(60)
+        .y_label_area_size(90);
+    b
+}
+
+/// A legend swatch for a line series.
+pub(crate) fn line_swatch(
+    color: RGBColor,
+    width: u32,
+) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(width))
+}
+
+/// `(lo, hi)` padded so a flat or single-valued series still has room.
+pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    if hi > lo {
+        let pad = (hi - lo) * 0.05;
+        (lo - pad, hi + pad)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    }
+}
