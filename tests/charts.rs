@@ -387,6 +387,7 @@ fn dynsim_sweep_draws_its_aggregate() {
     let text = parses(&out.join("aggregate.svg"));
     for wanted in [
         "availability (mean)",
+        "P(consistent read) (mean)",
         "runs converged",
         "lost acknowledged writes",
         "sloppy_quorum=true",

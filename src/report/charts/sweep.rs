@@ -1,12 +1,13 @@
 //! `aggregate.svg`, a sweep's picture: one point per `--set` combination,
 //! in grid order, its values on the x axis. Above, shares across the
-//! seeds: availability (mean), runs whose replicas converged and runs
-//! that held every expectation; below, the mean lost acknowledged writes
+//! seeds: availability and the share of gets that saw the latest
+//! acknowledged put (PBS's P(consistent), means), runs whose replicas
+//! converged and runs that held every expectation; below, the mean lost acknowledged writes
 //! and stale reads per run. Drawn from `aggregate.json`'s numbers alone,
 //! so a merged sweep draws the same bytes as the unsharded one.
 
 use super::{
-    BLUE, DrawResult, GREEN, ORANGE, PURPLE, VERMILION, WIDTH, builder, failed, legend,
+    BLUE, DrawResult, GREEN, ORANGE, PURPLE, SKY, VERMILION, WIDTH, builder, failed, legend,
     line_swatch, padded, render,
 };
 use crate::sweep::aggregate::{Aggregate, Combination};
@@ -58,6 +59,14 @@ pub fn aggregate_svg(aggregate: &Aggregate) -> Option<String> {
                 .collect(),
         },
         Series {
+            label: "P(consistent read) (mean)",
+            color: ORANGE,
+            values: combos
+                .iter()
+                .map(|c| figure_mean(c, "p_consistent"))
+                .collect(),
+        },
+        Series {
             label: "runs converged",
             color: GREEN,
             values: combos.iter().map(|c| figure_mean(c, "converged")).collect(),
@@ -82,7 +91,7 @@ pub fn aggregate_svg(aggregate: &Aggregate) -> Option<String> {
         },
         Series {
             label: "stale reads (mean per run)",
-            color: ORANGE,
+            color: SKY,
             values: combos
                 .iter()
                 .map(|c| figure_mean(c, "stale_reads"))
