@@ -103,14 +103,14 @@ pub fn aggregate_svg(aggregate: &Aggregate) -> Option<String> {
     render(WIDTH, 840, |root| {
         let (top, bottom) = root.split_vertically(420);
         let title = format!("Sweep: {runs} runs by --set combination");
-        panel(
-            &top,
-            &title,
-            "share (0 to 1)",
-            &shares,
-            &labels,
-            Some((0.0, 1.05)),
-        )?;
+        // Shares near 1 are the interesting ones: zoom to the lowest, in
+        // steps of 0.05.
+        let lowest = shares
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .fold(1.0f64, |a, &b| a.min(b));
+        let floor = (((lowest - 0.02) * 20.0).floor() / 20.0).clamp(0.0, 0.95);
+        panel(&top, &title, "share", &shares, &labels, Some((floor, 1.01)))?;
         panel(
             &bottom,
             "Anomalies by --set combination",
@@ -142,7 +142,11 @@ fn panel(
         .build_cartesian_2d(-0.5..count as f64 - 0.5, y.0..y.1)
         .map_err(failed)?;
     let label_every = count.div_ceil(12).max(1);
-    let decimals = if y.1 > 20.0 { 0 } else { 1 };
+    let decimals = match y.1 - y.0 {
+        span if span > 20.0 => 0,
+        span if span > 0.5 => 1,
+        _ => 2,
+    };
     chart
         .configure_mesh()
         .x_desc("--set values")
