@@ -240,4 +240,34 @@ mod tests {
             ]
         );
     }
+
+    /// On a 1000-pixel axis of 10 s with no margins, a second is about
+    /// 100 pixels (plotters maps the range onto pixels 0 to 999): the
+    /// shading covers exactly the window's seconds.
+    #[test]
+    fn shading_covers_the_window_on_the_time_axis() {
+        let windows = [
+            window(FaultKind::Partition, ms(2000), ms(5000), None),
+            window(FaultKind::Crash, ms(7000), ms(7500), Some(NodeId(1))),
+        ];
+        let svg = super::super::render(1000, 100, |root| {
+            let mut chart = ChartBuilder::on(root)
+                .build_cartesian_2d(0.0..10.0, 0.0..1.0)
+                .map_err(failed)?;
+            shade(&mut chart, &windows, (0.0, 1.0))
+        })
+        .unwrap();
+        assert!(
+            svg.contains(
+                r##"<rect x="199" y="0" width="300" height="99" opacity="0.22" fill="#F0AA3C""##
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(
+                r##"<rect x="699" y="0" width="50" height="99" opacity="0.22" fill="#DC3C3C""##
+            ),
+            "{svg}"
+        );
+    }
 }
