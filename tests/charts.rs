@@ -417,3 +417,13 @@ fn each_finished_merkle_exchange_is_recorded_with_its_cost() {
     // Finding a key means descending to a leaf: more than the root's hash.
     assert!(found.iter().all(|e| e.hashes > 1));
 }
+
+#[test]
+fn a_lone_operation_is_still_drawn() {
+    // One scripted put: each quantile line is a single point.
+    let charts = charts_of("scenarios/dynamo/disk-loss.toml", &[]);
+    let latency = find(&charts, "latency");
+    latency.assert_texts("latency", &["put p50", "crash"]);
+    assert!(!latency.has_text("get p50"));
+    assert_eq!(latency.circles, 3, "a marker for each quantile");
+}

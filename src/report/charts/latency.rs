@@ -17,6 +17,8 @@ use plotters::prelude::*;
 const BUCKETS: u64 = 60;
 /// The CDF keeps at most this many points a series.
 const CDF_POINTS: usize = 400;
+/// Lines with fewer points get a marker at each.
+const SPARSE: usize = 30;
 /// The floor of the log axis, in ms: a latency of 0 is drawn here.
 const FLOOR_MS: f64 = 0.01;
 
@@ -135,6 +137,17 @@ where
     series
         .label(line.label.clone())
         .legend(line_swatch(line.color, line.width));
+    // A sparse line (a few scripted ops) could be a lone point, which a
+    // line alone does not show.
+    if line.points.len() < SPARSE {
+        chart
+            .draw_series(
+                line.points
+                    .iter()
+                    .map(|&p| Circle::new(p, line.width + 2, line.color.filled())),
+            )
+            .map_err(failed)?;
+    }
     Ok(())
 }
 
