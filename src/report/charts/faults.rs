@@ -135,13 +135,23 @@ fn window(kind: FaultKind, from: SimTime, to: SimTime, node: Option<NodeId>) -> 
     }
 }
 
+/// The legend labels shading `windows` adds, in legend order.
+pub(crate) fn labels(windows: &[FaultWindow]) -> Vec<&'static str> {
+    FaultKind::ALL
+        .into_iter()
+        .filter(|k| windows.iter().any(|w| w.kind == *k))
+        .map(FaultKind::label)
+        .collect()
+}
+
 /// Shades `windows` across the whole height `y` of a chart whose x axis is
-/// seconds, one legend entry per kind present. Drawn before the series,
-/// so the lines stay on top.
+/// seconds, with (`labelled`) one legend entry per kind present. Drawn
+/// before the series, so the lines stay on top.
 pub(crate) fn shade<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     windows: &[FaultWindow],
     y: (f64, f64),
+    labelled: bool,
 ) -> DrawResult
 where
     DB: DrawingBackend + 'a,
@@ -157,17 +167,19 @@ where
             continue;
         }
         let color = kind.color();
-        chart
+        let drawn = chart
             .draw_series(spans.into_iter().map(|(from, to)| {
                 // A window too short to see gets a sliver.
                 let to = to.max(from + 1e-3);
                 Rectangle::new([(from, y.0), (to, y.1)], color.mix(0.22).filled())
             }))
-            .map_err(failed)?
-            .label(kind.label())
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.mix(0.5).filled())
-            });
+            .map_err(failed)?;
+        if !labelled {
+            continue;
+        }
+        drawn.label(kind.label()).legend(move |(x, y)| {
+            Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.mix(0.5).filled())
+        });
     }
     Ok(())
 }
@@ -254,7 +266,7 @@ mod tests {
             let mut chart = ChartBuilder::on(root)
                 .build_cartesian_2d(0.0..10.0, 0.0..1.0)
                 .map_err(failed)?;
-            shade(&mut chart, &windows, (0.0, 1.0))
+            shade(&mut chart, &windows, (0.0, 1.0), true)
         })
         .unwrap();
         assert!(

@@ -8,6 +8,7 @@ use super::{
     BLUE, DrawResult, HEIGHT, ORANGE, SKY, TimeAxis, VERMILION, WIDTH, builder, failed, faults,
     legend, line_swatch, mesh, named, render,
 };
+use super::{plot_size, quiet_corner};
 use crate::actor::OpKind;
 use crate::run::RunOutput;
 use crate::time::SimTime;
@@ -172,6 +173,18 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
     }
     let title = "Latency over time (successful ops)".to_string();
     let y = log_range(&lines);
+    let (ly0, ly1) = (y.0.log10(), y.1.log10());
+    let corner = quiet_corner(
+        lines.iter().flat_map(|l| {
+            l.points
+                .iter()
+                .map(move |&(t, v)| (t / time.end_s, (v.log10() - ly0) / (ly1 - ly0)))
+        }),
+        faults::labels(time.windows)
+            .into_iter()
+            .chain(lines.iter().map(|l| l.label.as_str())),
+        plot_size(WIDTH, HEIGHT),
+    );
     let svg = render(WIDTH, HEIGHT, |root| {
         let mut chart = builder(root, &title)
             .build_cartesian_2d(0.0..time.end_s, (y.0..y.1).log_scale())
@@ -184,11 +197,11 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
             ),
             "latency (ms, log)",
         )?;
-        faults::shade(&mut chart, time.windows, y)?;
+        faults::shade(&mut chart, time.windows, y, true)?;
         for line in &lines {
             draw_line(&mut chart, line)?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
+        legend(&mut chart, corner)
     });
     named("latency", title, svg)
 }
@@ -234,6 +247,16 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
         .fold(0.0, f64::max);
     let x = decades(lo, hi);
     let title = "Latency CDF (successful ops)".to_string();
+    let (lx0, lx1) = (x.0.log10(), x.1.log10());
+    let corner = quiet_corner(
+        lines.iter().flat_map(|l| {
+            l.points
+                .iter()
+                .map(move |&(v, share)| ((v.log10() - lx0) / (lx1 - lx0), share / 1.02))
+        }),
+        lines.iter().map(|l| l.label.as_str()),
+        plot_size(WIDTH, HEIGHT),
+    );
     let svg = render(WIDTH, HEIGHT, |root| {
         let mut chart = builder(root, &title)
             .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..1.02)
@@ -242,7 +265,7 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
         for line in &lines {
             draw_line(&mut chart, line)?;
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        legend(&mut chart, corner)
     });
     named("latency-cdf", title, svg)
 }

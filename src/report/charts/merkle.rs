@@ -7,6 +7,7 @@
 //! Skipped when no exchange finished (anti-entropy off).
 
 use super::{BLUE, HEIGHT, WIDTH, builder, failed, legend, named, number_mesh, padded, render};
+use super::{plot_size, quiet_corner};
 use crate::run::RunOutput;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -28,6 +29,17 @@ pub(super) fn chart(output: &RunOutput) -> Option<super::Chart> {
     let y = (0.0, max_hashes.max(1.0) * 1.08);
     let exchanges = output.merkle_exchanges.len();
     let title = "Merkle anti-entropy: hashes exchanged against divergent keys".to_string();
+    let label = format!("an exchange ({exchanges} in all; bigger: more alike)");
+    let corner = quiet_corner(
+        seen.keys().map(|&(keys, hashes)| {
+            (
+                (keys as f64 - x.0) / (x.1 - x.0),
+                (hashes as f64 - y.0) / (y.1 - y.0),
+            )
+        }),
+        [label.as_str()].into_iter(),
+        plot_size(WIDTH, HEIGHT),
+    );
     let svg = render(WIDTH, HEIGHT, |root| {
         let mut chart = builder(root, &title)
             .build_cartesian_2d(x.0..x.1, y.0..y.1)
@@ -44,11 +56,9 @@ pub(super) fn chart(output: &RunOutput) -> Option<super::Chart> {
                 Circle::new((keys as f64, hashes as f64), radius.round() as u32, style)
             }))
             .map_err(failed)?
-            .label(format!(
-                "an exchange ({exchanges} in all; bigger: more alike)"
-            ))
+            .label(label.clone())
             .legend(move |(x, y)| Circle::new((x + 12, y), 6, style));
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        legend(&mut chart, corner)
     });
     named("merkle", title, svg)
 }

@@ -196,6 +196,48 @@ where
         .map_err(failed)
 }
 
+/// The corner of the plot where a legend of `labels` covers the fewest of
+/// `points`, given as fractions of the plot's width and height from its
+/// lower left (so a log axis passes log-scaled fractions). Ties go to the
+/// upper right, then upper left, lower right, lower left.
+pub(crate) fn quiet_corner<'a>(
+    points: impl Iterator<Item = (f64, f64)>,
+    labels: impl Iterator<Item = &'a str>,
+    plot: (u32, u32),
+) -> SeriesLabelPosition {
+    let (mut entries, mut longest) = (0usize, 0usize);
+    for label in labels {
+        entries += 1;
+        longest = longest.max(label.chars().count());
+    }
+    // The legend's size as plotters lays it out: a row a line of legend
+    // text, a swatch and margins beside the longest label.
+    let char_px = f64::from(LEGEND_SIZE) / 1.24 * 0.55;
+    let width = (longest as f64 * char_px + 70.0) / f64::from(plot.0);
+    let height = (entries as f64 * f64::from(LEGEND_SIZE) * 1.25 + 24.0) / f64::from(plot.1);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, (1.0 - width, 1.0 - height)),
+        (SeriesLabelPosition::UpperLeft, (0.0, 1.0 - height)),
+        (SeriesLabelPosition::LowerRight, (1.0 - width, 0.0)),
+        (SeriesLabelPosition::LowerLeft, (0.0, 0.0)),
+    ];
+    let mut covered = [0usize; 4];
+    for (x, y) in points {
+        for (i, (_, (left, bottom))) in corners.iter().enumerate() {
+            if x >= *left && x <= left + width && y >= *bottom && y <= bottom + height {
+                covered[i] += 1;
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| covered[i]).unwrap_or(0);
+    corners[best].0.clone()
+}
+
+/// The plot's size inside a `width` × `height` chart drawn by [`builder`].
+pub(crate) fn plot_size(width: u32, height: u32) -> (u32, u32) {
+    (width - 90 - 14 - 28, height - 60 - 14 * 2 - TITLE_SIZE)
+}
+
 /// A chart area with the common title, margins and label areas.
 pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
@@ -225,5 +267,31 @@ pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
         (lo - pad, hi + pad)
     } else {
         (lo - 1.0, hi + 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_goes_where_it_hides_the_fewest_points() {
+        let plot = plot_size(WIDTH, HEIGHT);
+        let labels = ["get p50", "put p50"];
+        let top_right = (0..50).map(|i| (0.7 + f64::from(i) / 200.0, 0.95));
+        assert_eq!(
+            quiet_corner(top_right, labels.into_iter(), plot),
+            SeriesLabelPosition::UpperLeft
+        );
+        let along_the_top = (0..100).map(|i| (f64::from(i) / 100.0, 0.95));
+        assert_eq!(
+            quiet_corner(along_the_top, labels.into_iter(), plot),
+            SeriesLabelPosition::LowerRight
+        );
+        assert_eq!(
+            quiet_corner(std::iter::empty(), labels.into_iter(), plot),
+            SeriesLabelPosition::UpperRight,
+            "nothing to hide: the usual place"
+        );
     }
 }

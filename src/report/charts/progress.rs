@@ -9,6 +9,7 @@ use super::{
     BLUE, DrawResult, GREEN, GREY, HEIGHT, PURPLE, TimeAxis, WIDTH, builder, failed, faults,
     legend, line_swatch, named, number_mesh, padded, render,
 };
+use super::{plot_size, quiet_corner};
 use crate::report::Summary;
 use crate::run::RunOutput;
 use plotters::coord::Shift;
@@ -78,9 +79,9 @@ pub(super) fn divergence(
             }
             None => (root.clone(), None),
         };
-        panel(&top, &keys, time, last_heal, converged)?;
+        panel(&top, &keys, time, last_heal, converged, true)?;
         if let (Some(area), Some(views)) = (bottom, &views) {
-            panel(&area, views, time, last_heal, None)?;
+            panel(&area, views, time, last_heal, None, false)?;
         }
         Ok(())
     });
@@ -93,14 +94,49 @@ fn panel(
     time: &TimeAxis<'_>,
     last_heal: Option<f64>,
     converged: Option<(f64, f64)>,
+    first: bool,
 ) -> DrawResult {
     let max = p.samples.iter().map(|s| s.1).fold(0.0, f64::max);
     let y = (0.0, padded(0.0, max.max(1.0)).1);
+    let mut marks: Vec<(f64, String, RGBColor)> = Vec::new();
+    if let Some(at) = last_heal {
+        marks.push((at, format!("last heal ({at:.1} s)"), GREY));
+    }
+    if let Some((at, after)) = converged {
+        let label = match last_heal {
+            Some(_) => format!("agreed {:.1} s after it", after / 1e3),
+            None => format!("agreed from {at:.1} s"),
+        };
+        marks.push((at, label, GREEN));
+    }
+    // The legend goes where it hides the least: the samples, and each
+    // mark's vertical line.
+    let samples = p.samples.iter().map(|&(t, v)| (t, v / y.1));
+    let mark_lines = marks
+        .iter()
+        .flat_map(|m| (0..=10).map(move |k| (m.0, f64::from(k) / 10.0)));
+    // The fault kinds are named once, in the first panel's legend.
+    let labels = match first {
+        true => faults::labels(time.windows),
+        false => Vec::new(),
+    };
+    let corner = quiet_corner(
+        samples.chain(mark_lines).map(|(t, v)| (t / time.end_s, v)),
+        labels
+            .iter()
+            .copied()
+            .chain([p.label])
+            .chain(marks.iter().map(|m| m.1.as_str())),
+        {
+            let (w, h) = area.dim_in_pixel();
+            plot_size(w, h)
+        },
+    );
     let mut chart = builder(area, p.title)
         .build_cartesian_2d(0.0..time.end_s, y.0..y.1)
         .map_err(failed)?;
     number_mesh(&mut chart, ("time (s)", 0), (p.y_desc, 0))?;
-    faults::shade(&mut chart, time.windows, y)?;
+    faults::shade(&mut chart, time.windows, y, first)?;
     chart
         .draw_series(LineSeries::new(
             p.samples.iter().copied(),
@@ -109,28 +145,17 @@ fn panel(
         .map_err(failed)?
         .label(p.label)
         .legend(line_swatch(p.color, 3));
-    let mut mark = |at: f64, label: String, color: RGBColor| -> DrawResult {
+    for (at, label, color) in &marks {
         chart
             .draw_series(DashedLineSeries::new(
-                [(at, y.0), (at, y.1)],
+                [(*at, y.0), (*at, y.1)],
                 10,
                 6,
                 color.stroke_width(2),
             ))
             .map_err(failed)?
-            .label(label)
-            .legend(line_swatch(color, 2));
-        Ok(())
-    };
-    if let Some(at) = last_heal {
-        mark(at, format!("last heal ({at:.1} s)"), GREY)?;
+            .label(label.clone())
+            .legend(line_swatch(*color, 2));
     }
-    if let Some((at, after)) = converged {
-        let label = match last_heal {
-            Some(_) => format!("agreed {:.1} s after it", after / 1e3),
-            None => format!("agreed from {at:.1} s"),
-        };
-        mark(at, label, GREEN)?;
-    }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    legend(&mut chart, corner)
 }

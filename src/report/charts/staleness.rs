@@ -7,6 +7,7 @@
 use super::{
     BLUE, HEIGHT, WIDTH, builder, failed, legend, line_swatch, named, number_mesh, padded, render,
 };
+use super::{plot_size, quiet_corner};
 use crate::report::Summary;
 use plotters::prelude::*;
 
@@ -32,6 +33,13 @@ pub(super) fn chart(summary: &Summary) -> Option<super::Chart> {
         "P(get saw the latest ack'd put), {} gets",
         summary.staleness.gets
     );
+    let corner = quiet_corner(
+        points
+            .iter()
+            .map(|&(t, p)| (t / x_hi, (p - y.0) / (y.1 - y.0))),
+        [label.as_str()].into_iter(),
+        plot_size(WIDTH, HEIGHT),
+    );
     let svg = render(WIDTH, HEIGHT, |root| {
         let mut chart = builder(root, &title)
             .build_cartesian_2d(0.0..x_hi, y.0..y.1)
@@ -52,7 +60,7 @@ pub(super) fn chart(summary: &Summary) -> Option<super::Chart> {
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
             .map_err(failed)?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        legend(&mut chart, corner)
     });
     named("staleness", title, svg)
 }

@@ -10,6 +10,7 @@ use super::{
     BLUE, DrawResult, GREEN, ORANGE, PURPLE, SKY, VERMILION, WIDTH, builder, failed, legend,
     line_swatch, padded, render,
 };
+use super::{plot_size, quiet_corner};
 use crate::sweep::aggregate::{Aggregate, Combination};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -188,5 +189,12 @@ fn panel(
             .draw_series(points.iter().map(|&p| Circle::new(p, 6, s.color.filled())))
             .map_err(failed)?;
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    let points = series.iter().flat_map(|s| {
+        s.values.iter().enumerate().filter_map(|(i, v)| {
+            v.map(|v| ((i as f64 + 0.5) / count as f64, (v - y.0) / (y.1 - y.0)))
+        })
+    });
+    let (w, h) = area.dim_in_pixel();
+    let corner = quiet_corner(points, series.iter().map(|s| s.label), plot_size(w, h));
+    legend(&mut chart, corner)
 }
