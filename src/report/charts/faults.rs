@@ -4,20 +4,26 @@
 //! Node faults come from the simulator's life record (`sim::LifeEvent`),
 //! which says when a crash or pause really took effect and when the node
 //! came back; network faults from the fault schedule as run (the file's
-//! and the nemesis's). A partition window opens at the first cut (a
-//! `partition`, `isolate`, `cut`, `bridge` or `split`) and closes at the
-//! next `heal`, partial or not: the chart shows when the network was
-//! disturbed, not which links. Loss and latency windows run to their
-//! `until`. A window still open at the end closes at the end.
+//! and the nemesis's), replayed on the network's own reachability matrix
+//! (`net::Reachability`): a partition window opens when a fault blocks a
+//! link and closes when every link is open again, so a partial heal keeps
+//! it open. The chart shows when the network was cut, not which links. A
+//! `split = "majority"` draws its sides in the run from the fault stream;
+//! the replay draws its own, which only matters to a partial heal after
+//! it. Loss and latency windows run to their `until`. A window still open
+//! at the end closes at the end.
 
 use super::{DrawResult, failed};
 use crate::id::NodeId;
+use crate::net::Reachability;
 use crate::scenario::{Fault, FaultAction};
 use crate::sim::{Life, LifeEvent, Status};
 use crate::time::SimTime;
 use plotters::coord::ranged1d::Ranged;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,30 +76,43 @@ pub struct FaultWindow {
     pub node: Option<NodeId>,
 }
 
-/// The fault windows of a run that ended at `end`, sorted by start time,
-/// then kind.
-pub fn windows(faults: &[Fault], lifecycle: &[LifeEvent], end: SimTime) -> Vec<FaultWindow> {
+/// The fault windows of a run of `members` nodes (`total` with spares)
+/// that ended at `end`, sorted by start time, then kind.
+pub fn windows(
+    faults: &[Fault],
+    lifecycle: &[LifeEvent],
+    (members, total): (u32, u32),
+    end: SimTime,
+) -> Vec<FaultWindow> {
     let mut out = Vec::new();
+    let mut net = Reachability::new(total);
+    let initial: Vec<NodeId> = (0..members).map(NodeId).collect();
+    let mut sides = ChaCha8Rng::seed_from_u64(0);
     let mut cut_since: Option<SimTime> = None;
     for fault in faults {
         match &fault.action {
-            FaultAction::Partition(_)
-            | FaultAction::Isolate(_)
-            | FaultAction::Cut { .. }
-            | FaultAction::Bridge { .. }
-            | FaultAction::SplitMajority => {
-                cut_since.get_or_insert(fault.at);
+            FaultAction::Partition(groups) => net.partition(groups),
+            FaultAction::Isolate(node) => net.isolate(*node),
+            FaultAction::Cut { from, to } => net.cut(*from, *to),
+            FaultAction::Bridge { left, right, via } => net.bridge(left, right, *via),
+            FaultAction::SplitMajority => {
+                net.split_majority(&mut sides, &initial);
             }
-            FaultAction::HealAll | FaultAction::Heal(_) => {
-                if let Some(from) = cut_since.take() {
-                    out.push(window(FaultKind::Partition, from, fault.at, None));
-                }
-            }
+            FaultAction::HealAll => net.heal_all(),
+            FaultAction::Heal(groups) => groups.iter().for_each(|g| net.heal_group(g)),
             FaultAction::Loss { until, .. } => {
                 out.push(window(FaultKind::Loss, fault.at, *until, None));
             }
             FaultAction::Latency { until, .. } => {
                 out.push(window(FaultKind::Latency, fault.at, *until, None));
+            }
+            _ => {}
+        }
+        match (cut_since, net.is_whole()) {
+            (None, false) => cut_since = Some(fault.at),
+            (Some(from), true) => {
+                out.push(window(FaultKind::Partition, from, fault.at, None));
+                cut_since = None;
             }
             _ => {}
         }
@@ -204,6 +223,10 @@ mod tests {
                 action: FaultAction::Isolate(NodeId(2)),
             },
             Fault {
+                at: ms(10000),
+                action: FaultAction::Heal(vec![vec![NodeId(0), NodeId(1)]]),
+            },
+            Fault {
                 at: ms(15000),
                 action: FaultAction::HealAll,
             },
@@ -213,6 +236,14 @@ mod tests {
                     from: NodeId(0),
                     to: NodeId(1),
                 },
+            },
+            Fault {
+                at: ms(22000),
+                action: FaultAction::Heal(vec![vec![NodeId(1), NodeId(0)]]),
+            },
+            Fault {
+                at: ms(25000),
+                action: FaultAction::SplitMajority,
             },
         ];
         let life = vec![
@@ -237,7 +268,7 @@ mod tests {
                 change: Life::Status(Status::Paused),
             },
         ];
-        let w = windows(&faults, &life, ms(30000));
+        let w = windows(&faults, &life, (4, 4), ms(30000));
         let spans: Vec<(FaultKind, u64, u64)> = w
             .iter()
             .map(|w| (w.kind, w.from.0 / SimTime::MS, w.to.0 / SimTime::MS))
@@ -247,8 +278,11 @@ mod tests {
             vec![
                 (FaultKind::Crash, 1000, 3000),
                 (FaultKind::Pause, 4000, 30000),
+                // The partial heal at 10 s leaves n3 isolated.
                 (FaultKind::Partition, 5000, 15000),
-                (FaultKind::Partition, 20000, 30000),
+                // Healing the cut pair closes it.
+                (FaultKind::Partition, 20000, 22000),
+                (FaultKind::Partition, 25000, 30000),
             ]
         );
     }

@@ -45,7 +45,12 @@ pub struct Chart {
 
 /// Every chart the run's data supports, in a fixed order.
 pub fn run_charts(scenario: &Scenario, output: &RunOutput, summary: &Summary) -> Vec<Chart> {
-    let windows = faults::windows(&output.faults, &output.lifecycle, scenario.end());
+    let windows = faults::windows(
+        &output.faults,
+        &output.lifecycle,
+        (scenario.cluster.nodes, scenario.total_nodes()),
+        scenario.end(),
+    );
     let time = TimeAxis {
         end_s: scenario.end().as_secs_f64(),
         windows: &windows,
