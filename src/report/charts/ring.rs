@@ -19,6 +19,9 @@ use plotters::prelude::*;
 
 /// Tokens per node the Figure 8 chart tries.
 const FIGURE8_VNODES: [u32; 6] = [4, 8, 16, 32, 64, 128];
+/// The largest ring (S·T tokens) a Figure 8 point builds, so a big `--nodes`
+/// stays quick: 54 rings are built in all.
+const FIGURE8_MAX_TOKENS: u32 = 1 << 16;
 /// Seeds each Figure 8 point averages over.
 const FIGURE8_SEEDS: u64 = 3;
 
@@ -104,8 +107,8 @@ fn draw_shares(
 /// `nodes` nodes and `n` replicas, averaged over a few seeds from `seed`:
 /// strategy 1 with T random tokens, strategy 2 with T tokens and
 /// `partitions` fixed equal partitions, strategy 3 with Q = S·T (equal
-/// metadata: S·T tokens stored in every case). Sizes the ring cannot hold
-/// are left out.
+/// metadata: S·T tokens stored in every case). Sizes the ring cannot hold,
+/// or past [`FIGURE8_MAX_TOKENS`], are left out.
 pub fn figure8(nodes: u32, n: u32, partitions: u32, seed: u64) -> Vec<(Strategy, Vec<(u32, f64)>)> {
     let members: Vec<NodeSpec> = (0..nodes)
         .map(|i| NodeSpec {
@@ -119,7 +122,10 @@ pub fn figure8(nodes: u32, n: u32, partitions: u32, seed: u64) -> Vec<(Strategy,
         .map(|strategy| {
             let points = FIGURE8_VNODES
                 .into_iter()
-                .filter(|&t| t <= MAX_VNODES && nodes.saturating_mul(t) <= MAX_PARTITIONS)
+                .filter(|&t| {
+                    let tokens = nodes.saturating_mul(t);
+                    t <= MAX_VNODES && tokens <= MAX_PARTITIONS && tokens <= FIGURE8_MAX_TOKENS
+                })
                 .map(|vnodes| {
                     let partitions = match strategy {
                         Strategy::QOverS => nodes * vnodes,
