@@ -29,7 +29,7 @@ pub(super) fn chart(output: &RunOutput) -> Option<super::Chart> {
     let y = (0.0, max_hashes.max(1.0) * 1.08);
     let exchanges = output.merkle_exchanges.len();
     let title = "Merkle anti-entropy: hashes exchanged against divergent keys".to_string();
-    let label = format!("an exchange ({exchanges} in all; bigger: more alike)");
+    let label = format!("an exchange ({exchanges} in all; a bigger dot: more alike)");
     let corner = quiet_corner(
         seen.keys().map(|&(keys, hashes)| {
             (

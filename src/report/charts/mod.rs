@@ -171,14 +171,24 @@ pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .y_labels(y_labels)
-        .x_label_formatter(&|v| format!("{v:.x_decimals$}"))
-        .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
+        .x_label_formatter(&|v| number_label(*v, x_decimals))
+        .y_label_formatter(&|v| number_label(*v, y_decimals))
         .axis_desc_style((FONT, AXIS_SIZE))
         .label_style((FONT, LABEL_SIZE))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(210, 210, 210))
         .draw()
         .map_err(failed)
+}
+
+/// An axis label to `decimals` places; on a whole-number axis (0 places)
+/// only whole numbers are labelled, and never as `-0`.
+fn number_label(v: f64, decimals: usize) -> String {
+    if decimals == 0 && (v - v.round()).abs() > 1e-9 {
+        return String::new();
+    }
+    let v = if v.abs() < 1e-9 { 0.0 } else { v };
+    format!("{v:.decimals$}")
 }
 
 /// Draws the legend of the series labelled so far.
@@ -278,6 +288,14 @@ pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_number_axes_label_whole_numbers_only() {
+        assert_eq!(number_label(-0.2, 0), "");
+        assert_eq!(number_label(-1e-12, 0), "0");
+        assert_eq!(number_label(3.0, 0), "3");
+        assert_eq!(number_label(0.25, 2), "0.25");
+    }
 
     #[test]
     fn the_legend_goes_where_it_hides_the_fewest_points() {
