@@ -1,3 +1,7 @@
+//! The Lamport diagram's scene and window choice, on small hand-written
+//! traces: each message once with its fate, the key filter, version clocks
+//! from `stored` notes, the interesting window and the cut-down axis.
+
 use super::*;
 use crate::trace::read::parse;
 
