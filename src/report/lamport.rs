@@ -373,9 +373,19 @@ fn arrow_label(r: &Record, one_key: bool) -> String {
     }
     let values = r.strs("values");
     if !values.is_empty() {
-        label = format!("{label} [{}]", values.join(","));
+        label = format!("{label} {}", value_list(&values));
     }
     label
+}
+
+/// Values as `[milk,eggs]`; a long sibling list keeps its last two (the
+/// newest) and counts the rest, `[v1953,v2018 +4]`, to fit on an arrow.
+fn value_list(values: &[&str]) -> String {
+    const SHOWN: usize = 2;
+    match values.len() {
+        n if n > SHOWN + 1 => format!("[{} +{}]", values[n - SHOWN..].join(","), n - SHOWN),
+        _ => format!("[{}]", values.join(",")),
+    }
 }
 
 fn fault_text(r: &Record) -> String {

@@ -22,6 +22,8 @@ const LANES_HEIGHT: f64 = 600.0;
 const BREAK_PX: f64 = 36.0;
 /// A drop's X sits this far at least right of its send.
 const DROP_MIN_PX: f64 = 40.0;
+/// How far towards its destination a dropped message's line goes.
+const DROP_REACH_PX: f64 = 30.0;
 const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 const ARROW: &str = "#1f4e9c";
@@ -114,11 +116,24 @@ struct Labels {
 
 impl Labels {
     /// Finds the first of `shifts` (added to `y`) at which a `chars` long
-    /// label of `size` px at (x, y) overlaps no other; claims it.
-    fn place(&mut self, x: f64, y: f64, chars: usize, size: f64, shifts: &[f64]) -> Option<f64> {
+    /// label of `size` px starting at `x` (or, where that runs off the
+    /// picture, ending left of the mark at `x`) overlaps no other; claims
+    /// it and returns where the text starts.
+    fn place(
+        &mut self,
+        x: f64,
+        y: f64,
+        chars: usize,
+        size: f64,
+        shifts: &[f64],
+    ) -> Option<(f64, f64)> {
         let w = chars as f64 * size * 0.6;
-        if x + w > WIDTH - 4.0 {
-            return None; // would run off the picture; the tooltip stays
+        let x = match x + w > WIDTH - 4.0 {
+            true => x - w - 2.0 * LABEL_GAP,
+            false => x,
+        };
+        if x < 4.0 {
+            return None; // nowhere on the picture; the tooltip stays
         }
         for &dy in shifts {
             let b = (x - 2.0, y + dy - size - 3.0, x + w + 2.0, y + dy + 5.0);
@@ -128,13 +143,15 @@ impl Labels {
                 .all(|o| b.2 <= o.0 || o.2 <= b.0 || b.3 <= o.1 || o.3 <= b.1);
             if free {
                 self.boxes.push(b);
-                return Some(y + dy);
+                return Some((x, y + dy));
             }
         }
         None
     }
 }
 
+/// How far right of its mark a label starts.
+const LABEL_GAP: f64 = 11.0;
 const SHIFTS: &[f64] = &[0.0, -18.0, 18.0, -36.0, 36.0];
 
 fn esc(text: &str) -> String {
@@ -363,7 +380,7 @@ fn time_axis(svg: &mut String, axis: &Axis, axis_y: f64, last_lane: f64) {
             let xm = (axis.xs[i] + axis.xs[i + 1]) / 2.0;
             let _ = writeln!(
                 svg,
-                r##"<text x="{xm:.1}" y="{:.1}" font-size="13" text-anchor="middle" fill="#777">+{}</text>
+                r##"<text x="{xm:.1}" y="{:.1}" font-size="14" text-anchor="middle" fill="#777">+{}</text>
 <path d="M{:.1},{:.1} l6,-10 M{:.1},{:.1} l6,-10" stroke="#444" stroke-width="1.5"/>"##,
                 axis_y - 8.0,
                 ms(gap, decimals_for(gap / 10)),
@@ -421,7 +438,9 @@ fn message<'s>(
     }
     if let Some((t, why)) = &m.dropped {
         let x = axis.x(*t).max(x0 + DROP_MIN_PX);
-        let y = y0 + 0.45 * (y1 - y0);
+        // Within half a lane of the sender, so the X never sits on another
+        // node's lane; the label names where the message was going.
+        let y = y0 + (y1 - y0).clamp(-DROP_REACH_PX, DROP_REACH_PX);
         let _ = write!(
             svg,
             r##"<g class="drop"><title>{} dropped ({})</title><line x1="{x0:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y:.1}" stroke="{DROPPED}" stroke-width="2.2" stroke-dasharray="6 4"/>
@@ -433,13 +452,13 @@ fn message<'s>(
             x + 7.0,
             y - 7.0,
         );
-        let text = format!("{} ({why})", first_word(&m.label));
-        if let Some(ty) = labels.place(x + 12.0, y + 5.0, text.chars().count(), 15.0, SHIFTS) {
+        let text = format!("{} to {} ({why})", first_word(&m.label), m.to);
+        let chars = text.chars().count();
+        if let Some((tx, ty)) = labels.place(x + LABEL_GAP, y + 5.0, chars, 15.0, SHIFTS) {
             let _ = write!(
                 svg,
                 r##"
-<text x="{:.1}" y="{ty:.1}" font-size="15" font-weight="bold" fill="{DROPPED}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"##,
-                x + 12.0,
+<text x="{tx:.1}" y="{ty:.1}" font-size="15" font-weight="bold" fill="{DROPPED}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"##,
                 esc(&text)
             );
         }
@@ -510,12 +529,12 @@ fn put_mark(
         esc(&put.text)
     );
     let shifts = [0.0, -18.0, -36.0, 36.0, 54.0];
-    if let Some(ty) = labels.place(x + 9.0, y - 10.0, put.text.chars().count(), 15.0, &shifts) {
+    let chars = put.text.chars().count();
+    if let Some((tx, ty)) = labels.place(x + LABEL_GAP, y - 10.0, chars, 15.0, &shifts) {
         let _ = write!(
             svg,
             r#"
-<text x="{:.1}" y="{ty:.1}" font-size="15" font-weight="bold" fill="{PUT}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"#,
-            x + 9.0,
+<text x="{tx:.1}" y="{ty:.1}" font-size="15" font-weight="bold" fill="{PUT}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"#,
             esc(&put.text)
         );
     }
@@ -532,12 +551,11 @@ fn fault_mark(
 ) {
     let x = axis.x(fault.t);
     let chars = fault.text.chars().count();
-    let text = |svg: &mut String, y: f64| {
+    let text = |svg: &mut String, (tx, ty): (f64, f64)| {
         let _ = write!(
             svg,
             r#"
-<text x="{:.1}" y="{y:.1}" font-size="16" font-weight="bold" fill="{FAULT}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"#,
-            x + 9.0,
+<text x="{tx:.1}" y="{ty:.1}" font-size="16" font-weight="bold" fill="{FAULT}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"#,
             esc(&fault.text)
         );
     };
@@ -551,8 +569,10 @@ fn fault_mark(
                 x - 5.0,
                 y - 15.0,
             );
-            if let Some(ty) = labels.place(x + 9.0, y + 30.0, chars, 16.0, &[0.0, -50.0, 18.0]) {
-                text(svg, ty);
+            if let Some(at) =
+                labels.place(x + LABEL_GAP, y + 30.0, chars, 16.0, &[0.0, -50.0, 18.0])
+            {
+                text(svg, at);
             }
         }
         None => {
@@ -563,8 +583,8 @@ fn fault_mark(
                 TOP - 40.0,
                 last_lane + 24.0,
             );
-            if let Some(ty) = labels.place(x + 9.0, TOP - 34.0, chars, 16.0, &[0.0, -20.0]) {
-                text(svg, ty);
+            if let Some(at) = labels.place(x + LABEL_GAP, TOP - 34.0, chars, 16.0, &[0.0, -20.0]) {
+                text(svg, at);
             }
         }
     }

@@ -115,3 +115,9 @@ fn quiet_gaps_are_cut_down_on_the_axis() {
     assert_eq!(cut.broken, [false, true, false, true]);
     assert!(even.broken.iter().all(|b| !b));
 }
+
+#[test]
+fn long_sibling_lists_are_cut_on_arrows() {
+    assert_eq!(value_list(&["a", "b", "c"]), "[a,b,c]");
+    assert_eq!(value_list(&["a", "b", "c", "d", "e"]), "[d,e +3]");
+}
