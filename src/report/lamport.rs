@@ -13,6 +13,7 @@
 //! fault, small enough to read on a projector.
 
 mod draw;
+mod layout;
 
 use crate::trace::export::{Clients, is_fault, node_number};
 use crate::trace::read::Record;

@@ -44,6 +44,9 @@ struct InFlight {
     track: Track,
     t: u64,
     name: String,
+    /// Two for a duplicated message; forgotten at zero, so memory holds
+    /// only what is in flight.
+    deliveries_left: u32,
 }
 
 /// Streams records into Trace Event JSON.
@@ -347,6 +350,7 @@ impl<W: Write> Perfetto<W> {
                         track,
                         t: r.t,
                         name,
+                        deliveries_left: 1,
                     },
                 );
             }
@@ -355,6 +359,7 @@ impl<W: Write> Perfetto<W> {
                 self.gather(track, r.t, format!("recv {label} from {from}"))?;
                 if let Some(sent) = self.in_flight.get(&m) {
                     let (send_track, send_t, name) = (sent.track, sent.t, sent.name.clone());
+                    self.forget_one(m);
                     let id = self.next_id;
                     self.next_id += 1;
                     self.emit(json!({"name": name, "cat": "flow", "ph": "s", "id": id,
@@ -364,7 +369,7 @@ impl<W: Write> Perfetto<W> {
                 }
             }
             "drop" => {
-                self.in_flight.remove(&m);
+                self.forget_one(m);
                 let track = self.track(from)?;
                 let why = r.str("why").unwrap_or("lost");
                 let name = format!("drop {label} to {to} ({why})");
@@ -376,9 +381,23 @@ impl<W: Write> Perfetto<W> {
                 self.emit(json!({"name": name, "cat": "drop", "ph": "i", "s": scope,
                     "ts": ts(r.t), "pid": track.0, "tid": tid}))?;
             }
-            _ => {} // a duplicate is seen as its second deliver
+            _ => {
+                // A duplicate: the message will be delivered twice.
+                if let Some(f) = self.in_flight.get_mut(&m) {
+                    f.deliveries_left += 1;
+                }
+            }
         }
         Ok(())
+    }
+
+    fn forget_one(&mut self, m: u64) {
+        if let Some(f) = self.in_flight.get_mut(&m) {
+            f.deliveries_left = f.deliveries_left.saturating_sub(1);
+            if f.deliveries_left == 0 {
+                self.in_flight.remove(&m);
+            }
+        }
     }
 
     /// Closes what is open and the JSON; returns the sink.
@@ -438,6 +457,29 @@ mod tests {
         assert_ne!(s["pid"], f["pid"]);
         let slices: Vec<_> = ev.iter().filter(|e| e["ph"] == "X").collect();
         assert_eq!(slices.len(), 2);
+    }
+
+    #[test]
+    fn a_duplicate_draws_two_flows_and_nothing_stays_in_flight() {
+        let trace = r#"{"t":1000,"kind":"send","from":"n1","to":"n2","msg":"Store","m":5}
+{"t":1000,"kind":"duplicate","from":"n1","to":"n2","msg":"Store","m":5}
+{"t":3000,"kind":"deliver","from":"n1","to":"n2","msg":"Store","m":5}
+{"t":4000,"kind":"deliver","from":"n1","to":"n2","msg":"Store","m":5}
+{"t":5000,"kind":"send","from":"n1","to":"n2","msg":"Store","m":6}
+{"t":5000,"kind":"drop","from":"n1","to":"n2","msg":"Store","m":6,"why":"loss"}"#;
+        let mut p = Perfetto::new(Vec::new()).unwrap();
+        for r in parse(trace).unwrap() {
+            p.push(&r).unwrap();
+        }
+        assert!(p.in_flight.is_empty());
+        let doc: Value = serde_json::from_slice(&p.finish().unwrap()).unwrap();
+        let flows = doc["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "f")
+            .count();
+        assert_eq!(flows, 2);
     }
 
     #[test]

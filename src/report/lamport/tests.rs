@@ -104,14 +104,14 @@ fn the_interesting_window_caps_the_messages() {
 
 #[test]
 fn quiet_gaps_are_cut_down_on_the_axis() {
-    let axis = draw::Axis::new(vec![0, 1_000, 2_000, 3_000, 1_000_000_000], None);
+    let axis = layout::Axis::new(vec![0, 1_000, 2_000, 3_000, 1_000_000_000], None);
     assert!(axis.broken[3], "{:?}", axis.broken);
     assert!(!axis.broken[0]);
     // Evenly spaced times stay to scale.
-    let even = draw::Axis::new((0..10).map(|i| i * 1000).collect(), None);
+    let even = layout::Axis::new((0..10).map(|i| i * 1000).collect(), None);
     assert!(even.broken.iter().all(|b| !b));
     // Gaps longer than a few latencies are cut whatever the others.
-    let cut = draw::Axis::new(vec![0, 1_000, 50_000, 51_000, 100_000], Some(4_000));
+    let cut = layout::Axis::new(vec![0, 1_000, 50_000, 51_000, 100_000], Some(4_000));
     assert_eq!(cut.broken, [false, true, false, true]);
     assert!(even.broken.iter().all(|b| !b));
 }
