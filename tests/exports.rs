@@ -371,3 +371,38 @@ fn dynsim_lamport_writes_an_svg_and_refuses_a_bare_number() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unit"));
 }
+
+#[test]
+fn lamport_svg_draws_each_duplicate_delivery_as_its_own_arrow() {
+    let records = records_of(BLIND, &["network.duplicate=0.3"]);
+    let window = Window {
+        from_ns: 100_000_000,
+        until_ns: 105_000_000,
+        key: None,
+    };
+    let drawn: Vec<u64> = records
+        .iter()
+        .filter(|r| r.kind == "send" && (window.from_ns..=window.until_ns).contains(&r.t))
+        .filter_map(|r| r.u64("m"))
+        .take(MAX_MESSAGES)
+        .collect();
+    let deliveries = |m: u64| {
+        records
+            .iter()
+            .filter(|r| r.kind == "deliver" && r.u64("m") == Some(m))
+            .count()
+    };
+    let second_copies: usize = drawn.iter().map(|&m| deliveries(m).saturating_sub(1)).sum();
+    assert!(second_copies > 0, "the run should duplicate some message");
+    let doc_text = lamport::draw(&records, &window);
+    let doc = svg_doc(&doc_text);
+    assert_eq!(count_class(&doc, "message"), drawn.len());
+    assert_eq!(count_class(&doc, "dup"), second_copies);
+    assert_eq!(count_class(&doc, "arrow"), drawn.len() + second_copies);
+    // The exports hold up with duplicates too: a flow per delivery.
+    let events = check_trace_events(&perfetto::export(&records));
+    let flows = events.iter().filter(|e| e["ph"] == "f").count();
+    let delivered = records.iter().filter(|r| r.kind == "deliver").count();
+    assert_eq!(flows, delivered);
+    check_shiviz(&shiviz::export(&records));
+}

@@ -21,6 +21,8 @@ const LANE_GAP: f64 = 76.0;
 const LANES_HEIGHT: f64 = 600.0;
 /// A drop's X sits this far at least right of its send.
 const DROP_MIN_PX: f64 = 40.0;
+/// How far a duplicate delivery's curve bows away from the first.
+const DUPLICATE_BOW_PX: f64 = 22.0;
 /// How far towards its destination a dropped message's line goes.
 const DROP_REACH_PX: f64 = 30.0;
 const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
@@ -106,8 +108,8 @@ pub(super) fn render(scene: &Scene) -> String {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{height:.0}" viewBox="0 0 {WIDTH:.0} {height:.0}" font-family="{FONT}" class="lamport">
 <defs>
-<marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{ARROW}"/></marker>
-<marker id="head-dup" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{DUPLICATE}"/></marker>
+<marker id="lamport-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{ARROW}"/></marker>
+<marker id="lamport-head-dup" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{DUPLICATE}"/></marker>
 </defs>
 <rect width="100%" height="100%" fill="white"/>
 "#
@@ -292,26 +294,30 @@ fn message<'s>(
     );
     for (k, &t) in m.delivered.iter().enumerate() {
         let x1 = axis.x(t);
-        let (class, colour, head, dash) = match k {
-            0 => ("arrow", ARROW, "head", ""),
-            _ => (
-                "arrow dup",
-                DUPLICATE,
-                "head-dup",
-                r#" stroke-dasharray="8 5""#,
-            ),
-        };
-        let _ = writeln!(
-            svg,
-            r#"<line class="{class}" x1="{x0:.1}" y1="{y0:.1}" x2="{x1:.1}" y2="{y1:.1}" stroke="{colour}" stroke-width="2.2"{dash} marker-end="url(#{head})"/>"#
-        );
-        let label = match k {
-            0 => m.label.clone(),
-            _ => format!("duplicate {}", m.label),
-        };
-        let shared = along.entry((&m.from, &m.to, m.sent, t)).or_insert(0);
-        arrow_label(svg, &label, (x0, y0), (x1, y1), colour, *shared);
-        *shared += 1;
+        if k == 0 {
+            let _ = writeln!(
+                svg,
+                r#"<line class="arrow" x1="{x0:.1}" y1="{y0:.1}" x2="{x1:.1}" y2="{y1:.1}" stroke="{ARROW}" stroke-width="2.2" marker-end="url(#lamport-head)"/>"#
+            );
+            let shared = along.entry((&m.from, &m.to, m.sent, t)).or_insert(0);
+            arrow_label(svg, &m.label, (x0, y0), (x1, y1), ARROW, *shared);
+            *shared += 1;
+        } else {
+            // A duplicate bows away from the straight arrow, so it shows
+            // even when both copies take the same time; the legend names
+            // it, the tooltip says what it carried.
+            let (dx, dy) = (x1 - x0, y1 - y0);
+            let length = (dx * dx + dy * dy).sqrt().max(1.0);
+            let bow = DUPLICATE_BOW_PX * k as f64;
+            let (cx, cy) = (
+                x0 + dx / 2.0 + dy / length * bow,
+                y0 + dy / 2.0 - dx / length * bow,
+            );
+            let _ = writeln!(
+                svg,
+                r#"<path class="arrow dup" d="M{x0:.1},{y0:.1} Q{cx:.1},{cy:.1} {x1:.1},{y1:.1}" fill="none" stroke="{DUPLICATE}" stroke-width="2.2" stroke-dasharray="8 5" marker-end="url(#lamport-head-dup)"/>"#
+            );
+        }
     }
     if let Some((t, why)) = &m.dropped {
         let x = axis.x(*t).max(x0 + DROP_MIN_PX);
@@ -346,7 +352,7 @@ fn message<'s>(
         let y = y0 + 0.5 * (y1 - y0);
         let _ = writeln!(
             svg,
-            r##"<line class="in-flight" x1="{x0:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y:.1}" stroke="#888" stroke-width="2" stroke-dasharray="3 4" marker-end="url(#head)"/>"##
+            r##"<line class="in-flight" x1="{x0:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y:.1}" stroke="#888" stroke-width="2" stroke-dasharray="3 4" marker-end="url(#lamport-head)"/>"##
         );
     }
     svg.push_str("</g>\n");
@@ -377,17 +383,18 @@ fn arrow_label(
         angle += 180.0; // never upside down
     }
     // Labels of arrows sharing a path go one behind the other along it.
-    let (along, stacked) = match stacked {
-        0 => (0.32, 0),
-        1 => (0.68, 0),
-        k => (0.5, k - 1),
+    // A third and later: the tooltip has it.
+    let along = match stacked {
+        0 => 0.32,
+        1 => 0.68,
+        _ => return,
     };
     let (mx, my) = (x0 + dx * along, y0 + dy * along);
     let _ = writeln!(
         svg,
         r#"<text x="{mx:.1}" y="{my:.1}" dy="{dy:.1}" font-size="{size:.0}" text-anchor="middle" fill="{colour}" stroke="white" stroke-width="3.5" paint-order="stroke" transform="rotate({angle:.1} {mx:.1} {my:.1})">{}</text>"#,
         esc(label),
-        dy = -5.0 - 16.0 * stacked as f64,
+        dy = -5.0,
     );
 }
 
@@ -472,8 +479,8 @@ fn legend(svg: &mut String, y: f64) {
     let _ = writeln!(
         svg,
         r##"<g class="legend" font-size="15" fill="#333">
-<line x1="24" y1="{y:.1}" x2="74" y2="{y:.1}" stroke="{ARROW}" stroke-width="2.2" marker-end="url(#head)"/><text x="82" y="{t:.1}">message, send to delivery</text>
-<line x1="300" y1="{y:.1}" x2="350" y2="{y:.1}" stroke="{DUPLICATE}" stroke-width="2.2" stroke-dasharray="8 5" marker-end="url(#head-dup)"/><text x="358" y="{t:.1}">duplicate delivery</text>
+<line x1="24" y1="{y:.1}" x2="74" y2="{y:.1}" stroke="{ARROW}" stroke-width="2.2" marker-end="url(#lamport-head)"/><text x="82" y="{t:.1}">message, send to delivery</text>
+<line x1="300" y1="{y:.1}" x2="350" y2="{y:.1}" stroke="{DUPLICATE}" stroke-width="2.2" stroke-dasharray="8 5" marker-end="url(#lamport-head-dup)"/><text x="358" y="{t:.1}">duplicate delivery</text>
 <path d="M520,{a:.1} l14,14 M534,{a:.1} l-14,14" stroke="{DROPPED}" stroke-width="3.5"/><text x="544" y="{t:.1}">dropped (why)</text>
 <circle cx="700" cy="{y:.1}" r="7" fill="{PUT}"/><text x="714" y="{t:.1}">version stored / put</text>
 <rect x="900" y="{b:.1}" width="10" height="24" fill="{FAULT}"/><text x="918" y="{t:.1}">fault</text>
