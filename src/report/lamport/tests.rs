@@ -121,3 +121,33 @@ fn long_sibling_lists_are_cut_on_arrows() {
     assert_eq!(value_list(&["a", "b", "c"]), "[a,b,c]");
     assert_eq!(value_list(&["a", "b", "c", "d", "e"]), "[d,e +3]");
 }
+
+#[test]
+fn an_empty_trace_draws_an_empty_picture_that_still_parses() {
+    for records in [Vec::new(), parse(TRACE).unwrap()] {
+        for window in [
+            interesting_window(&records),
+            Window {
+                from_ns: 9_000_000_000,
+                until_ns: 9_000_000_000,
+                key: Some("none".into()),
+            },
+        ] {
+            let svg = draw(&records, &window);
+            roxmltree::Document::parse(&svg).unwrap();
+        }
+    }
+    let bytes = crate::trace::perfetto::export(&[]);
+    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap();
+    assert_eq!(crate::trace::shiviz::export(&[]), "");
+}
+
+#[test]
+fn names_from_the_scenario_are_escaped() {
+    let trace = TRACE.replace("alice", "<script>&\"'");
+    let records = parse(&trace).unwrap();
+    let svg = draw(&records, &window(None));
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(!svg.contains("<script>"));
+    assert!(doc.descendants().any(|n| n.text() == Some("<script>&\"'")));
+}
