@@ -144,7 +144,7 @@ fn an_empty_trace_draws_an_empty_picture_that_still_parses() {
 
 #[test]
 fn names_from_the_scenario_are_escaped() {
-    let trace = TRACE.replace("alice", "<script>&\"'");
+    let trace = TRACE.replace("alice", r#"<script>&\"'"#);
     let records = parse(&trace).unwrap();
     let svg = draw(&records, &window(None));
     let doc = roxmltree::Document::parse(&svg).unwrap();
