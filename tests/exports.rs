@@ -406,3 +406,25 @@ fn lamport_svg_draws_each_duplicate_delivery_as_its_own_arrow() {
     assert_eq!(flows, delivered);
     check_shiviz(&shiviz::export(&records));
 }
+
+#[test]
+fn trace_formats_combine_and_off_stands_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("both");
+    let run = dynsim()
+        .args(["run", BLIND, "--trace", "jsonl,shiviz", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert!(out.join("trace.jsonl").is_file() && out.join("shiviz.log").is_file());
+    assert!(!out.join("trace.perfetto.json").exists());
+    let bad = dynsim()
+        .args(["run", BLIND, "--trace", "off,perfetto", "--out"])
+        .arg(tmp.path().join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("off"));
+    assert!(!tmp.path().join("bad").exists());
+}
