@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod checks;
+pub mod lamport;
 pub mod membership;
 
 use crate::check::consistency::{LostWrite, StaleRead};
