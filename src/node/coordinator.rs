@@ -225,7 +225,11 @@ impl DynamoNode {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                    Arc::new(local.clone())
+                    let state = Arc::new(local.clone());
+                    if effect.changed {
+                        Self::note_stored(out, key, Some(&state), "put", None);
+                    }
+                    state
                 } else {
                     // A stand-in coordinator versions the write against the
                     // hints it holds and keeps it as a hint for the key's
@@ -236,6 +240,8 @@ impl DynamoNode {
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
                     }
+                    let kept = self.store.hint(owner, key);
+                    Self::note_stored(out, key, kept, "hint", Some(owner));
                     self.arm_handoff(out);
                     Arc::new(local)
                 };
@@ -276,8 +282,12 @@ impl DynamoNode {
             });
             for t in &targets {
                 if let Some(owner) = t.stand_in_for {
+                    let why = self.unreachable_because(owner, now);
                     out.note("stand-in", |f| {
-                        f.key("key", key).node("owner", owner).node("at", t.node);
+                        f.key("key", key)
+                            .node("owner", owner)
+                            .node("at", t.node)
+                            .str("why", why);
                     });
                 }
             }
@@ -414,7 +424,10 @@ impl DynamoNode {
         let mut repaired: Vec<NodeId> = Vec::new();
         if let Some(own) = &p.own {
             if own.compare(&p.merged) != Order::Equal {
-                self.store.merge(mode, p.key, &p.merged);
+                let effect = self.store.merge(mode, p.key, &p.merged);
+                if effect.changed {
+                    Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
+                }
                 repaired.push(self.id);
             }
         }
@@ -464,9 +477,16 @@ fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
         _ => (Vec::new(), Context::none()),
     };
     out.note("quorum", |f| {
+        let acked: Vec<NodeId> = p
+            .targets
+            .iter()
+            .filter(|t| t.answered)
+            .map(|t| t.node)
+            .collect();
         f.u64("op", p.op.0)
             .u64("heard", p.heard as u64)
-            .str("outcome", answer.as_str());
+            .str("outcome", answer.as_str())
+            .nodes("acked", &acked);
     });
     out.send(
         Endpoint::Client(p.client),
