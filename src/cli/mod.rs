@@ -1,8 +1,9 @@
 //! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`,
-//! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`. Parsing with clap;
+//! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`, `dynsim explain`. Parsing with clap;
 //! each subcommand in its own file. This is the only place, with
 //! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
 
+mod explain;
 mod ring;
 mod run;
 mod shrink;
@@ -44,6 +45,8 @@ enum Command {
     SweepMerge(sweep::MergeArgs),
     /// Find the smallest scenario that still fails an expectation.
     Shrink(shrink::ShrinkArgs),
+    /// Tell a run in plain sentences, from its trace.
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::SweepMerge(args) => sweep::sweep_merge(args),
         Command::Shrink(args) => shrink::shrink(args),
+        Command::Explain(args) => explain::explain(args),
     };
     ExitCode::from(code)
 }

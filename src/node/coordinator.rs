@@ -11,6 +11,9 @@ use crate::time::SimTime;
 use crate::version::{Context, Order, Siblings};
 use std::sync::Arc;
 
+/// A put's new local state, and the owner when it is kept as a hint.
+type Versioned = (Arc<Siblings>, Option<NodeId>);
+
 /// One replica a request went to.
 #[derive(Clone, Debug)]
 struct Target {
@@ -216,6 +219,9 @@ impl DynamoNode {
         }
         // The id this request will get: its answers carry it back.
         let rid = self.pending.next_id();
+        // A put's new local state (and the owner, when kept as a hint), or
+        // the value last-write-wins dropped: traced after the coordination.
+        let mut versioned: Option<Result<Versioned, ValueId>> = None;
         let (own, merged) = match req.kind {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
@@ -226,9 +232,7 @@ impl DynamoNode {
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = Arc::new(local.clone());
-                    if effect.changed {
-                        Self::note_stored(out, key, Some(&state), "put", None);
-                    }
+                    versioned = Some(effect.changed.then(|| (state.clone(), None)).ok_or(value));
                     state
                 } else {
                     // A stand-in coordinator versions the write against the
@@ -240,9 +244,9 @@ impl DynamoNode {
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
                     }
-                    let kept = self.store.hint(owner, key);
-                    Self::note_stored(out, key, kept, "hint", Some(owner));
                     self.arm_handoff(out);
+                    let kept = self.store.hint(owner, key).cloned().unwrap_or_default();
+                    versioned = Some(Ok((Arc::new(kept), Some(owner))));
                     Arc::new(local)
                 };
                 for t in &targets {
@@ -291,6 +295,18 @@ impl DynamoNode {
                     });
                 }
             }
+        }
+        match versioned {
+            Some(Ok((state, None))) => Self::note_stored(out, key, Some(&state), "put", None),
+            Some(Ok((state, owner))) => Self::note_stored(out, key, Some(&state), "hint", owner),
+            // Only last-write-wins drops a put: the stored value's
+            // timestamp is later than this node's clock.
+            Some(Err(value)) => out.note("put-ignored", |f| {
+                f.key("key", key)
+                    .value("value", value)
+                    .str("why", "older timestamp");
+            }),
+            None => {}
         }
         let mut pending = Pending {
             op: req.op,
