@@ -141,9 +141,19 @@ impl Narrator {
             "stored" => self.stored(&node, r),
             "put-ignored" => Some(Draft {
                 text: format!(
-                    "{node} drops {} for {}: its timestamp is older than the value stored (last write wins)",
+                    "{node} stamps {} at t={} by its own clock, older than {} already stored: last write wins, so {0} is dropped",
                     r.str("value").unwrap_or("?"),
-                    r.str("key").unwrap_or("?")
+                    super::time(r.u64("stamp").unwrap_or(0)),
+                    siblings(
+                        &r.strs("kept")
+                            .iter()
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>(),
+                        &r.strs("clocks")
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                    ),
                 ),
                 key: r.str("key").map(String::from),
                 nodes: vec![node.clone()],
@@ -153,10 +163,14 @@ impl Narrator {
             "read-repair" => {
                 let nodes = r.strs("nodes");
                 let key = r.str("key").unwrap_or("?");
+                let named: Vec<&str> = nodes
+                    .iter()
+                    .map(|n| if *n == node { "itself" } else { n })
+                    .collect();
                 Some(Draft {
                     text: format!(
-                        "{node} saw {} behind on {key} after a get: sends them the merged state (read repair)",
-                        list(&nodes)
+                        "{node} found {} behind on {key} after the get: the merged state goes there (read repair)",
+                        list(&named).replace(", itself", " and itself")
                     ),
                     key: Some(key.to_string()),
                     nodes: std::iter::once(node.clone())
@@ -411,8 +425,13 @@ impl Narrator {
                 let replaced = match gone.is_empty() {
                     true => String::new(),
                     false => format!(
-                        ", replacing {} (its clock descends from that one)",
-                        gone.join(" and ")
+                        ", replacing {} ({})",
+                        gone.join(" and "),
+                        match self.versioning {
+                            Versioning::VectorClock => "its clock descends from that one",
+                            Versioning::Dvv => "its writer had read that one",
+                            Versioning::Lww => "its timestamp is later",
+                        }
                     ),
                 };
                 let kept = match created {
@@ -506,12 +525,13 @@ fn ae_exchange(node: &str, r: &Record) -> Option<Draft> {
         return None;
     }
     let peer = r.str("peer").unwrap_or("?");
+    let keys = r.u64("keys").unwrap_or(0);
     Some(Draft {
         text: format!(
-            "Merkle exchange {peer}-{node} on range {}: {differ} of {} leaves differ, {} keys repaired",
+            "Merkle exchange {peer}-{node} on range {}: {differ} of {} leaves differ, {keys} {} repaired",
             r.u64("range").unwrap_or(0),
             r.u64("leaves").unwrap_or(0),
-            r.u64("keys").unwrap_or(0)
+            if keys == 1 { "key" } else { "keys" }
         ),
         key: None,
         nodes: vec![node.to_string(), peer.to_string()],

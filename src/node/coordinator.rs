@@ -14,6 +14,10 @@ use std::sync::Arc;
 /// A put's new local state, and the owner when it is kept as a hint.
 type Versioned = (Arc<Siblings>, Option<NodeId>);
 
+/// A put last-write-wins dropped: its value, the node's clock reading and
+/// the state that won.
+type Dropped = (ValueId, SimTime, Arc<Siblings>);
+
 /// One replica a request went to.
 #[derive(Clone, Debug)]
 struct Target {
@@ -221,7 +225,7 @@ impl DynamoNode {
         let rid = self.pending.next_id();
         // A put's new local state (and the owner, when kept as a hint), or
         // the value last-write-wins dropped: traced after the coordination.
-        let mut versioned: Option<Result<Versioned, ValueId>> = None;
+        let mut versioned: Option<Result<Versioned, Dropped>> = None;
         let (own, merged) = match req.kind {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
@@ -232,7 +236,11 @@ impl DynamoNode {
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = Arc::new(local.clone());
-                    versioned = Some(effect.changed.then(|| (state.clone(), None)).ok_or(value));
+                    versioned = Some(effect.changed.then(|| (state.clone(), None)).ok_or((
+                        value,
+                        now,
+                        state.clone(),
+                    )));
                     state
                 } else {
                     // A stand-in coordinator versions the write against the
@@ -301,9 +309,14 @@ impl DynamoNode {
             Some(Ok((state, owner))) => Self::note_stored(out, key, Some(&state), "hint", owner),
             // Only last-write-wins drops a put: the stored value's
             // timestamp is later than this node's clock.
-            Some(Err(value)) => out.note("put-ignored", |f| {
+            Some(Err((value, stamp, kept))) => out.note("put-ignored", |f| {
+                let shown = kept.shown_versions();
+                let values: Vec<ValueId> = shown.iter().map(|(v, _)| *v).collect();
                 f.key("key", key)
                     .value("value", value)
+                    .u64("stamp", stamp.0)
+                    .values("kept", &values)
+                    .strs("clocks", shown.iter().map(|(_, c)| c.as_str()))
                     .str("why", "older timestamp");
             }),
             None => {}
