@@ -168,3 +168,36 @@ fn bad_input_exits_2_with_a_message() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn stored_notes_say_why_for_every_way_a_replica_changes() {
+    // Across the lessons, a replica's sibling set changes in each of the
+    // ways the trace names; each note lists one clock per value.
+    let mut whys = std::collections::BTreeSet::new();
+    for lesson in [
+        "01-partitioning.toml",
+        "03-get-and-put.toml",
+        "06-merkle.toml",
+        "07-sloppy-quorum.toml",
+    ] {
+        let file = root().join("scenarios/lessons").join(lesson);
+        let s = scenario::load(&file, &[]).unwrap();
+        for r in explain::trace_of(&s).unwrap() {
+            if r.kind == "stored" {
+                assert_eq!(r.strs("values").len(), r.strs("clocks").len(), "{r:?}");
+                assert!(r.str("node").is_some() && r.str("key").is_some(), "{r:?}");
+                whys.insert(r.str("why").unwrap_or("").to_string());
+            }
+        }
+    }
+    let expected = [
+        "anti-entropy",
+        "handoff",
+        "hint",
+        "put",
+        "read-repair",
+        "store",
+        "transfer",
+    ];
+    assert_eq!(whys.into_iter().collect::<Vec<_>>(), expected);
+}

@@ -253,8 +253,10 @@ impl DynamoNode {
                         self.stats.hints_stored += 1;
                     }
                     self.arm_handoff(out);
-                    let kept = self.store.hint(owner, key).cloned().unwrap_or_default();
-                    versioned = Some(Ok((Arc::new(kept), Some(owner))));
+                    if out.tracing() {
+                        let kept = self.store.hint(owner, key).cloned().unwrap_or_default();
+                        versioned = Some(Ok((Arc::new(kept), Some(owner))));
+                    }
                     Arc::new(local)
                 };
                 for t in &targets {
