@@ -163,14 +163,20 @@ impl Narrator {
             "read-repair" => {
                 let nodes = r.strs("nodes");
                 let key = r.str("key").unwrap_or("?");
-                let named: Vec<&str> = nodes
-                    .iter()
-                    .map(|n| if *n == node { "itself" } else { n })
-                    .collect();
+                let mut named: Vec<&str> = nodes.iter().copied().filter(|n| *n != node).collect();
+                if named.len() < nodes.len() {
+                    named.insert(0, "itself");
+                }
+                let named = match named.as_slice() {
+                    [init @ .., last] if !init.is_empty() => {
+                        format!("{} and {last}", init.join(", "))
+                    }
+                    _ => named.join(""),
+                };
                 Some(Draft {
                     text: format!(
                         "{node} found {} behind on {key} after the get: the merged state goes there (read repair)",
-                        list(&named).replace(", itself", " and itself")
+                        named
                     ),
                     key: Some(key.to_string()),
                     nodes: std::iter::once(node.clone())
@@ -403,16 +409,13 @@ impl Narrator {
                     .iter()
                     .filter(|v| !before.values.contains(v))
                     .collect();
-                let gone: Vec<String> = before
+                let (gone_values, gone_clocks): (Vec<String>, Vec<String>) = before
                     .values
                     .iter()
                     .enumerate()
                     .filter(|(_, v)| !now.values.contains(v))
-                    .map(|(i, v)| {
-                        let clock = before.clocks.get(i).cloned().unwrap_or_default();
-                        siblings(std::slice::from_ref(v), &[clock])
-                    })
-                    .collect();
+                    .map(|(i, v)| (v.clone(), before.clocks.get(i).cloned().unwrap_or_default()))
+                    .unzip();
                 let stamped = match new.first() {
                     Some(v) => {
                         let i = now.values.iter().position(|x| x == *v).unwrap_or(0);
@@ -422,15 +425,17 @@ impl Narrator {
                     }
                     None => format!("{node} versions {key} again"),
                 };
-                let replaced = match gone.is_empty() {
+                let replaced = match gone_values.is_empty() {
                     true => String::new(),
                     false => format!(
                         ", replacing {} ({})",
-                        gone.join(" and "),
-                        match self.versioning {
-                            Versioning::VectorClock => "its clock descends from that one",
-                            Versioning::Dvv => "its writer had read that one",
-                            Versioning::Lww => "its timestamp is later",
+                        siblings(&gone_values, &gone_clocks),
+                        match (self.versioning, gone_values.len()) {
+                            (Versioning::VectorClock, 1) => "its clock descends from that one",
+                            (Versioning::VectorClock, _) => "its clock descends from theirs",
+                            (Versioning::Dvv, 1) => "its writer had read that one",
+                            (Versioning::Dvv, _) => "its writer had read them",
+                            (Versioning::Lww, _) => "its timestamp is later",
                         }
                     ),
                 };
