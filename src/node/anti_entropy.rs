@@ -161,7 +161,7 @@ impl DynamoNode {
         for (key, state) in &states {
             let effect = self.store.merge(mode, *key, state);
             self.stats.false_conflicts += u64::from(effect.false_conflicts);
-            if effect.changed {
+            if effect.changed && out.tracing() {
                 Self::note_stored(out, *key, self.store.get(*key), "anti-entropy", None);
             }
         }

@@ -236,11 +236,12 @@ impl DynamoNode {
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = Arc::new(local.clone());
-                    versioned = Some(effect.changed.then(|| (state.clone(), None)).ok_or((
-                        value,
-                        now,
-                        state.clone(),
-                    )));
+                    if out.tracing() {
+                        versioned = Some(match effect.changed {
+                            true => Ok((state.clone(), None)),
+                            false => Err((value, now, state.clone())),
+                        });
+                    }
                     state
                 } else {
                     // A stand-in coordinator versions the write against the
@@ -456,7 +457,7 @@ impl DynamoNode {
         if let Some(own) = &p.own {
             if own.compare(&p.merged) != Order::Equal {
                 let effect = self.store.merge(mode, p.key, &p.merged);
-                if effect.changed {
+                if effect.changed && out.tracing() {
                     Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
                 }
                 repaired.push(self.id);

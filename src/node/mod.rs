@@ -388,16 +388,18 @@ impl DynamoNode {
                                 f.node("owner", owner).key("key", key);
                             });
                         }
-                        let after = self.store.hint(owner, key);
-                        if out.tracing() && after != before.as_ref() {
-                            Self::note_stored(out, key, after, "hint", Some(owner));
+                        if out.tracing() {
+                            let after = self.store.hint(owner, key);
+                            if after != before.as_ref() {
+                                Self::note_stored(out, key, after, "hint", Some(owner));
+                            }
                         }
                         self.arm_handoff(out);
                     }
                     _ => {
                         let effect = self.store.merge(mode, key, &state);
                         self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                        if effect.changed {
+                        if effect.changed && out.tracing() {
                             Self::note_stored(out, key, self.store.get(key), "store", None);
                         }
                     }
@@ -414,14 +416,14 @@ impl DynamoNode {
             Msg::Repair { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed {
+                if effect.changed && out.tracing() {
                     Self::note_stored(out, key, self.store.get(key), "read-repair", None);
                 }
             }
             Msg::Handoff { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed {
+                if effect.changed && out.tracing() {
                     Self::note_stored(out, key, self.store.get(key), "handoff", None);
                 }
                 out.send(Endpoint::Node(from), Msg::HandoffAck { key, state });
@@ -438,7 +440,7 @@ impl DynamoNode {
             Msg::Transfer { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed {
+                if effect.changed && out.tracing() {
                     Self::note_stored(out, key, self.store.get(key), "transfer", None);
                 }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
