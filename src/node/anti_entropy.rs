@@ -150,7 +150,11 @@ impl DynamoNode {
         let Some(forest) = &self.forest else {
             return;
         };
-        match merkle::respond(forest, &msg) {
+        let next = merkle::respond(forest, &msg);
+        if out.tracing() {
+            self.note_exchange(from, &msg, &next, out);
+        }
+        match next {
             Next::Reply(reply) => self.send_ae(from, reply, hashes_so_far, out),
             Next::Agree => self.merkle_exchanges.push(MerkleExchange {
                 divergent_keys: 0,
@@ -184,6 +188,9 @@ impl DynamoNode {
         for (key, state) in &states {
             let effect = self.store.merge(mode, *key, state);
             self.stats.false_conflicts += u64::from(effect.false_conflicts);
+            if effect.changed && out.tracing() {
+                Self::note_stored(out, *key, self.store.get(*key), "anti-entropy", None);
+            }
         }
         if !want.is_empty() {
             let states = self.states_of(&want);
@@ -196,6 +203,43 @@ impl DynamoNode {
                 },
             );
         }
+    }
+
+    /// Traces the end of an exchange as this node saw it: the trees agree
+    /// (at the root or at the leaves), or the differing leaves' keys are
+    /// known and about to be synced. `range` is the range's index in this
+    /// node's ring; `keys` counts the keys either side sends.
+    fn note_exchange(
+        &self,
+        from: NodeId,
+        msg: &AeMsg,
+        next: &Next,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let (differ, keys) = match (msg, next) {
+            (AeMsg::Keys { leaves, .. }, Next::Sync { push, pull }) => {
+                let mut keys: Vec<Key> = push.iter().chain(pull).copied().collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (leaves.len() as u64, keys.len() as u64)
+            }
+            (_, Next::Agree) => (0, 0),
+            _ => return,
+        };
+        let range = msg.range();
+        let leaves = self
+            .forest
+            .as_ref()
+            .and_then(|f| f.tree(range))
+            .map_or(0, |t| u64::from(t.leaf_count()));
+        let index = self.directory.ring().range_index(range.end) as u64;
+        out.note("ae-exchange", |f| {
+            f.node("peer", from)
+                .u64("range", index)
+                .u64("leaves_differ", differ)
+                .u64("leaves", leaves)
+                .u64("keys", keys);
+        });
     }
 
     fn states_of(&self, keys: &[Key]) -> Vec<(Key, Siblings)> {

@@ -22,7 +22,7 @@ pub mod store;
 
 use crate::actor::{Node, Outbox};
 use crate::gossip::{self, Gossip};
-use crate::id::{Endpoint, Key, NodeId};
+use crate::id::{Endpoint, Key, NodeId, ValueId};
 use crate::merkle::Forest;
 use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
@@ -247,6 +247,17 @@ impl DynamoNode {
         self.gossip.as_ref().is_none_or(|g| g.looks_up(node)) && self.liveness.looks_up(node, now)
     }
 
+    /// Why `node` is not reachable from here, in words, for the trace.
+    pub(super) fn unreachable_because(&self, node: NodeId, now: SimTime) -> &'static str {
+        if self.gossip.as_ref().is_some_and(|g| !g.looks_up(node)) {
+            "gossip declared it down"
+        } else if !self.liveness.looks_up(node, now) {
+            "a request to it timed out"
+        } else {
+            "reachable"
+        }
+    }
+
     /// The name this node mints versions of `key` under.
     pub(super) fn actor_for(&self, key: Key) -> NodeId {
         self.store.actor_for(key).unwrap_or(self.actor)
@@ -301,6 +312,34 @@ impl DynamoNode {
     /// Requests this node is coordinating right now.
     pub fn in_flight(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Traces this node's sibling set for `key` after it changed, and
+    /// why (`put`, `store`, `read-repair`, `hint`, `handoff`, `transfer`,
+    /// `anti-entropy`): the record `explain`, the viewer and the Lamport
+    /// diagram read replica states from. Values and clocks are in the same
+    /// order. A hint holder's note names the owner (`for`).
+    pub(super) fn note_stored(
+        out: &mut impl Outbox<Msg, Timer>,
+        key: Key,
+        state: Option<&crate::version::Siblings>,
+        why: &'static str,
+        hint_for: Option<NodeId>,
+    ) {
+        if !out.tracing() {
+            return;
+        }
+        let shown = state.map(|s| s.shown_versions()).unwrap_or_default();
+        let values: Vec<ValueId> = shown.iter().map(|(v, _)| *v).collect();
+        out.note("stored", |f| {
+            f.key("key", key)
+                .values("values", &values)
+                .strs("clocks", shown.iter().map(|(_, c)| c.as_str()))
+                .str("why", why);
+            if let Some(owner) = hint_for {
+                f.node("for", owner);
+            }
+        });
     }
 
     pub(super) fn arm_handoff(&mut self, out: &mut impl Outbox<Msg, Timer>) {
@@ -359,17 +398,30 @@ impl DynamoNode {
             } => {
                 match hint {
                     Some(owner) if owner != self.id => {
+                        let before = out
+                            .tracing()
+                            .then(|| self.store.hint(owner, key).cloned())
+                            .flatten();
                         if self.store.keep_hint(mode, owner, key, &state) {
                             self.stats.hints_stored += 1;
                             out.note("hint-kept", |f| {
                                 f.node("owner", owner).key("key", key);
                             });
                         }
+                        if out.tracing() {
+                            let after = self.store.hint(owner, key);
+                            if after != before.as_ref() {
+                                Self::note_stored(out, key, after, "hint", Some(owner));
+                            }
+                        }
                         self.arm_handoff(out);
                     }
                     _ => {
                         let effect = self.store.merge(mode, key, &state);
                         self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                        if effect.changed && out.tracing() {
+                            Self::note_stored(out, key, self.store.get(key), "store", None);
+                        }
                     }
                 }
                 out.send(Endpoint::Node(from), Msg::StoreAck { req });
@@ -384,10 +436,16 @@ impl DynamoNode {
             Msg::Repair { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "read-repair", None);
+                }
             }
             Msg::Handoff { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "handoff", None);
+                }
                 out.send(Endpoint::Node(from), Msg::HandoffAck { key, state });
             }
             Msg::HandoffAck { key, state } => {
@@ -402,6 +460,9 @@ impl DynamoNode {
             Msg::Transfer { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "transfer", None);
+                }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
             }
             Msg::TransferAck { key, state } => self.on_transfer_ack(key, &state),
