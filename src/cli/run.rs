@@ -99,6 +99,10 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: writing summary.json failed: {e}");
         return EXIT_BAD_INPUT;
     }
+    if let Err(e) = crate::report::html::write(report.path(), &scenario, &summary, tracing) {
+        eprintln!("error: writing report.html failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let written = match report.commit() {
         Ok(p) => p,
         Err(e) => {

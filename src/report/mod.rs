@@ -6,6 +6,7 @@
 //! interrupted run never leaves a partial report under the report's name.
 
 pub mod checks;
+pub mod html;
 pub mod membership;
 
 use crate::check::consistency::{LostWrite, StaleRead};
