@@ -313,3 +313,157 @@ fn a_script_in_the_scenario_renders_as_text() {
     assert_eq!(key_in_data, true);
     no_errors(&browser);
 }
+
+/// A synthetic trace of `records` records on the lesson's four nodes:
+/// messages round the ring (a few dropped), a crash and restart, gossip
+/// notes and sibling-set notes, as a long run would hold them.
+fn long_trace(records: usize) -> String {
+    let mut lines = Vec::with_capacity(records);
+    let mut t = 0u64;
+    let mut m = 0u64;
+    while lines.len() < records {
+        t += 100_000;
+        let (from, to) = (m % 4 + 1, (m + 1) % 4 + 1);
+        let send = format!(
+            r#"{{"t":{t},"kind":"send","from":"n{from}","to":"n{to}","msg":"Store","m":{m},"key":"k{}"}}"#,
+            m % 50
+        );
+        lines.push(send);
+        let fate = if m % 97 == 0 { "drop" } else { "deliver" };
+        lines.push(format!(
+            r#"{{"t":{},"kind":"{fate}","from":"n{from}","to":"n{to}","msg":"Store","m":{m},"why":"loss"}}"#,
+            t + 50_000
+        ));
+        if m % 5_000 == 10 {
+            lines.push(format!(r#"{{"t":{t},"kind":"crash","node":"n3"}}"#));
+            lines.push(format!(
+                r#"{{"t":{t},"kind":"member","node":"n1","peer":"n3","status":"down"}}"#
+            ));
+        }
+        if m % 5_000 == 2_000 {
+            lines.push(format!(r#"{{"t":{t},"kind":"restart","node":"n3"}}"#));
+            lines.push(format!(
+                r#"{{"t":{t},"kind":"member","node":"n1","peer":"n3","status":"alive"}}"#
+            ));
+        }
+        if m % 7 == 0 {
+            lines.push(format!(
+                r#"{{"t":{t},"kind":"stored","node":"n{to}","key":"k{}","values":["v{m}","v{}"],"clocks":["[n1:{m}]","[n2:1]"]}}"#,
+                m % 50,
+                m + 1
+            ));
+        }
+        m += 1;
+    }
+    // Deliveries came out of order with the next sends; a trace is in time order.
+    let mut records: Vec<(u64, usize, String)> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                serde_json::from_str::<Value>(&l).unwrap()["t"]
+                    .as_u64()
+                    .unwrap(),
+                i,
+                l,
+            )
+        })
+        .collect();
+    records.sort();
+    records
+        .into_iter()
+        .map(|(_, _, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_viewer_stays_responsive_over_a_hundred_thousand_events() {
+    let Some(mut browser) =
+        cdp::browser_or_skip("the_viewer_stays_responsive_over_a_hundred_thousand_events")
+    else {
+        return;
+    };
+    use dynsim::report::html::{Page, render, standin};
+    let records = dynsim::trace::read::parse(&long_trace(120_000)).unwrap();
+    let scenario = dynsim::scenario::load(&lesson(), &[]).unwrap();
+    let output = dynsim::run::run(&scenario, dynsim::trace::Tracer::off()).unwrap();
+    let found = dynsim::check::findings(&scenario, &output);
+    let verdicts = dynsim::check::judge(&scenario, &output, &found);
+    let summary = dynsim::report::Summary::new(&scenario, &output, &found, verdicts, 0);
+    let sentences = standin::sentences(&records);
+    let html = render(&Page {
+        scenario: &scenario,
+        summary: &summary,
+        charts: &[],
+        lamport_svg: None,
+        records: Some(&records),
+        sentences: &sentences,
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("long.html");
+    std::fs::write(&page, &html).unwrap();
+
+    let started = std::time::Instant::now();
+    open(&mut browser, &page);
+    let load_ms = started.elapsed().as_millis();
+    // Seeks spread over the whole run, each a full redraw.
+    let timing = browser
+        .eval(
+            "(() => {
+                const s = document.getElementById('v-slider');
+                const n = Number(s.max) + 1, times = [];
+                for (let i = 0; i < 200; i++) {
+                    const at = Math.floor((i * 7919 % 200) / 200 * n);
+                    const t0 = performance.now();
+                    s.value = String(at); s.dispatchEvent(new Event('input'));
+                    times.push(performance.now() - t0);
+                }
+                times.sort((a, b) => a - b);
+                return {n, median: times[100], max: times[199]};
+            })()",
+        )
+        .unwrap();
+    eprintln!(
+        "{} records, page {} KiB, loaded in {load_ms} ms, seek median {:.1} ms, max {:.1} ms",
+        timing["n"],
+        html.len() / 1024,
+        timing["median"].as_f64().unwrap(),
+        timing["max"].as_f64().unwrap()
+    );
+    assert_eq!(timing["n"].as_u64(), Some(records.len() as u64));
+    assert!(timing["max"].as_f64().unwrap() < 100.0, "{timing}");
+    assert!(load_ms < 15_000, "{load_ms} ms to load");
+    browser
+        .eval("document.getElementById('viewer').scrollIntoView()")
+        .unwrap();
+    browser
+        .screenshot(&cdp::screenshot_dir().join("viewer-long-run.png"), false)
+        .unwrap();
+    no_errors(&browser);
+}
+
+/// Not a browser test, but the page the others open: the same scenario
+/// and seed write the same bytes, and a run traced off says the viewer
+/// needs a trace.
+#[test]
+fn the_same_run_writes_the_same_report_html() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = std::fs::read(run(&lesson(), &tmp.path().join("a")).join("report.html")).unwrap();
+    let second = std::fs::read(run(&lesson(), &tmp.path().join("b")).join("report.html")).unwrap();
+    assert!(
+        first == second,
+        "report.html differs between two runs of one seed"
+    );
+    let out = tmp.path().join("off");
+    let status = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .args(["run", "--trace", "off", "--out"])
+        .arg(&out)
+        .arg(lesson())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("The step-through viewer needs a trace"));
+}

@@ -1,3 +1,6 @@
+//! The page: escaping, sections, pictures as images, the viewer without a
+//! trace, and the same bytes for the same run.
+
 use super::*;
 use crate::scenario::{Format, parse_str};
 use crate::trace::{SharedBuffer, Tracer};

@@ -111,7 +111,7 @@
     if (!pos[i]) continue;
     clientLayer.appendChild(el("rect", { x: pos[i][0] - 9, y: pos[i][1] - 9, width: 18, height: 18, "class": "client" }));
     var out = Math.sqrt(pos[i][0] * pos[i][0] + pos[i][1] * pos[i][1]) || 1;
-    clientLayer.appendChild(el("text", { x: (pos[i][0] * (out + 14) / out).toFixed(1), y: (pos[i][1] * (out + 14) / out + 6).toFixed(1), "class": "clientname" }, D.endpoints[i]));
+    clientLayer.appendChild(el("text", { x: (pos[i][0] * (out + 30) / out).toFixed(1), y: (pos[i][1] * (out + 30) / out + 6).toFixed(1), "class": "clientname" }, D.endpoints[i]));
   }
   var arrows = el("g", {});
   ring.appendChild(arrows);

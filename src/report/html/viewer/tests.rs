@@ -1,3 +1,6 @@
+//! The viewer's data from hand-written traces: message fates, node states
+//! and sides, membership differences, sibling-set notes, the window.
+
 use super::*;
 use crate::scenario::{Format, parse_str};
 use crate::trace::read::parse;
