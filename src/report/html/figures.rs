@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 /// An expectation's bound or a measured value in words: `≥ 0.95`,
 /// `≤ 6000 ms`, `0`.
-fn value_text(v: &Value) -> String {
+pub(super) fn value_text(v: &Value) -> String {
     match v {
         Value::Object(map) => {
             let parts: Vec<String> = map
@@ -31,7 +31,8 @@ fn value_text(v: &Value) -> String {
             parts.join(", ")
         }
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() != 0.0 => format!("{}", (f * 10_000.0).round() / 10_000.0),
+            // 4000.0 reads as 4000, 0.97404326 as 0.974
+            Some(f) if f.is_finite() => format!("{}", (f * 1000.0).round() / 1000.0),
             _ => n.to_string(),
         },
         Value::String(s) => s.clone(),

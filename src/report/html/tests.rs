@@ -186,3 +186,17 @@ fn the_same_run_renders_the_same_bytes() {
     let (scenario, summary, records) = run(SMALL);
     assert_eq!(first, page_of(&scenario, &summary, Some(&records)));
 }
+
+#[test]
+fn bounds_and_measures_read_as_people_write_them() {
+    use serde_json::json;
+    assert_eq!(figures::value_text(&json!({"max_ms": 6000.0})), "≤ 6000 ms");
+    assert_eq!(figures::value_text(&json!({"min": 0.95})), "≥ 0.95");
+    assert_eq!(figures::value_text(&json!(0.974_043_26)), "0.974");
+    assert_eq!(figures::value_text(&json!(4000.0)), "4000");
+    assert_eq!(
+        figures::value_text(&json!("not converged")),
+        "not converged"
+    );
+    assert_eq!(figures::value_text(&json!(null)), "-");
+}

@@ -67,9 +67,10 @@
   });
 
   // Geometry: nodes evenly round the circle, clients outside their node.
-  var R = 230, NODE_R = 36;
-  var pos = [];
   var nodes = D.node_count;
+  // Nodes shrink as they grow in number, so neighbours never overlap.
+  var R = 250, NODE_R = Math.max(12, Math.min(36, (Math.PI * R / Math.max(nodes, 1)) * 0.7));
+  var pos = [];
   for (i = 0; i < nodes; i++) {
     var a = (i / Math.max(nodes, 1)) * 2 * Math.PI;
     pos.push([R * Math.sin(a), -R * Math.cos(a)]);
@@ -80,7 +81,8 @@
     if (b < 0) { pos.push(null); continue; }
     var k = besideCount[b] = (besideCount[b] || 0) + 1;
     var ang = (b / Math.max(nodes, 1)) * 2 * Math.PI + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 0.09;
-    pos.push([315 * Math.sin(ang), -315 * Math.cos(ang)]);
+    var far = R + NODE_R + 62;
+    pos.push([far * Math.sin(ang), -far * Math.cos(ang)]);
   }
   var nodeColours = ["#1f5fbf", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#4d7c0f", "#4338ca"];
   function colour(i) {
@@ -120,9 +122,12 @@
     var g = el("g", { "class": "node", "data-node": D.endpoints[i], transform: "translate(" + pos[i][0].toFixed(1) + "," + pos[i][1].toFixed(1) + ")" });
     g.appendChild(el("circle", { r: NODE_R + 9, "class": "side" }));
     g.appendChild(el("circle", { r: NODE_R, "class": "body", fill: colour(i) }));
-    g.appendChild(el("text", { y: 9, "class": "name" }, D.endpoints[i]));
-    g.appendChild(el("text", { y: NODE_R + 34, "class": "state" }, ""));
-    g.appendChild(el("text", { x: NODE_R, y: -NODE_R, "class": "badge" }, ""));
+    g.appendChild(el("text", { y: (NODE_R * 0.25).toFixed(1), "class": "name", "font-size": (NODE_R * 0.72).toFixed(1) }, D.endpoints[i]));
+    // The state and side labels sit outside the circle, away from the centre.
+    var ux = pos[i][0] / R, uy = pos[i][1] / R;
+    var anchor = ux > 0.3 ? "start" : ux < -0.3 ? "end" : "middle";
+    g.appendChild(el("text", { x: (ux * (NODE_R + 14)).toFixed(1), y: (uy * (NODE_R + 14) + 8 + (anchor === "middle" ? uy * 10 : 0)).toFixed(1), "class": "state", "text-anchor": anchor }, ""));
+    g.appendChild(el("text", { x: (NODE_R * 0.75).toFixed(1), y: (-NODE_R * 0.75).toFixed(1), "class": "badge" }, ""));
     ring.appendChild(g);
     nodeEls.push(g);
   }
@@ -256,7 +261,7 @@
     }
     rows.sort(function (x, y) { return x[0] - y[0]; });
     var head = table.insertRow();
-    ["replica", "siblings", "clocks"].forEach(function (h) {
+    ["replica", "siblings", "clocks", "since"].forEach(function (h) {
       var th = document.createElement("th");
       th.textContent = h;
       head.appendChild(th);
@@ -267,6 +272,7 @@
       tr.insertCell().textContent = name(r[0]);
       tr.insertCell().textContent = r[1][1].join(", ") || "(none)";
       tr.insertCell().textContent = r[1][2].join(" ");
+      tr.insertCell().textContent = ms(T[r[1][0]]) + (D.y[r[1][0]] >= 0 ? ": " + label(D.y[r[1][0]]) : "");
       if (r[1][1].length > 1) tr.className = "conflict";
     });
     if (rows.length === 0) {
