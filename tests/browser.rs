@@ -144,6 +144,7 @@ fn page_with_pictures(file: &Path) -> String {
         charts: &charts,
         lamport_svg: Some(&lamport),
         records: None,
+        trace_records: 0,
         sentences: &[],
     })
 }
@@ -398,6 +399,7 @@ fn the_viewer_stays_responsive_over_a_hundred_thousand_events() {
         charts: &[],
         lamport_svg: None,
         records: Some(&records),
+        trace_records: 0,
         sentences: &sentences,
     });
     let tmp = tempfile::tempdir().unwrap();

@@ -41,8 +41,12 @@ pub struct Page<'a> {
     pub charts: &'a [(String, String)],
     /// The space-time diagram of the most interesting window, as SVG.
     pub lamport_svg: Option<&'a str>,
-    /// The run's trace; `None` when the run was traced off.
+    /// The run's trace, or its first records (see [`viewer::MAX_EVENTS`]);
+    /// `None` when the run was traced off.
     pub records: Option<&'a [Record]>,
+    /// How many records the whole trace holds, when `records` is its
+    /// beginning only; 0 or `records.len()` when it is all of it.
+    pub trace_records: usize,
     /// `(record index, sentence)`, ascending by index: what `explain` says
     /// about a record; the viewer shows the latest at or before its cursor.
     pub sentences: &'a [(usize, String)],
@@ -51,9 +55,12 @@ pub struct Page<'a> {
 /// Writes `report.html` into a report folder, reading back the
 /// `trace.jsonl` just written there when the run was traced.
 pub fn write(dir: &Path, scenario: &Scenario, summary: &Summary, traced: bool) -> io::Result<()> {
-    let records = match traced {
-        true => Some(crate::trace::read::read(&dir.join("trace.jsonl"))?),
-        false => None,
+    let (records, trace_records) = match traced {
+        true => {
+            let (records, total) = read_window(&dir.join("trace.jsonl"), viewer::MAX_EVENTS)?;
+            (Some(records), total)
+        }
+        false => (None, 0),
     };
     // STAND-IN: replaced by `explain::narrate` at merge.
     let sentences = records
@@ -66,9 +73,46 @@ pub fn write(dir: &Path, scenario: &Scenario, summary: &Summary, traced: bool) -
         charts: &[],
         lamport_svg: None,
         records: records.as_deref(),
+        trace_records,
         sentences: &sentences,
     };
     std::fs::write(dir.join("report.html"), render(&page))
+}
+
+/// The first `max` records of a trace file and how many it holds in all.
+/// The rest are counted, not parsed: a long run's report stays cheap.
+fn read_window(path: &Path, max: usize) -> io::Result<(Vec<Record>, usize)> {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::new(std::fs::File::open(path)?);
+    let mut records = Vec::new();
+    let mut line = Vec::new();
+    let (mut number, mut total) = (0, 0);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        total += 1;
+        if records.len() < max {
+            let text = std::str::from_utf8(&line)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let record = crate::trace::read::parse_line(text.trim_end()).map_err(|message| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    crate::trace::read::ReadError {
+                        line: number,
+                        message,
+                    },
+                )
+            })?;
+            records.push(record);
+        }
+    }
+    Ok((records, total))
 }
 
 /// The whole page.
@@ -144,7 +188,7 @@ fn viewer_section(html: &mut String, page: &Page) {
         html.push_str("<p class=\"notice\">The step-through viewer needs a trace: this run was made with <code>--trace off</code>. Run it again with <code>--trace jsonl</code> (the default).</p>\n</section>\n");
         return;
     };
-    let data = viewer::build(page.scenario, records, page.sentences);
+    let data = viewer::build(page.scenario, records, page.trace_records, page.sentences);
     html.push_str(viewer::CONTROLS);
     let _ = writeln!(
         html,

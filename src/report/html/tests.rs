@@ -50,6 +50,7 @@ fn page_of(scenario: &Scenario, summary: &Summary, records: Option<&[Record]>) -
         charts: &[],
         lamport_svg: None,
         records,
+        trace_records: 0,
         sentences: &sentences,
     })
 }
@@ -156,6 +157,7 @@ fn charts_and_the_space_time_diagram_are_inlined_as_images() {
         charts: &charts,
         lamport_svg: Some("<svg/>"),
         records: None,
+        trace_records: 0,
         sentences: &[],
     });
     assert!(html.contains("<section id=\"charts\">"));
@@ -199,4 +201,22 @@ fn bounds_and_measures_read_as_people_write_them() {
         "not converged"
     );
     assert_eq!(figures::value_text(&json!(null)), "-");
+}
+
+#[test]
+fn a_long_trace_is_read_up_to_the_window_and_counted_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.jsonl");
+    let line = |t: u64| format!("{{\"t\":{t},\"kind\":\"timer\",\"node\":\"n1\"}}\n");
+    let text = format!("{}{}\n{}not json\n", line(1), line(2), line(3));
+    std::fs::write(&path, text).unwrap();
+    let (records, total) = read_window(&path, 3).unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2].t, 3);
+    assert_eq!(
+        total, 4,
+        "the bad line past the window is counted, not read"
+    );
+    let e = read_window(&path, 10).unwrap_err();
+    assert!(e.to_string().contains("line 5"), "{e}");
 }

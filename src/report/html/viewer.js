@@ -112,6 +112,7 @@
   for (i = nodes; i < D.endpoints.length; i++) {
     if (!pos[i]) continue;
     clientLayer.appendChild(el("rect", { x: pos[i][0] - 9, y: pos[i][1] - 9, width: 18, height: 18, "class": "client" }));
+    if (D.endpoints.length - nodes > 16) continue; // names would overlap
     var out = Math.sqrt(pos[i][0] * pos[i][0] + pos[i][1] * pos[i][1]) || 1;
     clientLayer.appendChild(el("text", { x: (pos[i][0] * (out + 30) / out).toFixed(1), y: (pos[i][1] * (out + 30) / out + 6).toFixed(1), "class": "clientname" }, D.endpoints[i]));
   }

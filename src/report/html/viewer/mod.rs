@@ -113,7 +113,15 @@ fn first_str<'r>(r: &'r Record, names: &[&str]) -> Option<&'r str> {
     names.iter().find_map(|n| r.str(n))
 }
 
-pub fn build(scenario: &Scenario, all: &[Record], sentences: &[(usize, String)]) -> ViewerData {
+/// The viewer's data from the trace's first records (`all`, cut to
+/// [`MAX_EVENTS`]); `total` counts the whole trace's records when `all` is
+/// only its beginning.
+pub fn build(
+    scenario: &Scenario,
+    all: &[Record],
+    total: usize,
+    sentences: &[(usize, String)],
+) -> ViewerData {
     let records = &all[..all.len().min(MAX_EVENTS)];
     let node_count = scenario.total_nodes() as usize;
     let members = scenario.cluster.nodes as usize;
@@ -155,7 +163,7 @@ pub fn build(scenario: &Scenario, all: &[Record], sentences: &[(usize, String)])
         stored: Vec::new(),
         key_choices: Vec::new(),
         sentences: sentences.iter().filter(|(i, _)| *i < n).cloned().collect(),
-        total: all.len(),
+        total: total.max(all.len()),
         end_ns: records.last().map_or(0, |r| r.t),
     };
     // Sends waiting for their delivery or drop, by message id.

@@ -26,7 +26,7 @@ fn a_send_knows_when_its_message_arrives_or_is_dropped() {
         r#"{"t":5,"kind":"drop","from":"alice","to":"n1","msg":"Request","m":8,"why":"loss"}"#,
         r#"{"t":6,"kind":"send","from":"n2","to":"n3","msg":"Store","m":9}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, &[]);
+    let d = build(&scenario(3, 0), &r, 0, &[]);
     assert_eq!(d.fate, [3, -3, 0, 0, 0, 0], "the last never arrived");
     assert_eq!(d.dt, [1, 1, 1, 1, 1, 1]);
     assert_eq!(&d.endpoints[..4], ["n1", "n2", "n3", "alice"]);
@@ -47,7 +47,7 @@ fn node_states_and_partition_sides_follow_the_faults() {
         r#"{"t":6,"kind":"join","node":"n5"}"#,
         r#"{"t":7,"kind":"partition","how":"isolate","node":"n4"}"#,
     ]);
-    let d = build(&scenario(4, 1), &r, &[]);
+    let d = build(&scenario(4, 1), &r, 0, &[]);
     let at = |i: usize| {
         let s = d.life.iter().rev().find(|s| s.0 <= i).unwrap();
         (s.1.clone(), s.2.clone())
@@ -74,7 +74,7 @@ fn views_that_differ_from_the_truth_are_listed_until_they_agree() {
         r#"{"t":5,"kind":"member","node":"n1","peer":"n2","status":"alive","was":"suspect"}"#,
         r#"{"t":6,"kind":"view","node":"n1","members":["n1","n2"]}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, &[]);
+    let d = build(&scenario(3, 0), &r, 0, &[]);
     let texts = |i: usize| -> Vec<String> {
         let v = d.views.iter().rev().find(|v| v.0 <= i).unwrap();
         v.1.iter().map(|(_, t)| t.clone()).collect()
@@ -100,7 +100,7 @@ fn sibling_set_notes_are_kept_and_their_keys_offered() {
         r#"{"t":2,"kind":"stored","node":"n3","key":"k2","values":["v1","v2"],"clocks":["[n1:1]","[n3:1]"]}"#,
         r#"{"t":3,"kind":"stored","node":"n1","key":"k2","values":["v2"],"clocks":["[n3:1]"]}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, &[]);
+    let d = build(&scenario(3, 0), &r, 0, &[]);
     assert_eq!(d.stored.len(), 3);
     assert_eq!(d.stored[1].1, ["v1", "v2"]);
     assert_eq!(d.stored[1].2, ["[n1:1]", "[n3:1]"]);
@@ -117,7 +117,12 @@ fn a_long_trace_is_cut_to_the_first_records_and_says_so() {
     let line = r#"{"t":1,"kind":"timer","node":"n1","timer":"GossipTick"}"#;
     let text = vec![line; MAX_EVENTS + 5].join("\n");
     let r = parse(&text).unwrap();
-    let d = build(&scenario(3, 0), &r, &[(MAX_EVENTS + 1, "late".to_string())]);
+    let d = build(
+        &scenario(3, 0),
+        &r,
+        0,
+        &[(MAX_EVENTS + 1, "late".to_string())],
+    );
     assert_eq!(d.dt.len(), MAX_EVENTS);
     assert_eq!(d.total, MAX_EVENTS + 5);
     assert!(
@@ -134,5 +139,8 @@ fn the_data_is_the_same_for_the_same_trace() {
         r#"{"t":3,"kind":"deliver","from":"n3","to":"n2","msg":"Store","m":1,"key":"a"}"#,
     ]);
     let s = scenario(3, 0);
-    assert_eq!(build(&s, &r, &[]).to_json(), build(&s, &r, &[]).to_json());
+    assert_eq!(
+        build(&s, &r, 0, &[]).to_json(),
+        build(&s, &r, 0, &[]).to_json()
+    );
 }
