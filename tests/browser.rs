@@ -436,6 +436,29 @@ fn the_viewer_stays_responsive_over_a_hundred_thousand_events() {
     assert_eq!(timing["n"].as_u64(), Some(records.len() as u64));
     assert!(timing["max"].as_f64().unwrap() < 100.0, "{timing}");
     assert!(load_ms < 15_000, "{load_ms} ms to load");
+
+    // The chosen key's replicas: each node's latest sibling set so far.
+    let at = 60_000;
+    slide_to(&mut browser, at);
+    let key = browser
+        .eval("document.getElementById('v-key').selectedOptions[0].textContent")
+        .unwrap();
+    let rows = browser
+        .eval(
+            "Array.from(document.querySelectorAll('#v-siblings tr[data-replica]'))
+                .map(tr => tr.dataset.replica + ' ' + tr.cells[1].textContent)",
+        )
+        .unwrap();
+    let mut latest = std::collections::BTreeMap::new();
+    for r in records[..=at]
+        .iter()
+        .filter(|r| r.kind == "stored" && r.str("key") == key.as_str())
+    {
+        latest.insert(r.str("node").unwrap(), r.strs("values").join(", "));
+    }
+    let expected: Vec<String> = latest.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(rows, serde_json::json!(expected), "key {key}");
     browser
         .eval("document.getElementById('viewer').scrollIntoView()")
         .unwrap();

@@ -270,6 +270,7 @@
     rows.forEach(function (r) {
       var tr = table.insertRow();
       tr.setAttribute("data-replica", name(r[0]));
+      if (r[0] < nodes) nodeEls[r[0]].classList.add("holds");
       tr.insertCell().textContent = name(r[0]);
       tr.insertCell().textContent = r[1][1].join(", ") || "(none)";
       tr.insertCell().textContent = r[1][2].join(" ");
