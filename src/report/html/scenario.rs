@@ -5,7 +5,7 @@
 
 use super::escape;
 use crate::id::NodeId;
-use crate::scenario::{FaultAction, Scenario, Versioning};
+use crate::scenario::{FaultAction, PutContext, Scenario, ScriptedKind, Versioning};
 use crate::time::SimTime;
 use std::fmt::Write as _;
 
@@ -96,8 +96,53 @@ pub(super) fn section(html: &mut String, s: &Scenario) {
         );
     }
     html.push_str("</table>\n</div>\n");
+    operations(html, s);
     faults(html, s);
     html.push_str("</section>\n");
+}
+
+/// Past this many scripted operations the list is cut: a lesson has a
+/// handful, a generated scenario may have thousands.
+const MAX_LISTED_OPS: usize = 40;
+
+/// The scripted operations in words: "1s alice puts milk in cart through n1".
+fn operations(html: &mut String, s: &Scenario) {
+    if s.ops.is_empty() {
+        return;
+    }
+    html.push_str("<h3>Scripted operations</h3>\n<ol class=\"faults\">\n");
+    for op in s.ops.iter().take(MAX_LISTED_OPS) {
+        let client = s
+            .named_clients
+            .get(op.client as usize)
+            .map_or("a client", String::as_str);
+        let mut text = match &op.kind {
+            ScriptedKind::Get => format!("{client} gets {}", op.key),
+            ScriptedKind::Put { value, context } => {
+                let blind = match context {
+                    PutContext::None => " (blind)",
+                    PutContext::LastRead => "",
+                };
+                format!("{client} puts {value} in {}{blind}", op.key)
+            }
+        };
+        if let Some(via) = op.via {
+            let _ = write!(text, " through {via}");
+        }
+        if let Some(values) = &op.returns {
+            let _ = write!(text, "; expects [{}]", values.join(", "));
+        }
+        let _ = writeln!(
+            html,
+            "<li><span class=\"at\">{}</span> {}</li>",
+            op.at,
+            escape(&text)
+        );
+    }
+    html.push_str("</ol>\n");
+    if s.ops.len() > MAX_LISTED_OPS {
+        let _ = writeln!(html, "<p>and {} more.</p>", s.ops.len() - MAX_LISTED_OPS);
+    }
 }
 
 fn nodes(list: &[NodeId]) -> String {
