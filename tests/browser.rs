@@ -269,6 +269,49 @@ fn the_viewer_steps_through_the_run_as_the_trace_says() {
         .eval("document.getElementById('viewer-root').dataset.playing")
         .unwrap();
     assert_eq!(playing, "0");
+
+    // Stepping over to the story a class follows skips the message traffic.
+    browser
+        .eval(
+            "(() => { const f = document.getElementById('v-filter'); f.value = 'story';
+                 f.dispatchEvent(new Event('change')); })()",
+        )
+        .unwrap();
+    slide_to(&mut browser, crash);
+    browser.press("ArrowRight").unwrap();
+    // The viewer's list: client operations, coordination, membership,
+    // sibling sets and every fault.
+    let story = [
+        "invoke",
+        "complete",
+        "coordinate",
+        "quorum",
+        "stand-in",
+        "hint-kept",
+        "hint-delivered",
+        "read-repair",
+        "suspect",
+        "member",
+        "view",
+        "stored",
+        "crash",
+        "restart",
+        "pause",
+        "resume",
+        "partition",
+        "heal",
+        "join",
+        "leave",
+        "left",
+        "loss",
+        "latency",
+        "skew",
+    ];
+    let next = (crash + 1..records.len())
+        .find(|&i| story.contains(&records[i].kind.as_str()))
+        .unwrap();
+    assert!(next > crash + 1, "the test needs traffic to skip");
+    assert_eq!(shown(&mut browser, "n2").0, next as u64);
     no_errors(&browser);
 }
 

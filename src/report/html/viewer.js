@@ -298,6 +298,27 @@
     renderSiblings(at);
   }
 
+  // What a step stops at: every event, the story a class follows, or the
+  // records of the chosen key.
+  var STORY = ["invoke", "complete", "coordinate", "quorum", "stand-in", "hint-kept", "hint-delivered",
+    "read-repair", "suspect", "member", "view", "stored"].map(kindId).concat(FAULTS).filter(function (k) { return k >= 0; });
+  var filterBox = $("v-filter");
+  function stopsAt(j) {
+    if (filterBox.value === "story") return STORY.indexOf(D.kind[j]) >= 0;
+    if (filterBox.value === "key") return D.key[j] === Number(keyBox.value);
+    return true;
+  }
+  function step(direction, times) {
+    var j = current;
+    for (var done = 0; done < times; done++) {
+      var next = j + direction;
+      while (next >= 0 && next < n && !stopsAt(next)) next += direction;
+      if (next < 0 || next >= n) break;
+      j = next;
+    }
+    seek(j);
+  }
+
   function seek(i) {
     current = Math.min(Math.max(i, 0), n - 1);
     render();
@@ -308,7 +329,9 @@
     if (on) {
       timer = setInterval(function () {
         if (current >= n - 1) { play(false); return; }
-        seek(current + Number($("v-speed").value));
+        var before = current;
+        step(1, Number($("v-speed").value));
+        if (current === before) play(false);
       }, 100);
     }
     $("v-play").textContent = timer ? "\u23F8 pause" : "\u25B6 play";
@@ -328,16 +351,16 @@
   slider.addEventListener("input", function () { seek(Number(slider.value)); });
   $("v-start").addEventListener("click", function () { seek(0); });
   $("v-end").addEventListener("click", function () { seek(n - 1); });
-  $("v-back").addEventListener("click", function () { seek(current - 1); });
-  $("v-fwd").addEventListener("click", function () { seek(current + 1); });
+  $("v-back").addEventListener("click", function () { step(-1, 1); });
+  $("v-fwd").addEventListener("click", function () { step(1, 1); });
   $("v-play").addEventListener("click", function () { play(!timer); });
   $("v-prev-fault").addEventListener("click", function () { fault(-1); });
   $("v-next-fault").addEventListener("click", function () { fault(1); });
   keyBox.addEventListener("change", render);
   document.addEventListener("keydown", function (e) {
     if (e.target && e.target.tagName === "SELECT") return;
-    if (e.key === "ArrowRight") { e.preventDefault(); seek(current + 1); }
-    else if (e.key === "ArrowLeft") { e.preventDefault(); seek(current - 1); }
+    if (e.key === "ArrowRight") { e.preventDefault(); step(1, 1); }
+    else if (e.key === "ArrowLeft") { e.preventDefault(); step(-1, 1); }
     else if (e.key === " ") { e.preventDefault(); play(!timer); }
   });
   // A focused button would take space as a click too.
