@@ -112,18 +112,6 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: writing the trace failed: {e}");
         return EXIT_BAD_INPUT;
     }
-    if !exports.is_empty() {
-        let jsonl = report.path().join("trace.jsonl");
-        let converted =
-            convert_file(&jsonl, report.path(), &exports).and_then(|()| match keep_jsonl {
-                true => Ok(()),
-                false => std::fs::remove_file(&jsonl),
-            });
-        if let Err(e) = converted {
-            eprintln!("error: exporting the trace failed: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    }
     let output = run::output(&scenario, &mut world, observed);
     let found = crate::check::findings(&scenario, &output);
     let verdicts = crate::check::judge(&scenario, &output, &found);
@@ -138,6 +126,25 @@ pub fn run(args: RunArgs) -> u8 {
     if let Err(e) = crate::report::charts::write(&charts, report.path()) {
         eprintln!("error: writing the charts failed: {e}");
         return EXIT_BAD_INPUT;
+    }
+    if let Err(e) = crate::report::html::write(report.path(), &scenario, &summary, &charts, tracing)
+    {
+        eprintln!("error: writing report.html failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    // The exports are converted from trace.jsonl, which report.html read
+    // too; it goes only now when it was not asked for.
+    if !exports.is_empty() {
+        let jsonl = report.path().join("trace.jsonl");
+        let converted =
+            convert_file(&jsonl, report.path(), &exports).and_then(|()| match keep_jsonl {
+                true => Ok(()),
+                false => std::fs::remove_file(&jsonl),
+            });
+        if let Err(e) = converted {
+            eprintln!("error: exporting the trace failed: {e}");
+            return EXIT_BAD_INPUT;
+        }
     }
     let written = match report.commit() {
         Ok(p) => p,

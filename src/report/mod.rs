@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod checks;
+pub mod html;
 pub mod lamport;
 pub mod membership;
 
