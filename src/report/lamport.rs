@@ -58,12 +58,17 @@ pub fn interesting_window(records: &[Record]) -> Window {
     let mut keys = Keys::default();
     let mut seen: Vec<String> = Vec::new();
     let (mut dropped, mut requested) = (None, None);
+    let (mut keyed, mut unkeyed) = (0usize, 0usize);
     for r in records.iter().take_while(|r| r.t <= all.until_ns) {
         keys.learn(r);
         if r.t < all.from_ns || !matches!(r.kind.as_str(), "send" | "drop") {
             continue;
         }
-        let Some(key) = keys.of(r) else { continue };
+        let Some(key) = keys.of(r) else {
+            unkeyed += usize::from(r.kind == "send");
+            continue;
+        };
+        keyed += usize::from(r.kind == "send");
         if !seen.iter().any(|k| k == key) {
             seen.push(key.to_string());
         }
@@ -75,7 +80,11 @@ pub fn interesting_window(records: &[Record]) -> Window {
         }
     }
     match dropped.or(requested) {
-        Some(key) if seen.len() > MAX_KEYS => window_for(records, Some(&key), None, None),
+        // Many keys, or gossip and Merkle traffic drowning the requests:
+        // one key's story reads better.
+        Some(key) if seen.len() > MAX_KEYS || unkeyed > keyed => {
+            window_for(records, Some(&key), None, None)
+        }
         _ => all,
     }
 }
