@@ -14,12 +14,14 @@
 //! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
 //! - [`sweep`]: many runs over a grid of seeds and `--set` values, sharded and merged.
 //! - [`shrink`]: the smallest scenario that still fails an expectation.
+//! - [`explain`]: a run told in plain sentences, from its trace.
 //! - [`cli`]: the `dynsim` command.
 
 pub mod actor;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod explain;
 pub mod fault;
 pub mod gossip;
 pub mod id;

@@ -28,6 +28,7 @@ fn engine_scenarios_hold_their_expectations() {
         "scenarios/dynamo",
         "scenarios/membership",
         "scenarios/anti-entropy",
+        "scenarios/lessons",
     ];
     for f in runnable.iter().flat_map(|dir| files_under(dir)) {
         let s = scenario::load(&f, &[]).unwrap();

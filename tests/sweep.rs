@@ -10,7 +10,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
-const FILES: [&str; 4] = ["runs.csv", "runs.jsonl", "aggregate.json", "sweep.json"];
+const FILES: [&str; 5] = [
+    "runs.csv",
+    "runs.jsonl",
+    "aggregate.json",
+    "aggregate.svg",
+    "sweep.json",
+];
 
 fn dynsim(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dynsim"))

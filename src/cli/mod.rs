@@ -1,8 +1,11 @@
 //! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`,
-//! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`. Parsing with clap;
-//! each subcommand in its own file. This is the only place, with
-//! `main.rs`, that reads the wall clock (for `wall_ms`) or the terminal.
+//! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`, `dynsim explain`,
+//! `dynsim lamport`. Parsing with clap; each subcommand in its own file.
+//! This is the only place, with `main.rs`, that reads the wall clock (for
+//! `wall_ms`) or the terminal.
 
+mod explain;
+mod lamport;
 mod ring;
 mod run;
 mod shrink;
@@ -44,6 +47,10 @@ enum Command {
     SweepMerge(sweep::MergeArgs),
     /// Find the smallest scenario that still fails an expectation.
     Shrink(shrink::ShrinkArgs),
+    /// Tell a run in plain sentences, from its trace.
+    Explain(explain::ExplainArgs),
+    /// Draw a run's space-time (Lamport) diagram of one window as SVG.
+    Lamport(lamport::LamportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -64,6 +71,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::SweepMerge(args) => sweep::sweep_merge(args),
         Command::Shrink(args) => shrink::shrink(args),
+        Command::Explain(args) => explain::explain(args),
+        Command::Lamport(args) => lamport::lamport(args),
     };
     ExitCode::from(code)
 }

@@ -48,6 +48,10 @@ pub struct RingArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Also draw the shares and Dynamo's Figure 8 (efficiency against
+    /// tokens per node, three strategies) into this SVG file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 fn parse_strategy(text: &str) -> Result<Strategy, String> {
@@ -92,6 +96,17 @@ pub fn ring(args: RingArgs) -> u8 {
         println!("{}", json(&setup, &layout, &ring));
     } else {
         print!("{}", table(&setup, &layout, &ring));
+    }
+    if let Some(file) = &args.svg {
+        let svg =
+            crate::report::charts::ring::ring_svg(&setup.spec, &ring.shares(), ring.efficiency());
+        let written = svg
+            .ok_or_else(|| "drawing failed".to_string())
+            .and_then(|svg| std::fs::write(file, svg).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return EXIT_BAD_INPUT;
+        }
     }
     EXIT_HELD
 }

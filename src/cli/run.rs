@@ -6,6 +6,7 @@ use crate::run;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::trace::Tracer;
+use crate::trace::export::{Export, convert_file};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ pub struct RunArgs {
     /// Write the report here instead of reports/<name>/.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Trace formats, comma-separated: off, jsonl.
+    /// Trace formats, comma-separated: off, jsonl, perfetto (trace.perfetto.json),
+    /// shiviz (shiviz.log).
     #[arg(long, default_value = "jsonl", value_delimiter = ',')]
     trace: Vec<TraceFormat>,
     /// Override a field by its dotted path, as `replication.r=1`.
@@ -55,6 +57,20 @@ impl PlantedBug {
 enum TraceFormat {
     Off,
     Jsonl,
+    Perfetto,
+    Shiviz,
+}
+
+/// The exports asked for, derived from `trace.jsonl` after the run.
+fn exports(formats: &[TraceFormat]) -> Vec<Export> {
+    let mut exports = Vec::new();
+    if formats.contains(&TraceFormat::Perfetto) {
+        exports.push(Export::Perfetto);
+    }
+    if formats.contains(&TraceFormat::Shiviz) {
+        exports.push(Export::ShiViz);
+    }
+    exports
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -87,8 +103,15 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let tracing =
-        args.trace.contains(&TraceFormat::Jsonl) && !args.trace.contains(&TraceFormat::Off);
+    if args.trace.contains(&TraceFormat::Off) && args.trace.len() > 1 {
+        eprintln!("error: --trace off cannot be combined with another format");
+        return EXIT_BAD_INPUT;
+    }
+    let exports = exports(&args.trace);
+    // The exports are converted from trace.jsonl, written even when only
+    // they were asked for and removed after.
+    let keep_jsonl = args.trace.contains(&TraceFormat::Jsonl);
+    let tracing = keep_jsonl || !exports.is_empty();
     let tracer = if tracing {
         match File::create(report.path().join("trace.jsonl")) {
             Ok(f) => Tracer::jsonl(Box::new(BufWriter::with_capacity(1 << 20, f))),
@@ -118,6 +141,30 @@ pub fn run(args: RunArgs) -> u8 {
     if let Err(e) = summary.write(report.path()) {
         eprintln!("error: writing summary.json failed: {e}");
         return EXIT_BAD_INPUT;
+    }
+    let charts = crate::report::charts::run_charts(&scenario, &output, &summary);
+    if let Err(e) = crate::report::charts::write(&charts, report.path()) {
+        eprintln!("error: writing the charts failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    if let Err(e) = crate::report::html::write(report.path(), &scenario, &summary, &charts, tracing)
+    {
+        eprintln!("error: writing report.html failed: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    // The exports are converted from trace.jsonl, which report.html read
+    // too; it goes only now when it was not asked for.
+    if !exports.is_empty() {
+        let jsonl = report.path().join("trace.jsonl");
+        let converted =
+            convert_file(&jsonl, report.path(), &exports).and_then(|()| match keep_jsonl {
+                true => Ok(()),
+                false => std::fs::remove_file(&jsonl),
+            });
+        if let Err(e) = converted {
+            eprintln!("error: exporting the trace failed: {e}");
+            return EXIT_BAD_INPUT;
+        }
     }
     let written = match report.commit() {
         Ok(p) => p,

@@ -8,7 +8,7 @@
 //! The trees are memory: a crash loses them and a restart rebuilds them
 //! from the disk, as does a change of the ring view (the ranges change).
 
-use super::{DynamoNode, Msg, Timer};
+use super::{DynamoNode, MerkleExchange, Msg, Timer};
 use crate::actor::Outbox;
 use crate::id::{Endpoint, Key, NodeId};
 use crate::merkle::{self, AeMsg, Forest, Next};
@@ -114,33 +114,64 @@ impl DynamoNode {
         let peer = peers[(turn / ranges.len()) % peers.len()];
         if let Some(msg) = merkle::start(forest, range) {
             self.stats.ae_exchanges += 1;
-            self.send_ae(peer, msg, out);
+            self.send_ae(peer, msg, 0, out);
         }
     }
 
-    fn send_ae(&mut self, to: NodeId, msg: AeMsg, out: &mut impl Outbox<Msg, Timer>) {
-        self.stats.ae_hashes_sent += msg.hashes();
-        out.send(Endpoint::Node(to), Msg::AntiEntropy(msg));
+    /// Sends one step of an exchange in which `hashes_before` hashes were
+    /// sent so far.
+    fn send_ae(
+        &mut self,
+        to: NodeId,
+        step: AeMsg,
+        hashes_before: u64,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let hashes = step.hashes();
+        self.stats.ae_hashes_sent += hashes;
+        let hashes_so_far = hashes_before + hashes;
+        out.send(
+            Endpoint::Node(to),
+            Msg::AntiEntropy {
+                step,
+                hashes_so_far,
+            },
+        );
     }
 
     pub(super) fn on_anti_entropy(
         &mut self,
         from: NodeId,
         msg: AeMsg,
+        hashes_so_far: u64,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
         self.refresh_trees();
         let Some(forest) = &self.forest else {
             return;
         };
-        match merkle::respond(forest, &msg) {
-            Next::Reply(reply) => self.send_ae(from, reply, out),
+        let next = merkle::respond(forest, &msg);
+        if out.tracing() {
+            self.note_exchange(from, &msg, &next, out);
+        }
+        match next {
+            Next::Reply(reply) => self.send_ae(from, reply, hashes_so_far, out),
+            Next::Agree => self.merkle_exchanges.push(MerkleExchange {
+                divergent_keys: 0,
+                hashes: hashes_so_far,
+            }),
             Next::Sync { push, pull } => {
+                // A key whose digests differ is in both lists; count it once.
+                let only_pulled = pull.iter().filter(|k| push.binary_search(k).is_err());
+                self.merkle_exchanges.push(MerkleExchange {
+                    divergent_keys: (push.len() + only_pulled.count()) as u64,
+                    hashes: hashes_so_far,
+                });
                 let states = self.states_of(&push);
                 self.stats.ae_keys_sent += states.len() as u64;
                 out.send(Endpoint::Node(from), Msg::AeStates { states, want: pull });
             }
-            Next::Agree | Next::Unknown => {}
+            Next::Unknown => {}
         }
     }
 
@@ -157,6 +188,9 @@ impl DynamoNode {
         for (key, state) in &states {
             let effect = self.store.merge(mode, *key, state);
             self.stats.false_conflicts += u64::from(effect.false_conflicts);
+            if effect.changed && out.tracing() {
+                Self::note_stored(out, *key, self.store.get(*key), "anti-entropy", None);
+            }
         }
         if !want.is_empty() {
             let states = self.states_of(&want);
@@ -169,6 +203,43 @@ impl DynamoNode {
                 },
             );
         }
+    }
+
+    /// Traces the end of an exchange as this node saw it: the trees agree
+    /// (at the root or at the leaves), or the differing leaves' keys are
+    /// known and about to be synced. `range` is the range's index in this
+    /// node's ring; `keys` counts the keys either side sends.
+    fn note_exchange(
+        &self,
+        from: NodeId,
+        msg: &AeMsg,
+        next: &Next,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        let (differ, keys) = match (msg, next) {
+            (AeMsg::Keys { leaves, .. }, Next::Sync { push, pull }) => {
+                let mut keys: Vec<Key> = push.iter().chain(pull).copied().collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (leaves.len() as u64, keys.len() as u64)
+            }
+            (_, Next::Agree) => (0, 0),
+            _ => return,
+        };
+        let range = msg.range();
+        let leaves = self
+            .forest
+            .as_ref()
+            .and_then(|f| f.tree(range))
+            .map_or(0, |t| u64::from(t.leaf_count()));
+        let index = self.directory.ring().range_index(range.end) as u64;
+        out.note("ae-exchange", |f| {
+            f.node("peer", from)
+                .u64("range", index)
+                .u64("leaves_differ", differ)
+                .u64("leaves", leaves)
+                .u64("keys", keys);
+        });
     }
 
     fn states_of(&self, keys: &[Key]) -> Vec<(Key, Siblings)> {

@@ -11,6 +11,13 @@ use crate::time::SimTime;
 use crate::version::{Context, Order, Siblings};
 use std::sync::Arc;
 
+/// A put's new local state, and the owner when it is kept as a hint.
+type Versioned = (Arc<Siblings>, Option<NodeId>);
+
+/// A put last-write-wins dropped: its value, the node's clock reading and
+/// the state that won.
+type Dropped = (ValueId, SimTime, Arc<Siblings>);
+
 /// One replica a request went to.
 #[derive(Clone, Debug)]
 struct Target {
@@ -216,6 +223,9 @@ impl DynamoNode {
         }
         // The id this request will get: its answers carry it back.
         let rid = self.pending.next_id();
+        // A put's new local state (and the owner, when kept as a hint), or
+        // the value last-write-wins dropped: traced after the coordination.
+        let mut versioned: Option<Result<Versioned, Dropped>> = None;
         let (own, merged) = match req.kind {
             OpKind::Put => {
                 self.stats.coordinated_puts += 1;
@@ -225,7 +235,14 @@ impl DynamoNode {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                    Arc::new(local.clone())
+                    let state = Arc::new(local.clone());
+                    if out.tracing() {
+                        versioned = Some(match effect.changed {
+                            true => Ok((state.clone(), None)),
+                            false => Err((value, now, state.clone())),
+                        });
+                    }
+                    state
                 } else {
                     // A stand-in coordinator versions the write against the
                     // hints it holds and keeps it as a hint for the key's
@@ -237,6 +254,10 @@ impl DynamoNode {
                         self.stats.hints_stored += 1;
                     }
                     self.arm_handoff(out);
+                    if out.tracing() {
+                        let kept = self.store.hint(owner, key).cloned().unwrap_or_default();
+                        versioned = Some(Ok((Arc::new(kept), Some(owner))));
+                    }
                     Arc::new(local)
                 };
                 for t in &targets {
@@ -276,11 +297,32 @@ impl DynamoNode {
             });
             for t in &targets {
                 if let Some(owner) = t.stand_in_for {
+                    let why = self.unreachable_because(owner, now);
                     out.note("stand-in", |f| {
-                        f.key("key", key).node("owner", owner).node("at", t.node);
+                        f.key("key", key)
+                            .node("owner", owner)
+                            .node("at", t.node)
+                            .str("why", why);
                     });
                 }
             }
+        }
+        match versioned {
+            Some(Ok((state, None))) => Self::note_stored(out, key, Some(&state), "put", None),
+            Some(Ok((state, owner))) => Self::note_stored(out, key, Some(&state), "hint", owner),
+            // Only last-write-wins drops a put: the stored value's
+            // timestamp is later than this node's clock.
+            Some(Err((value, stamp, kept))) => out.note("put-ignored", |f| {
+                let shown = kept.shown_versions();
+                let values: Vec<ValueId> = shown.iter().map(|(v, _)| *v).collect();
+                f.key("key", key)
+                    .value("value", value)
+                    .u64("stamp", stamp.0)
+                    .values("kept", &values)
+                    .strs("clocks", shown.iter().map(|(_, c)| c.as_str()))
+                    .str("why", "older timestamp");
+            }),
+            None => {}
         }
         let mut pending = Pending {
             op: req.op,
@@ -414,7 +456,10 @@ impl DynamoNode {
         let mut repaired: Vec<NodeId> = Vec::new();
         if let Some(own) = &p.own {
             if own.compare(&p.merged) != Order::Equal {
-                self.store.merge(mode, p.key, &p.merged);
+                let effect = self.store.merge(mode, p.key, &p.merged);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
+                }
                 repaired.push(self.id);
             }
         }
@@ -467,9 +512,16 @@ fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
         _ => (Vec::new(), Context::none()),
     };
     out.note("quorum", |f| {
+        let acked: Vec<NodeId> = p
+            .targets
+            .iter()
+            .filter(|t| t.answered)
+            .map(|t| t.node)
+            .collect();
         f.u64("op", p.op.0)
             .u64("heard", p.heard as u64)
-            .str("outcome", answer.as_str());
+            .str("outcome", answer.as_str())
+            .nodes("acked", &acked);
     });
     out.send(
         Endpoint::Client(p.client),

@@ -22,7 +22,7 @@ pub mod store;
 
 use crate::actor::{Node, Outbox};
 use crate::gossip::{self, Gossip};
-use crate::id::{Endpoint, Key, NodeId};
+use crate::id::{Endpoint, Key, NodeId, ValueId};
 use crate::merkle::Forest;
 use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
@@ -222,6 +222,20 @@ pub struct DynamoNode {
     // Bookkeeping of the simulator, kept across crashes:
     stats: NodeStats,
     member_events: Vec<MemberEvent>,
+    /// Every Merkle exchange this node ended, for the report's chart.
+    merkle_exchanges: Vec<MerkleExchange>,
+}
+
+/// What one finished Merkle exchange cost and found, recorded by the node
+/// that ended it (an exchange cut short by a lost message or a ring-view
+/// mismatch is not recorded).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MerkleExchange {
+    /// Keys whose digests differed between the two replicas (0 when the
+    /// trees agreed).
+    pub divergent_keys: u64,
+    /// Tree hashes and key digests both sides sent.
+    pub hashes: u64,
 }
 
 impl DynamoNode {
@@ -256,6 +270,7 @@ impl DynamoNode {
             rng,
             stats: NodeStats::default(),
             member_events: Vec::new(),
+            merkle_exchanges: Vec::new(),
         }
     }
 
@@ -265,6 +280,17 @@ impl DynamoNode {
     #[inline]
     pub(super) fn reachable(&self, node: NodeId, now: SimTime) -> bool {
         self.gossip.as_ref().is_none_or(|g| g.looks_up(node)) && self.liveness.looks_up(node, now)
+    }
+
+    /// Why `node` is not reachable from here, in words, for the trace.
+    pub(super) fn unreachable_because(&self, node: NodeId, now: SimTime) -> &'static str {
+        if self.gossip.as_ref().is_some_and(|g| !g.looks_up(node)) {
+            "gossip declared it down"
+        } else if !self.liveness.looks_up(node, now) {
+            "a request to it timed out"
+        } else {
+            "reachable"
+        }
     }
 
     /// The name this node mints versions of `key` under.
@@ -309,6 +335,11 @@ impl DynamoNode {
         &self.stats
     }
 
+    /// The Merkle exchanges this node ended, in the order they ended.
+    pub fn merkle_exchanges(&self) -> &[MerkleExchange] {
+        &self.merkle_exchanges
+    }
+
     pub fn directory(&self) -> &Directory {
         &self.directory
     }
@@ -316,6 +347,34 @@ impl DynamoNode {
     /// Requests this node is coordinating right now.
     pub fn in_flight(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Traces this node's sibling set for `key` after it changed, and
+    /// why (`put`, `store`, `read-repair`, `hint`, `handoff`, `transfer`,
+    /// `anti-entropy`): the record `explain`, the viewer and the Lamport
+    /// diagram read replica states from. Values and clocks are in the same
+    /// order. A hint holder's note names the owner (`for`).
+    pub(super) fn note_stored(
+        out: &mut impl Outbox<Msg, Timer>,
+        key: Key,
+        state: Option<&crate::version::Siblings>,
+        why: &'static str,
+        hint_for: Option<NodeId>,
+    ) {
+        if !out.tracing() {
+            return;
+        }
+        let shown = state.map(|s| s.shown_versions()).unwrap_or_default();
+        let values: Vec<ValueId> = shown.iter().map(|(v, _)| *v).collect();
+        out.note("stored", |f| {
+            f.key("key", key)
+                .values("values", &values)
+                .strs("clocks", shown.iter().map(|(_, c)| c.as_str()))
+                .str("why", why);
+            if let Some(owner) = hint_for {
+                f.node("for", owner);
+            }
+        });
     }
 
     pub(super) fn arm_handoff(&mut self, out: &mut impl Outbox<Msg, Timer>) {
@@ -374,17 +433,30 @@ impl DynamoNode {
             } => {
                 match hint {
                     Some(owner) if owner != self.id => {
+                        let before = out
+                            .tracing()
+                            .then(|| self.store.hint(owner, key).cloned())
+                            .flatten();
                         if self.store.keep_hint(mode, owner, key, &state) {
                             self.stats.hints_stored += 1;
                             out.note("hint-kept", |f| {
                                 f.node("owner", owner).key("key", key);
                             });
                         }
+                        if out.tracing() {
+                            let after = self.store.hint(owner, key);
+                            if after != before.as_ref() {
+                                Self::note_stored(out, key, after, "hint", Some(owner));
+                            }
+                        }
                         self.arm_handoff(out);
                     }
                     _ => {
                         let effect = self.store.merge(mode, key, &state);
                         self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                        if effect.changed && out.tracing() {
+                            Self::note_stored(out, key, self.store.get(key), "store", None);
+                        }
                     }
                 }
                 out.send(Endpoint::Node(from), Msg::StoreAck { req });
@@ -399,10 +471,16 @@ impl DynamoNode {
             Msg::Repair { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "read-repair", None);
+                }
             }
             Msg::Handoff { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "handoff", None);
+                }
                 out.send(Endpoint::Node(from), Msg::HandoffAck { key, state });
             }
             Msg::HandoffAck { key, state } => {
@@ -417,11 +495,17 @@ impl DynamoNode {
             Msg::Transfer { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
+                if effect.changed && out.tracing() {
+                    Self::note_stored(out, key, self.store.get(key), "transfer", None);
+                }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
             }
             Msg::TransferAck { key, state } => self.on_transfer_ack(key, &state),
             Msg::Gossip(g) => self.on_gossip(now, from, g, out),
-            Msg::AntiEntropy(ae) => self.on_anti_entropy(from, ae, out),
+            Msg::AntiEntropy {
+                step,
+                hashes_so_far,
+            } => self.on_anti_entropy(from, step, hashes_so_far, out),
             Msg::AeStates { states, want } => self.on_ae_states(from, states, want, out),
             Msg::StoreAck { req } => self.on_store_ack(from, req, out),
             Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),

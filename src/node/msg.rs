@@ -104,8 +104,13 @@ pub enum Msg {
     },
     /// Membership: one step of a gossip exchange.
     Gossip(GossipMsg),
-    /// Anti-entropy: one step of a Merkle tree comparison.
-    AntiEntropy(AeMsg),
+    /// Anti-entropy: one step of a Merkle tree comparison, and the hashes
+    /// both sides sent in this exchange so far, this step's included (so
+    /// whoever ends the exchange can record what it cost).
+    AntiEntropy {
+        step: AeMsg,
+        hashes_so_far: u64,
+    },
     /// Anti-entropy: the states of keys found divergent, and the keys whose
     /// states the sender wants back (empty in the answer).
     AeStates {
@@ -140,8 +145,14 @@ impl Describe for Msg {
             Msg::Handoff { .. } => "Handoff",
             Msg::HandoffAck { .. } => "HandoffAck",
             Msg::Gossip(g) => g.kind(),
-            Msg::AntiEntropy(AeMsg::Hashes { .. }) => "MerkleHashes",
-            Msg::AntiEntropy(AeMsg::Keys { .. }) => "MerkleKeys",
+            Msg::AntiEntropy {
+                step: AeMsg::Hashes { .. },
+                ..
+            } => "MerkleHashes",
+            Msg::AntiEntropy {
+                step: AeMsg::Keys { .. },
+                ..
+            } => "MerkleKeys",
             Msg::AeStates { .. } => "MerkleStates",
             Msg::Transfer { .. } => "Transfer",
             Msg::TransferAck { .. } => "TransferAck",
@@ -199,7 +210,7 @@ impl Describe for Msg {
             Msg::Gossip(g) => {
                 f.u64("bytes", g.wire_bytes());
             }
-            Msg::AntiEntropy(ae) => {
+            Msg::AntiEntropy { step: ae, .. } => {
                 let range = ae.range();
                 f.u64("range_end", range.end).u64("hashes", ae.hashes());
                 if let AeMsg::Hashes { level, .. } = ae {

@@ -123,6 +123,11 @@ impl Store {
         }
     }
 
+    /// The hint kept for `owner` about `key`, if any.
+    pub fn hint(&self, owner: NodeId, key: Key) -> Option<&Siblings> {
+        self.hints.get(&(key, owner))
+    }
+
     /// Drops the hint if it is still exactly what was handed back (a write
     /// that landed since stays, to be handed back next time). Returns
     /// whether it was dropped.

@@ -328,3 +328,69 @@ fn a_crash_forgets_requests_but_not_the_disk() {
     node.on_restart(T0, true, &mut out);
     assert!(node.store().get(KEY).is_none());
 }
+
+/// Relays one node's anti-entropy messages until the exchange is over,
+/// summing the hashes its steps carried.
+fn relay_exchange(nodes: &mut [DynamoNode], from: NodeId, sent: Vec<(Endpoint, Msg)>) -> u64 {
+    let mut queue: Vec<(NodeId, Endpoint, Msg)> =
+        sent.into_iter().map(|(to, m)| (from, to, m)).collect();
+    let mut hashes = 0;
+    while let Some((sender, to, msg)) = queue.pop() {
+        let Endpoint::Node(to) = to else { continue };
+        match &msg {
+            Msg::AntiEntropy { step, .. } => hashes += step.hashes(),
+            Msg::AeStates { .. } => {}
+            _ => continue,
+        }
+        let mut out = Effects::default();
+        nodes[to.index()].on_message(T0, Endpoint::Node(sender), msg, &mut out);
+        queue.extend(out.take().into_iter().map(|(t, m)| (to, t, m)));
+    }
+    hashes
+}
+
+#[test]
+fn a_merkle_exchange_records_the_keys_it_found_and_the_hashes_both_sides_sent() {
+    let mut cfg = config(1, 1);
+    cfg.anti_entropy = Some(AntiEntropyConfig {
+        interval: SimTime::from_secs(1),
+        tree_depth: 3,
+    });
+    let (mut nodes, pref) = cluster(5, cfg);
+    let mut out = Effects::default();
+    for node in &mut nodes {
+        node.on_start(T0, &mut out);
+    }
+    // W = 1: the coordinator alone acknowledges; its stores to the other
+    // replicas are never delivered, so they miss the write.
+    let coordinator = pref[0];
+    nodes[coordinator.index()].on_message(T0, CLIENT, put(1, 7), &mut out);
+    out.take();
+    let counts = |nodes: &[DynamoNode]| -> Vec<usize> {
+        nodes.iter().map(|n| n.merkle_exchanges().len()).collect()
+    };
+    let mut found = None;
+    for _ in 0..200 {
+        let before = counts(&nodes);
+        let mut tick = Effects::default();
+        nodes[coordinator.index()].on_timer(T0, Timer::AntiEntropy, &mut tick);
+        let sent = relay_exchange(&mut nodes, coordinator, tick.take());
+        let after = counts(&nodes);
+        // Exactly one node, whichever ended the exchange, recorded it (none
+        // when no exchange started).
+        let ended: Vec<usize> = (0..nodes.len()).filter(|&i| after[i] > before[i]).collect();
+        let Some(&i) = ended.first() else { continue };
+        assert_eq!(ended.len(), 1);
+        assert_eq!(after[i], before[i] + 1);
+        let last = nodes[i].merkle_exchanges()[before[i]];
+        assert_eq!(last.hashes, sent, "the cost is what the messages carried");
+        if last.divergent_keys > 0 {
+            found = Some(last);
+            break;
+        }
+        assert_eq!(last.hashes, 1, "trees that agree stop at the root");
+    }
+    let found = found.expect("the coordinator compares the key's range within 200 ticks");
+    assert_eq!(found.divergent_keys, 1, "the one key the replica missed");
+    assert!(found.hashes > 1, "it descended to the leaves");
+}

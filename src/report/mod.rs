@@ -5,7 +5,10 @@
 //! place and renamed into place only when complete, so a failed or
 //! interrupted run never leaves a partial report under the report's name.
 
+pub mod charts;
 pub mod checks;
+pub mod html;
+pub mod lamport;
 pub mod membership;
 
 use crate::check::consistency::{LostWrite, StaleRead};

@@ -12,11 +12,13 @@ use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
-use crate::node::{ClusterPlan, Config, DeliberateBug, Directory, DynamoNode, NodeStats};
+use crate::node::{
+    ClusterPlan, Config, DeliberateBug, Directory, DynamoNode, MerkleExchange, NodeStats,
+};
 use crate::ring::{Layout, NodeSpec, key_position};
-use crate::scenario::{PutContext, Scenario, ScriptedKind};
+use crate::scenario::{Fault, PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
-use crate::sim::{FaultOrigin, Sim};
+use crate::sim::{FaultOrigin, LifeEvent, Sim};
 use crate::time::SimTime;
 use crate::trace::Tracer;
 use std::collections::BTreeMap;
@@ -189,6 +191,14 @@ pub struct RunOutput {
     /// `(when, node)` of every restart that wiped the node's disk, from
     /// the fault record, for the durability checker.
     pub wiping_restarts: Vec<(SimTime, NodeId)>,
+    /// The fault schedule as run: the file's and the nemesis's faults, in
+    /// time order (for the charts' fault windows).
+    pub faults: Vec<Fault>,
+    /// Every node's status and clock changes, in time order.
+    pub lifecycle: Vec<LifeEvent>,
+    /// Every finished Merkle exchange, node by node, each node's in the
+    /// order they ended.
+    pub merkle_exchanges: Vec<MerkleExchange>,
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
@@ -249,6 +259,16 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
                 } => Some((f.at, node)),
                 _ => None,
             })
+            .collect(),
+        faults: world
+            .fault_schedule()
+            .iter()
+            .map(|(f, _)| f.clone())
+            .collect(),
+        lifecycle: world.lifecycle().to_vec(),
+        merkle_exchanges: world
+            .nodes()
+            .flat_map(|n| n.merkle_exchanges().iter().copied())
             .collect(),
     }
 }

@@ -111,9 +111,10 @@ pub const SWEEP_JSON: &str = "sweep.json";
 pub const RUNS_JSONL: &str = "runs.jsonl";
 pub const RUNS_CSV: &str = "runs.csv";
 pub const AGGREGATE_JSON: &str = "aggregate.json";
+pub const AGGREGATE_SVG: &str = "aggregate.svg";
 
-/// Writes `sweep.json`, `runs.jsonl`, `runs.csv` and `aggregate.json` for
-/// `rows` (in grid order) into `dir`.
+/// Writes `sweep.json`, `runs.jsonl`, `runs.csv`, `aggregate.json` and its
+/// chart `aggregate.svg` for `rows` (in grid order) into `dir`.
 pub fn write(dir: &Path, info: &SweepInfo, rows: &[Row]) -> io::Result<()> {
     let keys = info.keys();
     let mut sweep = serde_json::to_string_pretty(info).map_err(io::Error::other)?;
@@ -127,7 +128,11 @@ pub fn write(dir: &Path, info: &SweepInfo, rows: &[Row]) -> io::Result<()> {
     fs::write(dir.join(RUNS_JSONL), lines)?;
     fs::write(dir.join(RUNS_CSV), row::csv(&keys, rows))?;
     let aggregate = aggregate::aggregate(&info.grid(), rows);
-    fs::write(dir.join(AGGREGATE_JSON), aggregate::to_json(&aggregate))
+    fs::write(dir.join(AGGREGATE_JSON), aggregate::to_json(&aggregate))?;
+    if let Some(svg) = crate::report::charts::sweep::aggregate_svg(&aggregate) {
+        fs::write(dir.join(AGGREGATE_SVG), svg)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

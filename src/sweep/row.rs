@@ -69,7 +69,7 @@ impl Cell {
 }
 
 /// The figures of a row, in column order.
-pub const FIGURES: [&str; 22] = [
+pub const FIGURES: [&str; 23] = [
     "get_ok",
     "get_fail",
     "get_timeout",
@@ -83,6 +83,7 @@ pub const FIGURES: [&str; 22] = [
     "put_p99_ms",
     "lost_acked_writes",
     "stale_reads",
+    "p_consistent",
     "max_siblings",
     "converged",
     "after_last_heal_ms",
@@ -137,6 +138,7 @@ impl Row {
             ("put_p99_ms", real(s.latency_ms.put.p99)),
             ("lost_acked_writes", count(s.lost_acked_writes)),
             ("stale_reads", count(s.stale_reads)),
+            ("p_consistent", real(s.staleness.p_consistent)),
             ("max_siblings", count(max_siblings)),
             ("converged", Cell::Flag(s.convergence.converged)),
             ("after_last_heal_ms", real(s.convergence.after_last_heal_ms)),

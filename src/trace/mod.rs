@@ -9,7 +9,10 @@
 //! fields of that kind. The bytes depend only on the scenario and seed: no
 //! wall time, no addresses, no hash order.
 
+pub mod export;
+pub mod perfetto;
 pub mod read;
+pub mod shiviz;
 
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use std::io::{self, Write};

@@ -297,6 +297,42 @@ impl Siblings {
         out
     }
 
+    /// Each sibling's value and its clock in compact form, in the set's
+    /// own order, for the trace's `stored` notes: a vector clock as
+    /// `[n3:2,n5:1]`, a DVV sibling as its dot then the set's vector,
+    /// `(n3:2)[n3:2,n5:1]`, last-write-wins as its timestamp and
+    /// coordinator, `t=1.5ms@n3`.
+    pub fn shown_versions(&self) -> Vec<(ValueId, String)> {
+        let compact = |clock: &[super::clock::Entry]| {
+            let entries: Vec<String> = clock
+                .iter()
+                .map(|e| format!("{}:{}", NodeId(e.node), e.counter))
+                .collect();
+            format!("[{}]", entries.join(","))
+        };
+        match &self.0 {
+            Repr::Empty => Vec::new(),
+            Repr::Clocks(v) => v
+                .iter()
+                .map(|v| (ValueId(v.value), compact(v.clock)))
+                .collect(),
+            Repr::Dvv(d) => {
+                let vv = compact(d.vv());
+                d.dots()
+                    .iter()
+                    .map(|dot| {
+                        let shown = format!("({}:{}){vv}", NodeId(dot.node), dot.counter);
+                        (ValueId(dot.stamp), shown)
+                    })
+                    .collect()
+            }
+            Repr::Lww(s) => vec![(
+                ValueId(s.value),
+                format!("t={}@{}", SimTime(s.stamp), NodeId(s.node)),
+            )],
+        }
+    }
+
     fn write(&self, f: &mut impl fmt::Write, value: &dyn Fn(u64) -> String) -> fmt::Result {
         match &self.0 {
             Repr::Empty => f.write_str("(none)"),

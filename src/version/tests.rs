@@ -341,3 +341,41 @@ fn vc_equal_clocks_are_one_version() {
     assert_eq!(joined, merged(&wiped, &old, VC));
     assert_eq!(old.compare(&wiped), Order::Before);
 }
+
+#[test]
+fn shown_versions_pair_each_value_with_its_compact_clock() {
+    let shown = |s: &Siblings| -> Vec<(u64, String)> {
+        s.shown_versions()
+            .into_iter()
+            .map(|(v, c)| (v.0, c))
+            .collect()
+    };
+    // Vector clocks: two concurrent siblings, each with its own clock.
+    let mut a = Siblings::default();
+    put(&mut a, VC, 2, 10, &Context::none(), 1);
+    let read = a.context();
+    put(&mut a, VC, 2, 11, &read, 1);
+    let mut b = Siblings::default();
+    put(&mut b, VC, 4, 10, &Context::none(), 2);
+    let both = merged(&a, &b, VC);
+    assert_eq!(
+        shown(&both),
+        [(1, "[n3:2]".to_string()), (2, "[n5:1]".to_string())]
+    );
+    // DVV: each sibling's dot, then the set's shared vector.
+    let mut d = Siblings::default();
+    put(&mut d, Mode::Dvv, 0, 10, &Context::none(), 1);
+    put(&mut d, Mode::Dvv, 0, 20, &Context::none(), 2);
+    assert_eq!(
+        shown(&d),
+        [
+            (1, "(n1:1)[n1:2]".to_string()),
+            (2, "(n1:2)[n1:2]".to_string())
+        ]
+    );
+    // LWW: the winner's timestamp and coordinator.
+    let mut l = Siblings::default();
+    put(&mut l, Mode::Lww, 1, 1_500_000, &Context::none(), 7);
+    assert_eq!(shown(&l), [(7, "t=1.5ms@n2".to_string())]);
+    assert!(shown(&Siblings::default()).is_empty());
+}

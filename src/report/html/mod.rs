@@ -1,0 +1,325 @@
+//! `report.html`: one self-contained page that shows a class what a run did
+//! (issue 7) and lets a teacher step through it (issue 8).
+//!
+//! The page needs no network: its stylesheet and script are compiled in
+//! (`include_str!`), charts and the space-time diagram are `data:` images,
+//! the ring and the fault timeline are inline SVG drawn here, and the
+//! step-through viewer's data is a compact JSON block the script reads.
+//!
+//! Everything that comes from the scenario file or the trace (names,
+//! descriptions, keys, values) is escaped on the way in: into HTML text by
+//! [`escape`], into the JSON block by [`json_for_script`], and the script
+//! only ever writes it as text. Charts arrive as SVG documents and go into
+//! `<img>` elements, where no script they might hold can run.
+//!
+//! Rendering is a pure function of its inputs, with no clock and no hash
+//! order, so the same run writes the same bytes.
+
+mod figures;
+mod ring;
+mod scenario;
+pub mod viewer;
+
+use crate::explain;
+use crate::report::Summary;
+use crate::report::charts::Chart;
+use crate::report::lamport;
+use crate::scenario::Scenario;
+use crate::trace::read::Record;
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+const STYLE: &str = include_str!("report.css");
+const SCRIPT: &str = include_str!("viewer.js");
+
+/// What the page is made of. Charts, the space-time diagram and the
+/// sentences come from other parts of `report` and `explain`; each may be
+/// empty, and its section is then left out.
+pub struct Page<'a> {
+    pub scenario: &'a Scenario,
+    pub summary: &'a Summary,
+    /// `(title, svg document)`, in the order they are shown.
+    pub charts: &'a [(String, String)],
+    /// The space-time diagram of the most interesting window, as SVG.
+    pub lamport_svg: Option<&'a str>,
+    /// The run's trace, or its first records (see [`viewer::MAX_EVENTS`]);
+    /// `None` when the run was traced off.
+    pub records: Option<&'a [Record]>,
+    /// How many records the whole trace holds, when `records` is its
+    /// beginning only; 0 or `records.len()` when it is all of it.
+    pub trace_records: usize,
+    /// `(record index, sentence)`, ascending by index: what `explain` says
+    /// about a record; the viewer shows the latest at or before its cursor.
+    pub sentences: &'a [(usize, String)],
+}
+
+/// Writes `report.html` into a report folder, reading back the
+/// `trace.jsonl` just written there when the run was traced.
+pub fn write(
+    dir: &Path,
+    scenario: &Scenario,
+    summary: &Summary,
+    charts: &[Chart],
+    traced: bool,
+) -> io::Result<()> {
+    let (records, trace_records) = match traced {
+        true => {
+            let (records, total) = read_window(&dir.join("trace.jsonl"), viewer::MAX_EVENTS)?;
+            (Some(records), total)
+        }
+        false => (None, 0),
+    };
+    let sentences = records
+        .as_deref()
+        .map(|r| sentences(r, scenario))
+        .unwrap_or_default();
+    let lamport_svg = records
+        .as_deref()
+        .map(|r| lamport::draw(r, &lamport::interesting_window(r)));
+    let charts: Vec<(String, String)> = charts
+        .iter()
+        .map(|c| (c.title.clone(), c.svg.clone()))
+        .collect();
+    let page = Page {
+        scenario,
+        summary,
+        charts: &charts,
+        lamport_svg: lamport_svg.as_deref(),
+        records: records.as_deref(),
+        trace_records,
+        sentences: &sentences,
+    };
+    std::fs::write(dir.join("report.html"), render(&page))
+}
+
+/// `(record index, sentence)` for the viewer: `explain`'s narration of
+/// the whole trace, each sentence with its time, as `dynsim explain`
+/// prints it.
+pub fn sentences(records: &[Record], scenario: &Scenario) -> Vec<(usize, String)> {
+    explain::narrate(records, scenario, &explain::Filter::default())
+        .into_iter()
+        .map(|s| {
+            (
+                s.record,
+                explain::render(std::slice::from_ref(&s))
+                    .trim_end()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The first `max` records of a trace file and how many it holds in all.
+/// The rest are counted, not parsed: a long run's report stays cheap.
+fn read_window(path: &Path, max: usize) -> io::Result<(Vec<Record>, usize)> {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::new(std::fs::File::open(path)?);
+    let mut records = Vec::new();
+    let mut line = Vec::new();
+    let (mut number, mut total) = (0, 0);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        total += 1;
+        if records.len() < max {
+            let text = std::str::from_utf8(&line)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let record = crate::trace::read::parse_line(text.trim_end()).map_err(|message| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    crate::trace::read::ReadError {
+                        line: number,
+                        message,
+                    },
+                )
+            })?;
+            records.push(record);
+        }
+    }
+    Ok((records, total))
+}
+
+/// The whole page.
+pub fn render(page: &Page) -> String {
+    let s = page.scenario;
+    let mut html = String::with_capacity(64 * 1024);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(html, "<title>dynsim: {}</title>", escape(&s.name));
+    let _ = writeln!(html, "<style>\n{STYLE}</style>\n</head>\n<body>");
+
+    let verdict = if page.summary.ok {
+        "<span class=\"badge held\">every expectation held</span>"
+    } else {
+        "<span class=\"badge failed\">an expectation FAILED</span>"
+    };
+    let _ = writeln!(
+        html,
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">seed {} · {} simulated · {}</p>\n{}</header>",
+        escape(&s.name),
+        s.seed,
+        scenario::duration(s.end()),
+        verdict,
+        paragraphs(&s.description),
+    );
+    html.push_str("<nav><a href=\"#scenario\">Scenario</a><a href=\"#expectations\">Expectations</a><a href=\"#figures\">Figures</a>");
+    if !page.charts.is_empty() {
+        html.push_str("<a href=\"#charts\">Charts</a>");
+    }
+    html.push_str("<a href=\"#ring\">Ring</a>");
+    if page.lamport_svg.is_some() {
+        html.push_str("<a href=\"#spacetime\">Space-time</a>");
+    }
+    html.push_str("<a href=\"#viewer\">Step through</a></nav>\n<main>\n");
+
+    scenario::section(&mut html, s);
+    figures::expectations(&mut html, page.summary);
+    figures::key_figures(&mut html, page.summary);
+    charts_section(&mut html, page.charts);
+    ring::section(&mut html, s);
+    if let Some(svg) = page.lamport_svg {
+        html.push_str("<section id=\"spacetime\">\n<h2>Space-time diagram</h2>\n");
+        html.push_str("<p class=\"hint\">A line per node, time downwards; arrows are messages, crosses the dropped ones.</p>\n");
+        image(
+            &mut html,
+            "Space-time diagram of the most interesting window",
+            svg,
+        );
+        html.push_str("</section>\n");
+    }
+    viewer_section(&mut html, page);
+    html.push_str("</main>\n<footer>Made by dynsim from the scenario and its trace; this page loads nothing from the network.</footer>\n");
+    let _ = writeln!(html, "<script>\n{SCRIPT}</script>\n</body>\n</html>");
+    html
+}
+
+fn charts_section(html: &mut String, charts: &[(String, String)]) {
+    if charts.is_empty() {
+        return;
+    }
+    html.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+    for (title, svg) in charts {
+        let _ = writeln!(html, "<figure>\n<figcaption>{}</figcaption>", escape(title));
+        image(html, title, svg);
+        html.push_str("</figure>\n");
+    }
+    html.push_str("</div>\n</section>\n");
+}
+
+fn viewer_section(html: &mut String, page: &Page) {
+    html.push_str("<section id=\"viewer\">\n<h2>Step through the run</h2>\n");
+    let Some(records) = page.records else {
+        html.push_str("<p class=\"notice\">The step-through viewer needs a trace: this run was made with <code>--trace off</code>. Run it again with <code>--trace jsonl</code> (the default).</p>\n</section>\n");
+        return;
+    };
+    let data = viewer::build(page.scenario, records, page.trace_records, page.sentences);
+    html.push_str(viewer::CONTROLS);
+    let _ = writeln!(
+        html,
+        "<script type=\"application/json\" id=\"viewer-data\">{}</script>",
+        json_for_script(&data.to_json())
+    );
+    html.push_str("</section>\n");
+}
+
+/// An SVG document as an `<img>` with a `data:` address: inlined, and
+/// inert (an image runs no script).
+fn image(html: &mut String, alt: &str, svg: &str) {
+    let _ = writeln!(
+        html,
+        "<img alt=\"{}\" src=\"data:image/svg+xml;base64,{}\">",
+        escape(alt),
+        base64(svg.as_bytes())
+    );
+}
+
+/// Text for HTML, in element content and in quoted attributes alike.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A description as paragraphs: blank lines separate them.
+fn paragraphs(text: &str) -> String {
+    let mut out = String::new();
+    for para in text.split("\n\n") {
+        let para = para.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !para.is_empty() {
+            let _ = writeln!(out, "<p class=\"description\">{}</p>", escape(&para));
+        }
+    }
+    out
+}
+
+/// JSON that can sit inside a `<script>` element: `<`, `>` and `&` become
+/// `\u` escapes, so no string in it can close the element or open a
+/// comment, and the JSON still parses to the same values.
+pub fn json_for_script(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding (RFC 4648), for `data:` addresses.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A colour per node, distinct and dark enough for white text on a
+/// projector; past the palette, hues spaced by the golden angle.
+pub fn node_colour(index: usize) -> String {
+    const PALETTE: [&str; 10] = [
+        "#1f5fbf", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d",
+        "#4d7c0f", "#4338ca",
+    ];
+    match PALETTE.get(index) {
+        Some(c) => (*c).to_string(),
+        None => format!("hsl({:.0},70%,38%)", (index as f64 * 137.508) % 360.0),
+    }
+}
+
+#[cfg(test)]
+mod tests;

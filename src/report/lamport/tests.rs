@@ -1,0 +1,153 @@
+//! The Lamport diagram's scene and window choice, on small hand-written
+//! traces: each message once with its fate, the key filter, version clocks
+//! from `stored` notes, the interesting window and the cut-down axis.
+
+use super::*;
+use crate::trace::read::parse;
+
+const TRACE: &str = r#"{"t":0,"kind":"invoke","client":"alice","op":0,"f":"put","key":"cart","value":"milk"}
+{"t":0,"kind":"send","from":"alice","to":"n1","msg":"Request","m":0,"op":0,"f":"put","key":"cart","value":"milk"}
+{"t":1000000,"kind":"deliver","from":"alice","to":"n1","msg":"Request","m":0,"op":0,"f":"put","key":"cart","value":"milk"}
+{"t":1000000,"kind":"send","from":"n1","to":"n2","msg":"Store","m":1,"req":0,"key":"cart","values":["milk"]}
+{"t":1000000,"kind":"send","from":"n1","to":"n3","msg":"Store","m":2,"req":0,"key":"cart","values":["milk"]}
+{"t":1000000,"kind":"duplicate","from":"n1","to":"n3","msg":"Store","m":2}
+{"t":1000000,"kind":"drop","from":"n1","to":"n2","msg":"Store","m":1,"why":"loss"}
+{"t":1000000,"kind":"coordinate","node":"n1","op":0,"f":"put","key":"cart","pref":["n1","n2","n3"],"to":["n2","n3"]}
+{"t":2000000,"kind":"deliver","from":"n1","to":"n3","msg":"Store","m":2,"req":0,"key":"cart","values":["milk"]}
+{"t":2000000,"kind":"send","from":"n3","to":"n1","msg":"StoreAck","m":3,"req":0}
+{"t":2500000,"kind":"deliver","from":"n1","to":"n3","msg":"Store","m":2,"req":0,"key":"cart","values":["milk"]}
+{"t":3000000,"kind":"deliver","from":"n3","to":"n1","msg":"StoreAck","m":4,"req":0}
+{"t":3000000,"kind":"send","from":"n2","to":"n3","msg":"GossipSyn","m":5,"bytes":10}
+{"t":4000000,"kind":"crash","node":"n2"}
+"#;
+
+fn window(key: Option<&str>) -> Window {
+    Window {
+        from_ns: 0,
+        until_ns: 4_000_000,
+        key: key.map(str::to_string),
+    }
+}
+
+#[test]
+fn a_scene_holds_each_message_once_with_its_fate() {
+    let records = parse(TRACE).unwrap();
+    let s = scene(&records, &window(None));
+    assert_eq!(s.lanes, ["alice", "n1", "n2", "n3"]);
+    assert_eq!(s.messages.len(), 5);
+    let store_n3 = s.messages.iter().find(|m| m.m == 2).unwrap();
+    assert_eq!(store_n3.delivered, [2_000_000, 2_500_000]);
+    let store_n2 = s.messages.iter().find(|m| m.m == 1).unwrap();
+    assert_eq!(store_n2.dropped, Some((1_000_000, "loss".to_string())));
+    assert_eq!(s.faults.len(), 1);
+    assert_eq!(s.puts[0].text, "put cart=milk");
+}
+
+#[test]
+fn a_key_window_keeps_only_that_keys_messages() {
+    let records = parse(TRACE).unwrap();
+    let s = scene(&records, &window(Some("cart")));
+    // The StoreAck is about cart through its request; gossip is not.
+    let ms: Vec<u64> = s.messages.iter().map(|m| m.m).collect();
+    assert_eq!(ms, [0, 1, 2, 3]);
+}
+
+#[test]
+fn stored_notes_replace_put_labels_with_version_clocks() {
+    let mut trace = TRACE.to_string();
+    trace.push_str(r#"{"t":1000000,"kind":"stored","node":"n1","key":"cart","values":["milk"],"clocks":["[n1:1]"]}"#);
+    let records = parse(&trace).unwrap();
+    let s = scene(&records, &window(None));
+    assert_eq!(s.puts.len(), 1);
+    assert_eq!(s.puts[0].text, "cart: milk [n1:1]");
+}
+
+#[test]
+fn the_interesting_window_starts_at_the_first_fault_and_stops_at_a_quiet_gap() {
+    let mut lines =
+        vec![r#"{"t":0,"kind":"send","from":"n1","to":"n2","msg":"X","m":0}"#.to_string()];
+    lines.push(r#"{"t":100000000,"kind":"crash","node":"n2"}"#.to_string());
+    for i in 0..12u64 {
+        let t = 100_000_000 + i * 1_000_000;
+        lines.push(format!(
+            r#"{{"t":{t},"kind":"send","from":"n1","to":"n3","msg":"X","m":{}}}"#,
+            i + 1
+        ));
+    }
+    lines.push(
+        r#"{"t":900000000,"kind":"send","from":"n1","to":"n3","msg":"X","m":99}"#.to_string(),
+    );
+    let records = parse(&lines.join("\n")).unwrap();
+    let w = interesting_window(&records);
+    assert_eq!(w.from_ns, 100_000_000);
+    assert_eq!(w.until_ns, 111_000_000);
+}
+
+#[test]
+fn the_interesting_window_caps_the_messages() {
+    let lines: Vec<String> = (0..200u64)
+        .map(|i| {
+            format!(
+                r#"{{"t":{},"kind":"send","from":"n1","to":"n2","msg":"X","m":{i}}}"#,
+                i * 1000
+            )
+        })
+        .collect();
+    let records = parse(&lines.join("\n")).unwrap();
+    let w = interesting_window(&records);
+    let inside = records
+        .iter()
+        .filter(|r| r.t >= w.from_ns && r.t <= w.until_ns)
+        .count();
+    assert_eq!(inside, MAX_MESSAGES);
+}
+
+#[test]
+fn quiet_gaps_are_cut_down_on_the_axis() {
+    let axis = layout::Axis::new(vec![0, 1_000, 2_000, 3_000, 1_000_000_000], None);
+    assert!(axis.broken[3], "{:?}", axis.broken);
+    assert!(!axis.broken[0]);
+    // Evenly spaced times stay to scale.
+    let even = layout::Axis::new((0..10).map(|i| i * 1000).collect(), None);
+    assert!(even.broken.iter().all(|b| !b));
+    // Gaps longer than a few latencies are cut whatever the others.
+    let cut = layout::Axis::new(vec![0, 1_000, 50_000, 51_000, 100_000], Some(4_000));
+    assert_eq!(cut.broken, [false, true, false, true]);
+    assert!(even.broken.iter().all(|b| !b));
+}
+
+#[test]
+fn long_sibling_lists_are_cut_on_arrows() {
+    assert_eq!(value_list(&["a", "b", "c"]), "[a,b,c]");
+    assert_eq!(value_list(&["a", "b", "c", "d", "e"]), "[d,e +3]");
+}
+
+#[test]
+fn an_empty_trace_draws_an_empty_picture_that_still_parses() {
+    for records in [Vec::new(), parse(TRACE).unwrap()] {
+        for window in [
+            interesting_window(&records),
+            Window {
+                from_ns: 9_000_000_000,
+                until_ns: 9_000_000_000,
+                key: Some("none".into()),
+            },
+        ] {
+            let svg = draw(&records, &window);
+            roxmltree::Document::parse(&svg).unwrap();
+        }
+    }
+    let bytes = crate::trace::perfetto::export(&[]);
+    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap();
+    assert_eq!(crate::trace::shiviz::export(&[]), "");
+}
+
+#[test]
+fn names_from_the_scenario_are_escaped() {
+    let trace = TRACE.replace("alice", r#"<script>&\"'"#);
+    let records = parse(&trace).unwrap();
+    let svg = draw(&records, &window(None));
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(!svg.contains("<script>"));
+    assert!(doc.descendants().any(|n| n.text() == Some("<script>&\"'")));
+}
