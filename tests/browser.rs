@@ -315,6 +315,60 @@ fn the_viewer_steps_through_the_run_as_the_trace_says() {
     no_errors(&browser);
 }
 
+/// Every lesson's own report: it loads without an error, and at each
+/// crash, restart, pause and partition record the slider shows the time
+/// and the node's state the trace says; the arrow keys step one record.
+#[test]
+fn every_lessons_report_steps_through_its_faults_as_the_trace_says() {
+    let Some(mut browser) =
+        cdp::browser_or_skip("every_lessons_report_steps_through_its_faults_as_the_trace_says")
+    else {
+        return;
+    };
+    let lessons = dynsim::scenario::files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/lessons"),
+    )
+    .unwrap();
+    assert!(lessons.len() >= 9, "{lessons:?}");
+    let dir = cdp::screenshot_dir();
+    for lesson in lessons {
+        let tmp = tempfile::tempdir().unwrap();
+        let report = run(&lesson, tmp.path());
+        let records = read(&report.join("trace.jsonl")).unwrap();
+        open(&mut browser, &report.join("report.html"));
+        no_errors(&browser);
+        let faults = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.kind.as_str(), "crash" | "restart" | "pause" | "resume"));
+        for (at, record) in faults {
+            let node = record.str("node").unwrap();
+            slide_to(&mut browser, at);
+            let (index, time, state, _) = shown(&mut browser, node);
+            assert_eq!((index, time), (at as u64, record.t), "{}", lesson.display());
+            assert_eq!(
+                state,
+                state_after(&records, node, at),
+                "{} at {at}",
+                lesson.display()
+            );
+        }
+        slide_to(&mut browser, 1);
+        browser.press("ArrowRight").unwrap();
+        assert_eq!(shown(&mut browser, "n1").0, 2, "{}", lesson.display());
+        browser.press("ArrowLeft").unwrap();
+        assert_eq!(shown(&mut browser, "n1").0, 1, "{}", lesson.display());
+        let name = lesson.file_stem().unwrap().to_string_lossy().into_owned();
+        browser
+            .eval("document.getElementById('viewer').scrollIntoView()")
+            .unwrap();
+        browser
+            .screenshot(&dir.join(format!("lesson-{name}.png")), false)
+            .unwrap();
+        no_errors(&browser);
+    }
+}
+
 #[test]
 fn a_script_in_the_scenario_renders_as_text() {
     let Some(mut browser) = cdp::browser_or_skip("a_script_in_the_scenario_renders_as_text") else {
