@@ -10,11 +10,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "runs.csv",
     "runs.jsonl",
     "aggregate.json",
     "aggregate.svg",
+    "pbs.svg",
     "sweep.json",
 ];
 

@@ -283,7 +283,7 @@ fn run_one(plan: &Plan, index: u64) -> Result<Row, String> {
         .into_iter()
         .map(String::from)
         .collect();
-    Ok(Row::new(index, values, &summary))
+    Ok(Row::new(index, values, &summary, &found.staleness))
 }
 
 /// A bar on a terminal only: logs and CI get the two summary lines.

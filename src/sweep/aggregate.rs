@@ -1,12 +1,13 @@
 //! `aggregate.json`: for each set combination, how many runs there were
-//! and held every expectation, and each figure across the seeds: mean,
-//! min, max, p50, p99.
+//! and held every expectation, each figure across the seeds: mean,
+//! min, max, p50, p99, and the PBS curve of the runs' gets summed.
 //!
 //! Built from the rows alone, in grid order, so a merge of shards sums the
 //! same numbers in the same order as the unsharded sweep and writes the
 //! same bytes.
 
 use super::grid::Grid;
+use super::pbs::{self, CurvePoint};
 use super::row::{FIGURES, Row};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -29,6 +30,10 @@ pub struct Combination {
     pub held: u64,
     /// Per figure (a flag counts 0 or 1, so its mean is the share true).
     pub figures: Ordered<Stats>,
+    /// `[[lo_ms, hi_ms, p, gets], ...]`: P(consistent read) per
+    /// time-since-commit bucket over every run's gets; `hi_ms` is `null`
+    /// for the open last bucket, `p` `null` for a bucket without gets.
+    pub staleness_curve: Vec<CurvePoint>,
 }
 
 /// Statistics of one figure over the runs that have it.
@@ -92,6 +97,7 @@ pub fn aggregate(grid: &Grid, rows: &[Row]) -> Aggregate {
             runs: group.len() as u64,
             held: group.iter().filter(|r| r.ok).count() as u64,
             figures: Ordered(figures),
+            staleness_curve: pbs::curve(&pbs::sum(group.iter().map(|r| &r.pbs))),
         });
     }
     Aggregate {
@@ -183,6 +189,10 @@ mod tests {
                 figures,
                 ok,
                 expect: Vec::new(),
+                pbs: [pbs::Tally {
+                    gets: index + 1,
+                    consistent: index,
+                }; pbs::BUCKETS],
             }
         };
         let rows = [
@@ -198,6 +208,9 @@ mod tests {
         assert_eq!(x.figures.0[0].1.values, 1);
         assert_eq!(x.figures.0[1].1.mean, Some(0.5));
         assert_eq!(a.combinations[1].figures.0[0].1.max, Some(1.0));
+        // Runs 0 and 1: (1 + 2) gets, (0 + 1) consistent in every bucket.
+        assert_eq!(x.staleness_curve[0], (0, Some(1), Some(1.0 / 3.0), 3));
+        assert_eq!(x.staleness_curve.len(), pbs::BUCKETS);
         let text = to_json(&a);
         assert!(
             text.contains("\"set\": {\n        \"a\": \"y\"\n      }"),

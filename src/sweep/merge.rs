@@ -210,6 +210,7 @@ mod tests {
                 figures: Vec::new(),
                 ok: true,
                 expect: Vec::new(),
+                pbs: Default::default(),
             })
             .collect();
         Part {

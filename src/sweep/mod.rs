@@ -3,7 +3,7 @@
 //!
 //! This module is the pure part: the grid and its shards ([`grid`]), a
 //! run's row and its `runs.jsonl`/`runs.csv` forms ([`row`]), the
-//! aggregate ([`aggregate`]), what a sweep folder holds ([`SweepInfo`],
+//! aggregate ([`aggregate`]) and its PBS curve per combination ([`pbs`]), what a sweep folder holds ([`SweepInfo`],
 //! [`write`]) and joining shards' folders ([`merge`]). Running the grid on
 //! threads is the command line's job (`cli::sweep`).
 //!
@@ -14,6 +14,7 @@
 pub mod aggregate;
 pub mod grid;
 pub mod merge;
+pub mod pbs;
 pub mod row;
 
 use grid::{Axis, Grid, Seeds, Shard};
@@ -112,9 +113,11 @@ pub const RUNS_JSONL: &str = "runs.jsonl";
 pub const RUNS_CSV: &str = "runs.csv";
 pub const AGGREGATE_JSON: &str = "aggregate.json";
 pub const AGGREGATE_SVG: &str = "aggregate.svg";
+pub const PBS_SVG: &str = "pbs.svg";
 
-/// Writes `sweep.json`, `runs.jsonl`, `runs.csv`, `aggregate.json` and its
-/// chart `aggregate.svg` for `rows` (in grid order) into `dir`.
+/// Writes `sweep.json`, `runs.jsonl`, `runs.csv`, `aggregate.json`, its
+/// chart `aggregate.svg` and, when a get was counted, the PBS chart
+/// `pbs.svg` for `rows` (in grid order) into `dir`.
 pub fn write(dir: &Path, info: &SweepInfo, rows: &[Row]) -> io::Result<()> {
     let keys = info.keys();
     let mut sweep = serde_json::to_string_pretty(info).map_err(io::Error::other)?;
@@ -131,6 +134,9 @@ pub fn write(dir: &Path, info: &SweepInfo, rows: &[Row]) -> io::Result<()> {
     fs::write(dir.join(AGGREGATE_JSON), aggregate::to_json(&aggregate))?;
     if let Some(svg) = crate::report::charts::sweep::aggregate_svg(&aggregate) {
         fs::write(dir.join(AGGREGATE_SVG), svg)?;
+    }
+    if let Some(svg) = crate::report::charts::pbs::pbs_svg(&aggregate) {
+        fs::write(dir.join(PBS_SVG), svg)?;
     }
     Ok(())
 }
@@ -184,6 +190,7 @@ mod tests {
             figures: Vec::new(),
             ok: false,
             expect: Vec::new(),
+            pbs: Default::default(),
         };
         assert_eq!(
             info.replay(&row),

@@ -5,9 +5,13 @@
 //! A line is a flat JSON object whose keys are the CSV's columns, in the
 //! same order. Reading a line back gives the same row, so writing it again
 //! gives the same bytes: that is what lets `sweep-merge` reproduce an
-//! unsharded sweep exactly. Floats are written shortest-round-trip (ryu, as
+//! unsharded sweep exactly. The PBS tallies ([`super::pbs`]) come last,
+//! after the expectations, as counts: `pbs.gets.0-1ms`,
+//! `pbs.consistent.0-1ms`, and so on per bucket. Floats are written shortest-round-trip (ryu, as
 //! serde_json does) and read back exactly (serde_json's `float_roundtrip`).
 
+use super::pbs::{self, Tallies};
+use crate::check::staleness::Staleness;
 use crate::report::Summary;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -109,14 +113,18 @@ pub struct Row {
     pub ok: bool,
     /// Each expectation's name and verdict, in the order the checker gave.
     pub expect: Vec<(String, bool)>,
+    /// The run's counted gets per time-since-commit bucket.
+    pub pbs: Tallies,
 }
 
 /// Why a `runs.jsonl` line is not a row of the sweep at hand.
 pub type RowError = String;
 
 impl Row {
-    /// The row of a run from its summary (`summary.json`'s figures).
-    pub fn new(index: u64, sets: Vec<String>, s: &Summary) -> Row {
+    /// The row of a run from its summary (`summary.json`'s figures) and
+    /// its staleness samples (the summary's curve has buckets fitted to the
+    /// run, which do not add up across runs).
+    pub fn new(index: u64, sets: Vec<String>, s: &Summary, staleness: &Staleness) -> Row {
         let count = |n: Option<u64>| n.map_or(Cell::Missing, Cell::Count);
         let real = |x: Option<f64>| x.map_or(Cell::Missing, Cell::Real);
         let (get, put) = (&s.ops.get, &s.ops.put);
@@ -161,7 +169,13 @@ impl Row {
                 .iter()
                 .map(|v| (v.name.clone(), v.ok))
                 .collect(),
+            pbs: pbs::tally(staleness),
         }
+    }
+
+    /// The PBS tallies as the values of [`pbs::columns`], in order.
+    fn pbs_counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pbs.iter().flat_map(|t| [t.gets, t.consistent])
     }
 
     /// The row as one `runs.jsonl` line (no newline); `keys` are the
@@ -183,6 +197,9 @@ impl Row {
             map.serialize_entry("ok", &self.ok)?;
             for (name, held) in &self.expect {
                 map.serialize_entry(&format!("expect.{name}"), held)?;
+            }
+            for (column, count) in pbs::columns().iter().zip(self.pbs_counts()) {
+                map.serialize_entry(column, &count)?;
             }
             map.end()
         })();
@@ -226,14 +243,35 @@ impl Row {
             return Err("`ok` is not true or false".to_string());
         };
         let mut expect = Vec::new();
-        for (key, value) in entries {
-            let Some(name) = key.strip_prefix("expect.") else {
-                return Err(format!("unexpected column `{key}`"));
-            };
+        let mut entries = entries.peekable();
+        // The expectations run up to the first PBS column.
+        while let Some((key, value)) = entries.next_if(|(key, _)| key.starts_with("expect.")) {
             let Value::Bool(held) = value else {
                 return Err(format!("`{key}` is not true or false"));
             };
-            expect.push((name.to_string(), held));
+            expect.push((key["expect.".len()..].to_string(), held));
+        }
+        let mut counts = Vec::with_capacity(2 * pbs::BUCKETS);
+        for column in pbs::columns() {
+            match entries.next() {
+                Some((key, value)) if key == column => counts.push(whole(value, &column)?),
+                Some((key, _)) => return Err(format!("unexpected column `{key}`")),
+                None => return Err(format!("`{column}` is missing")),
+            }
+        }
+        if let Some((key, _)) = entries.next() {
+            return Err(format!("unexpected column `{key}`"));
+        }
+        let mut tallies = Tallies::default();
+        for (i, (slot, pair)) in tallies.iter_mut().zip(counts.chunks_exact(2)).enumerate() {
+            if pair[1] > pair[0] {
+                return Err(format!(
+                    "`pbs.consistent.{0}` is more than `pbs.gets.{0}`",
+                    pbs::label(i)
+                ));
+            }
+            slot.gets = pair[0];
+            slot.consistent = pair[1];
         }
         Ok(Row {
             index,
@@ -242,6 +280,7 @@ impl Row {
             figures,
             ok,
             expect,
+            pbs: tallies,
         })
     }
 }
@@ -290,6 +329,7 @@ pub fn csv(keys: &[String], rows: &[Row]) -> String {
     header.extend(FIGURES.iter().map(|f| f.to_string()));
     header.push("ok".into());
     header.extend(expectations.iter().map(|e| format!("expect.{e}")));
+    header.extend(pbs::columns());
     let mut out = csv_record(&header);
     for row in rows {
         let mut record = vec![row.index.to_string(), row.seed.to_string()];
@@ -300,6 +340,7 @@ pub fn csv(keys: &[String], rows: &[Row]) -> String {
             let verdict = row.expect.iter().find(|(n, _)| n == name);
             record.push(verdict.map_or(String::new(), |(_, held)| held.to_string()));
         }
+        record.extend(row.pbs_counts().map(|n| n.to_string()));
         out.push_str(&csv_record(&record));
     }
     out
@@ -349,7 +390,18 @@ mod tests {
                 ("stale_reads".into(), true),
                 ("op[0].returns".into(), false),
             ],
+            pbs: pbs_tallies(),
         }
+    }
+
+    fn pbs_tallies() -> Tallies {
+        let mut t = Tallies::default();
+        t[0] = pbs::Tally {
+            gets: 7,
+            consistent: 5,
+        };
+        t[pbs::BUCKETS - 1].gets = 2;
+        t
     }
 
     fn keys() -> Vec<String> {
@@ -372,7 +424,11 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with(r#""ok":false,"expect.stale_reads":true,"expect.op[0].returns":false}"#),
+            line.contains(r#""ok":false,"expect.stale_reads":true,"expect.op[0].returns":false,"pbs.gets.0-1ms":7,"pbs.consistent.0-1ms":5,"pbs.gets.1-2ms":0,"#),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(r#""pbs.gets.1000ms+":2,"pbs.consistent.1000ms+":0}"#),
             "{line}"
         );
         let back = Row::from_json_line(&line, &keys()).unwrap();
@@ -395,6 +451,24 @@ mod tests {
                 .unwrap_err()
                 .contains("`x`")
         );
+        let trailing = format!("{},\"x\":1}}", &line[..line.len() - 1]);
+        assert!(
+            Row::from_json_line(&trailing, &keys())
+                .unwrap_err()
+                .contains("`x`")
+        );
+        let short = line.replace(r#","pbs.consistent.1000ms+":0"#, "");
+        assert!(
+            Row::from_json_line(&short, &keys())
+                .unwrap_err()
+                .contains("missing")
+        );
+        let impossible = line.replace(r#""pbs.consistent.0-1ms":5"#, r#""pbs.consistent.0-1ms":8"#);
+        assert!(
+            Row::from_json_line(&impossible, &keys())
+                .unwrap_err()
+                .contains("more than")
+        );
     }
 
     #[test]
@@ -416,16 +490,18 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("index,seed,replication.r,network.latency,get_ok,"));
-        assert!(
-            lines[0].ends_with(",ok,expect.stale_reads,expect.op[0].returns,expect.availability")
-        );
+        assert!(lines[0].contains(
+            ",ok,expect.stale_reads,expect.op[0].returns,expect.availability,pbs.gets.0-1ms,"
+        ));
+        assert!(lines[0].ends_with(",pbs.consistent.1000ms+"));
         assert!(
             lines[1].starts_with(r#"4,9,1,"{dist=""constant"",value=""1ms""}",3,"#),
             "{}",
             lines[1]
         );
-        assert!(lines[1].ends_with(",false,true,false,"));
-        assert!(lines[2].ends_with(",false,,,true"));
+        let tail = ",7,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2,0";
+        assert!(lines[1].ends_with(&format!(",false,true,false,{tail}")));
+        assert!(lines[2].ends_with(&format!(",false,,,true{tail}")));
         assert!(lines[1].contains(",0.30000000000000004,1.0,1e-7,"));
     }
 }

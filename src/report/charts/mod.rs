@@ -17,6 +17,7 @@
 pub mod faults;
 mod latency;
 mod merkle;
+pub mod pbs;
 mod progress;
 pub mod ring;
 mod staleness;

@@ -32,7 +32,7 @@ fn figure_mean(c: &Combination, name: &str) -> Option<f64> {
 
 /// The combination's `--set` values, as `r=1 w=2` (the last part of each
 /// dotted key); `all runs` without `--set`.
-fn combination_label(c: &Combination) -> String {
+pub(crate) fn combination_label(c: &Combination) -> String {
     if c.set.0.is_empty() {
         return "all runs".to_string();
     }
