@@ -6,10 +6,10 @@
 //! so a long run's trace is never held in memory; each exporter keeps only
 //! the messages still in flight and the requests still open.
 
-use super::read::{Record, parse_line};
+use super::read::Record;
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 /// The file an exporter writes into the report folder.
@@ -165,25 +165,15 @@ pub fn convert_file(jsonl: &Path, dir: &Path, exports: &[Export]) -> io::Result<
         )?))),
         false => None,
     };
-    let reader = BufReader::with_capacity(1 << 20, File::open(jsonl)?);
-    for (i, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = parse_line(&line).map_err(|message| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("trace line {}: {message}", i + 1),
-            )
-        })?;
+    super::read::stream(jsonl, |record| {
         if let Some(p) = perfetto.as_mut() {
             p.push(&record)?;
         }
         if let Some(s) = shiviz.as_mut() {
             s.push(&record)?;
         }
-    }
+        Ok(true)
+    })?;
     if let Some(p) = perfetto {
         p.finish()?.flush()?;
     }

@@ -116,27 +116,49 @@ pub fn parse(text: &str) -> Result<Vec<Record>, ReadError> {
         .collect()
 }
 
-/// Reads `trace.jsonl` from a file, streaming it line by line.
+/// Reads `trace.jsonl` from a file into memory.
 pub fn read(path: &Path) -> io::Result<Vec<Record>> {
-    let file = std::fs::File::open(path)?;
     let mut records = Vec::new();
-    for (i, line) in io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
+    stream(path, |record| {
+        records.push(record);
+        Ok(true)
+    })?;
+    Ok(records)
+}
+
+/// Streams `trace.jsonl`, a record at a time, to `each`, which returns
+/// whether it wants the next one (the lines after the last one it wants
+/// are still read and counted, not parsed). Returns how many records the
+/// file holds. A line that is not a record is an error naming its number.
+pub fn stream(path: &Path, mut each: impl FnMut(Record) -> io::Result<bool>) -> io::Result<usize> {
+    let mut reader = io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut line = Vec::new();
+    let (mut number, mut total, mut wanted) = (0, 0, true);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(total);
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = parse_line(&line).map_err(|message| {
+        total += 1;
+        if !wanted {
+            continue;
+        }
+        let bad = |message: String| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 ReadError {
-                    line: i + 1,
+                    line: number,
                     message,
                 },
             )
-        })?;
-        records.push(record);
+        };
+        let text = std::str::from_utf8(&line).map_err(|e| bad(e.to_string()))?;
+        wanted = each(parse_line(text.trim_end()).map_err(bad)?)?;
     }
-    Ok(records)
 }
 
 #[cfg(test)]

@@ -113,36 +113,11 @@ pub fn sentences(records: &[Record], scenario: &Scenario) -> Vec<(usize, String)
 /// The first `max` records of a trace file and how many it holds in all.
 /// The rest are counted, not parsed: a long run's report stays cheap.
 fn read_window(path: &Path, max: usize) -> io::Result<(Vec<Record>, usize)> {
-    use std::io::BufRead;
-    let mut reader = io::BufReader::new(std::fs::File::open(path)?);
     let mut records = Vec::new();
-    let mut line = Vec::new();
-    let (mut number, mut total) = (0, 0);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        number += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        total += 1;
-        if records.len() < max {
-            let text = std::str::from_utf8(&line)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            let record = crate::trace::read::parse_line(text.trim_end()).map_err(|message| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    crate::trace::read::ReadError {
-                        line: number,
-                        message,
-                    },
-                )
-            })?;
-            records.push(record);
-        }
-    }
+    let total = crate::trace::read::stream(path, |record| {
+        records.push(record);
+        Ok(records.len() < max)
+    })?;
     Ok((records, total))
 }
 
@@ -240,7 +215,9 @@ fn image(html: &mut String, alt: &str, svg: &str) {
     );
 }
 
-/// Text for HTML, in element content and in quoted attributes alike.
+/// Text for HTML or SVG, in element content and in quoted attributes
+/// alike. Control characters (which XML forbids, and which nothing here
+/// needs) become spaces.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -250,6 +227,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 => out.push(' '),
             c => out.push(c),
         }
     }

@@ -33,21 +33,7 @@ const DROPPED: &str = "#c0392b";
 const PUT: &str = "#1e7d32";
 const FAULT: &str = "#d35400";
 
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::report::html::escape as esc;
 
 /// Milliseconds with as many decimals as the span needs.
 fn ms(t: u64, decimals: usize) -> String {
