@@ -43,10 +43,6 @@ fn time_arg(flag: &str, text: Option<&str>, default: u64) -> Result<u64, u8> {
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    let mut sets = args.sets.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
-    }
     let filter = match (
         time_arg("from", args.from.as_deref(), 0),
         time_arg("until", args.until.as_deref(), u64::MAX),
@@ -63,7 +59,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
         eprintln!("error: --from is after --until");
         return EXIT_BAD_INPUT;
     }
-    let scenario = match super::load(&args.file, &sets) {
+    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
         Ok(s) => s,
         Err(code) => return code,
     };

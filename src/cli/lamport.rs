@@ -37,11 +37,7 @@ fn duration(text: &str) -> Result<SimTime, String> {
 }
 
 pub fn lamport(args: LamportArgs) -> u8 {
-    let mut sets = args.sets.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
-    }
-    let scenario = match super::load(&args.file, &sets) {
+    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -97,6 +97,20 @@ fn validate(args: ValidateArgs) -> u8 {
     }
 }
 
+/// [`load`] with `--seed` applied as the last `--set`, as every command
+/// that runs a scenario takes it.
+fn load_seeded(
+    file: &std::path::Path,
+    sets: &[String],
+    seed: Option<u64>,
+) -> Result<crate::scenario::Scenario, u8> {
+    let mut sets = sets.to_vec();
+    if let Some(seed) = seed {
+        sets.push(format!("seed={seed}"));
+    }
+    load(file, &sets)
+}
+
 /// Loads and validates a scenario, printing the error and returning the
 /// exit code when it is bad.
 fn load(file: &std::path::Path, sets: &[String]) -> Result<crate::scenario::Scenario, u8> {

@@ -74,11 +74,7 @@ fn exports(formats: &[TraceFormat]) -> Vec<Export> {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let mut sets = args.sets.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
-    }
-    let scenario = match super::load(&args.file, &sets) {
+    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -36,11 +36,7 @@ pub struct ShrinkArgs {
 }
 
 pub fn shrink(args: ShrinkArgs) -> u8 {
-    let mut sets = args.sets.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("seed={seed}"));
-    }
-    let start = match super::load(&args.file, &sets) {
+    let start = match super::load_seeded(&args.file, &args.sets, args.seed) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -17,8 +17,6 @@ mod layout;
 
 use crate::trace::export::{Clients, is_fault, node_number};
 use crate::trace::read::Record;
-use crate::trace::shiviz::clock_text;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// At most this many messages are drawn; the rest of a window is counted.
@@ -404,20 +402,11 @@ fn fault_text(r: &Record) -> String {
 
 /// `cart: milk [n1:1]`, one entry per sibling.
 fn stored_text(r: &Record) -> String {
-    let clocks: Vec<String> = match r.fields.get("clocks") {
-        Some(Value::Array(items)) => items.iter().map(clock_text).collect(),
-        _ => Vec::new(),
-    };
-    let siblings: Vec<String> = r
-        .strs("values")
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match clocks.get(i) {
-            Some(c) => format!("{v} {c}"),
-            None => v.to_string(),
-        })
-        .collect();
-    format!("{}: {}", r.str("key").unwrap_or("?"), siblings.join(", "))
+    format!(
+        "{}: {}",
+        r.str("key").unwrap_or("?"),
+        r.siblings().join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -63,6 +63,29 @@ impl Record {
         }
     }
 
+    /// A `stored` note's siblings, each value beside its version clock
+    /// (`milk [n1:1]`), or the bare value when the note has no clock.
+    pub fn siblings(&self) -> Vec<String> {
+        let clocks: Vec<String> = match self.fields.get("clocks") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|c| match c {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.strs("values")
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match clocks.get(i) {
+                Some(c) => format!("{v} {c}"),
+                None => v.to_string(),
+            })
+            .collect()
+    }
+
     /// Time in milliseconds, for people.
     pub fn ms(&self) -> f64 {
         self.t as f64 / 1e6

@@ -14,7 +14,6 @@
 
 use super::export::{Clients, is_fault, message_label, note_label};
 use super::read::Record;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -200,23 +199,10 @@ fn request_text(r: &Record) -> String {
 /// clock, `stored cart: milk [n1:1], eggs [n2:1]`.
 fn note_text(r: &Record) -> String {
     if r.kind == "stored" {
-        let values = r.strs("values");
-        let clocks: Vec<String> = match r.fields.get("clocks") {
-            Some(Value::Array(items)) => items.iter().map(clock_text).collect(),
-            _ => Vec::new(),
-        };
-        let shown: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match clocks.get(i) {
-                Some(c) => format!("{v} {c}"),
-                None => v.to_string(),
-            })
-            .collect();
         return format!(
             "stored {}: {}",
             r.str("key").unwrap_or("?"),
-            shown.join(", ")
+            r.siblings().join(", ")
         );
     }
     if r.kind == "coordinate" {
@@ -236,15 +222,6 @@ fn note_text(r: &Record) -> String {
         );
     }
     note_label(r)
-}
-
-/// A version clock as the trace gives it: a string as is, anything else
-/// as compact JSON.
-pub fn clock_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
