@@ -229,4 +229,33 @@ proptest! {
             prop_assert_eq!(all.len(), puts);
         }
     }
+
+    /// Reconciliation (§4.4): a client that read a replica's every sibling
+    /// and writes back through that replica leaves exactly its own value
+    /// there, in every mode; and once the new state is synced to any other
+    /// replica, that replica holds no value the writer had read.
+    #[test]
+    fn a_put_with_the_read_context_replaces_every_sibling_read(
+        (replicas, steps, (at, other, _)) in history(),
+        mode in prop_oneof![
+            Just(Mode::VectorClock { truncate: 0 }),
+            Just(Mode::Dvv),
+            Just(Mode::Lww),
+        ],
+    ) {
+        let mut states = run(mode, replicas, &steps);
+        let (at, other) = (at % replicas, other % replicas);
+        let read = states[at].values();
+        let ctx = states[at].context();
+        let value = ValueId(10_000);
+        // Later than every put of the history, so LWW lets it win too.
+        let now = SimTime(steps.len() as u64 * 10 + 100);
+        states[at].put(mode, NodeId(at as u32), now, &ctx, value);
+        prop_assert_eq!(states[at].values(), vec![value]);
+        let written = states[at].clone();
+        states[other].merge(mode, &written);
+        let held = states[other].values();
+        prop_assert!(held.contains(&value), "{:?}", held);
+        prop_assert!(read.iter().all(|v| !held.contains(v)), "read {:?}, held {:?}", read, held);
+    }
 }

@@ -161,3 +161,38 @@ fn an_evolved_layout_depends_on_the_member_set_not_the_order_of_changes() {
         );
     }
 }
+
+proptest::proptest! {
+    /// Consistent hashing's promise, as a law over random rings (strategies
+    /// 1 and 2, whose tokens are pure functions of the node): removing a
+    /// node changes no walk but by striking that node out, so a key whose
+    /// N replicas did not include it keeps them, and one whose did gains
+    /// the next node clockwise and keeps the order of the rest.
+    #[test]
+    fn a_leave_only_strikes_the_leaver_out_of_each_walk(
+        equal_partitions in proptest::bool::ANY,
+        count in 2u32..12,
+        vnodes in 1u32..24,
+        seed in 0u64..1_000,
+        n in 1u32..=3,
+        leaver in 0u32..12,
+    ) {
+        let strategy = match equal_partitions {
+            true => Strategy::EqualPartitions,
+            false => Strategy::RandomTokens,
+        };
+        let spec = RingSpec { n, ..spec(strategy, vnodes, 64, seed) };
+        let leaver = NodeId(leaver % count);
+        let before = Layout::initial(&spec, &nodes(count));
+        let after = before.without(&spec, leaver);
+        let (before, after) = (before.ring(&spec), after.ring(&spec));
+        for pos in key_positions(200) {
+            let struck: Vec<NodeId> = before.walk(pos).filter(|&m| m != leaver).collect();
+            let now: Vec<NodeId> = after.walk(pos).collect();
+            proptest::prop_assert_eq!(&now, &struck);
+            if !before.is_replica(pos, leaver) {
+                proptest::prop_assert_eq!(after.replicas(pos), before.replicas(pos));
+            }
+        }
+    }
+}
