@@ -201,3 +201,24 @@ fn stored_notes_say_why_for_every_way_a_replica_changes() {
     ];
     assert_eq!(whys.into_iter().collect::<Vec<_>>(), expected);
 }
+
+#[test]
+fn a_filter_that_names_nothing_in_the_run_says_so() {
+    let typo = dynsim(&[
+        "explain",
+        "scenarios/lessons/01-partitioning.toml",
+        "--key",
+        "crat",
+    ]);
+    assert!(typo.status.success(), "{typo:?}");
+    let said = String::from_utf8(typo.stderr).unwrap();
+    assert!(said.contains("names the key `crat`"), "{said}");
+    assert!(said.contains("cart"), "the run's keys are listed: {said}");
+    let known = dynsim(&[
+        "explain",
+        "scenarios/lessons/01-partitioning.toml",
+        "--key",
+        "cart",
+    ]);
+    assert!(String::from_utf8(known.stderr).unwrap().is_empty());
+}
