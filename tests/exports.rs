@@ -245,6 +245,17 @@ fn lamport_svg_has_a_lane_per_node_and_an_arrow_per_message() {
     assert!(svg.contains("put cart=milk") && svg.contains("put cart=eggs"));
 }
 
+/// The ids of the messages a window draws: the first [`MAX_MESSAGES`]
+/// sent in it.
+fn drawn_messages(records: &[Record], window: &Window) -> Vec<u64> {
+    records
+        .iter()
+        .filter(|r| r.kind == "send" && (window.from_ns..=window.until_ns).contains(&r.t))
+        .filter_map(|r| r.u64("m"))
+        .take(MAX_MESSAGES)
+        .collect()
+}
+
 #[test]
 fn lamport_svg_marks_the_drops_of_a_partition() {
     let records = partition_records();
@@ -253,12 +264,7 @@ fn lamport_svg_marks_the_drops_of_a_partition() {
         until_ns: 5_050_000_000,
         key: None,
     };
-    let drawn: Vec<u64> = records
-        .iter()
-        .filter(|r| r.kind == "send" && (window.from_ns..=window.until_ns).contains(&r.t))
-        .filter_map(|r| r.u64("m"))
-        .take(MAX_MESSAGES)
-        .collect();
+    let drawn = drawn_messages(&records, &window);
     let drops = records
         .iter()
         .filter(|r| r.kind == "drop" && r.u64("m").is_some_and(|m| drawn.contains(&m)))
@@ -380,12 +386,7 @@ fn lamport_svg_draws_each_duplicate_delivery_as_its_own_arrow() {
         until_ns: 105_000_000,
         key: None,
     };
-    let drawn: Vec<u64> = records
-        .iter()
-        .filter(|r| r.kind == "send" && (window.from_ns..=window.until_ns).contains(&r.t))
-        .filter_map(|r| r.u64("m"))
-        .take(MAX_MESSAGES)
-        .collect();
+    let drawn = drawn_messages(&records, &window);
     let deliveries = |m: u64| {
         records
             .iter()
