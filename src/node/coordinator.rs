@@ -43,7 +43,9 @@ pub struct Pending {
     answered: bool,
     /// A get: the merge of every reply so far, the coordinator's included.
     merged: Siblings,
-    /// A get: the coordinator's own state when the get began.
+    /// A get: the coordinator's own state when the get began, saved only
+    /// once a reply differs from it (`None` while `merged` still is that
+    /// state), so a get whose replicas agree copies its state once.
     own: Option<Siblings>,
 }
 
@@ -282,7 +284,7 @@ impl DynamoNode {
                 if let Some(hinted) = self.store.hinted(mode, key) {
                     local.merge(mode, &hinted);
                 }
-                (Some(local.clone()), local)
+                (None, local)
             }
         };
         if out.tracing() {
@@ -385,6 +387,9 @@ impl DynamoNode {
             t.answered = true;
             p.heard += 1;
             if let Some(state) = state {
+                if p.own.is_none() && state != p.merged {
+                    p.own = Some(p.merged.clone());
+                }
                 let effect = p.merged.merge(mode, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
                 t.state = Some(state);
@@ -454,6 +459,8 @@ impl DynamoNode {
         }
         let mode = self.config.mode;
         let mut repaired: Vec<NodeId> = Vec::new();
+        // No saved state: every reply equalled the coordinator's own, so
+        // the merge is that state and the coordinator is not behind.
         if let Some(own) = &p.own {
             if own.compare(&p.merged) != Order::Equal {
                 let effect = self.store.merge(mode, p.key, &p.merged);
