@@ -210,6 +210,40 @@ fn drive_with_progress(scenario: &Scenario, world: &mut run::World) -> run::Obse
     observed
 }
 
+/// How much of an anomaly's explanation the terminal shows; summary.json
+/// keeps it whole (a get under DVV can return hundreds of siblings).
+const EXAMPLE_CHARS: usize = 200;
+
+/// `text` cut to at most `max` characters, marked with an ellipsis when cut.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+/// The k-staleness tally in one short clause: the first few counts, then
+/// the rest folded into one figure with the largest lag, so a run with
+/// hundreds of distinct lags still prints one readable line (the whole
+/// tally is `staleness.k_staleness` in summary.json).
+fn versions_behind(tally: &std::collections::BTreeMap<u64, u64>) -> String {
+    const SHOWN: usize = 4;
+    if tally.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = tally
+        .iter()
+        .take(SHOWN)
+        .map(|(k, n)| format!("{n} by {k}"))
+        .collect();
+    if tally.len() > SHOWN {
+        let rest: u64 = tally.values().skip(SHOWN).sum();
+        let worst = tally.keys().next_back().copied().unwrap_or(0);
+        parts.push(format!("{rest} by more, up to {worst}"));
+    }
+    format!("; versions behind: {}", parts.join(", "))
+}
+
 fn print_summary(s: &Summary, dir: &std::path::Path) {
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}ms"));
     let rss = s
@@ -249,17 +283,18 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
         s.hints.delivered,
         s.read_repairs
     );
+    for why in s
+        .anomalies
+        .lost_acked_writes
+        .first()
+        .map(|e| &e.why)
+        .into_iter()
+        .chain(s.anomalies.stale_reads.first().map(|e| &e.why))
+    {
+        println!("    for example: {}", clip(why, EXAMPLE_CHARS));
+    }
     if let Some(p) = s.staleness.p_consistent {
-        let behind: Vec<String> = s
-            .staleness
-            .k_staleness
-            .iter()
-            .map(|(k, n)| format!("{n} by {k}"))
-            .collect();
-        let behind = match behind.is_empty() {
-            true => String::new(),
-            false => format!("; versions behind: {}", behind.join(", ")),
-        };
+        let behind = versions_behind(&s.staleness.k_staleness);
         println!(
             "  staleness: {:.2}% of {} gets saw the latest acknowledged put{behind}",
             100.0 * p,
@@ -295,11 +330,11 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     if let Some(m) = &s.membership {
         let detection = match m.detection_ms.iter().copied().reduce(f64::max) {
             Some(slowest) => format!(
-                "crashes declared down within {slowest:.0} ms ({} undetected)",
+                "crashes declared down within {slowest:.0} ms ({} observer-crash pairs never did)",
                 m.undetected
             ),
             None if m.undetected > 0 => format!(
-                "no crash declared down before the node came back ({} undetected)",
+                "no crash declared down before the node came back ({} observer-crash pairs)",
                 m.undetected
             ),
             None => "no crash to detect".to_string(),
@@ -334,4 +369,28 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{clip, versions_behind};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_long_lag_tally_folds_into_one_clause() {
+        let tally: BTreeMap<u64, u64> = (1..=200).map(|k| (k, 2)).collect();
+        assert_eq!(
+            versions_behind(&tally),
+            "; versions behind: 2 by 1, 2 by 2, 2 by 3, 2 by 4, 392 by more, up to 200"
+        );
+        let short: BTreeMap<u64, u64> = [(1, 5), (3, 1)].into();
+        assert_eq!(versions_behind(&short), "; versions behind: 5 by 1, 1 by 3");
+        assert_eq!(versions_behind(&BTreeMap::new()), "");
+    }
+
+    #[test]
+    fn a_long_example_is_clipped_on_a_character_boundary() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("ééééé", 3), "ééé…");
+    }
 }
