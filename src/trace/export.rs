@@ -7,10 +7,58 @@
 //! the messages still in flight and the requests still open.
 
 use super::read::Record;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+
+/// Messages sent and not yet delivered as often as they will be, by the
+/// trace's message id `m`, each with what its exporter keeps of the send.
+/// A duplicate owes one more delivery; a delivery or a drop settles one;
+/// at zero the message is forgotten, so memory holds only what is in
+/// flight.
+pub struct InFlight<T> {
+    by_id: BTreeMap<u64, (T, u32)>,
+}
+
+impl<T: Clone> InFlight<T> {
+    pub fn new() -> Self {
+        InFlight {
+            by_id: BTreeMap::new(),
+        }
+    }
+
+    pub fn sent(&mut self, m: u64, what: T) {
+        self.by_id.insert(m, (what, 1));
+    }
+
+    pub fn duplicated(&mut self, m: u64) {
+        if let Some((_, owed)) = self.by_id.get_mut(&m) {
+            *owed += 1;
+        }
+    }
+
+    /// One delivery or drop of `m`: what was kept of its send, if it is
+    /// known (a trace cut short may deliver what it never showed sent).
+    pub fn settle(&mut self, m: u64) -> Option<T> {
+        let (what, owed) = self.by_id.get_mut(&m)?;
+        *owed = owed.saturating_sub(1);
+        match *owed {
+            0 => self.by_id.remove(&m).map(|(what, _)| what),
+            _ => Some(what.clone()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+impl<T: Clone> Default for InFlight<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// The file an exporter writes into the report folder.
 pub const PERFETTO_FILE: &str = "trace.perfetto.json";
@@ -211,5 +259,19 @@ mod tests {
         assert_eq!(message_label(&records[0]), "Store cart [milk,eggs]");
         assert_eq!(note_label(&records[1]), "partition n1 n2 | n3");
         assert_eq!(note_label(&records[2]), "suspect n1 n2 (request timed out)");
+    }
+
+    #[test]
+    fn a_duplicated_message_is_kept_until_its_second_delivery() {
+        let mut f = InFlight::new();
+        f.sent(7, "send at 1ms");
+        f.duplicated(7);
+        assert_eq!(f.settle(7), Some("send at 1ms"));
+        assert!(!f.is_empty(), "one delivery still owed");
+        assert_eq!(f.settle(7), Some("send at 1ms"));
+        assert!(f.is_empty());
+        assert_eq!(f.settle(7), None, "a third delivery was never sent");
+        f.duplicated(9);
+        assert!(f.is_empty(), "a duplicate of an unknown message keeps nothing");
     }
 }

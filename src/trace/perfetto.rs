@@ -14,7 +14,7 @@
 //! node's `notes` thread, apart from the message slices that flows bind to.
 //! `ts` is in microseconds, with the nanoseconds kept as decimals.
 
-use super::export::{Clients, is_fault, message_label, node_number, note_label};
+use super::export::{Clients, InFlight, is_fault, message_label, node_number, note_label};
 use super::read::Record;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -39,14 +39,12 @@ struct Gathering {
     events: Vec<String>,
 }
 
-/// A message sent and not yet delivered or dropped.
-struct InFlight {
+/// What a flow arrow needs of a message's send.
+#[derive(Clone)]
+struct Sent {
     track: Track,
     t: u64,
     name: String,
-    /// Two for a duplicated message; forgotten at zero, so memory holds
-    /// only what is in flight.
-    deliveries_left: u32,
 }
 
 /// Streams records into Trace Event JSON.
@@ -58,7 +56,7 @@ pub struct Perfetto<W: Write> {
     node_pids: BTreeMap<String, u64>,
     client_tids: BTreeMap<String, u64>,
     gathering: BTreeMap<Track, Gathering>,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: InFlight<Sent>,
     /// Open async slices by (endpoint, op): their id and name.
     open: BTreeMap<(String, u64), (u64, String)>,
     next_id: u64,
@@ -93,7 +91,7 @@ impl<W: Write> Perfetto<W> {
             node_pids: BTreeMap::new(),
             client_tids: BTreeMap::new(),
             gathering: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: InFlight::new(),
             open: BTreeMap::new(),
             next_id: 1,
             last_t: 0,
@@ -344,22 +342,24 @@ impl<W: Write> Perfetto<W> {
                 let track = self.track(from)?;
                 self.gather(track, r.t, format!("send {label} to {to}"))?;
                 let name = r.str("msg").unwrap_or("message").to_string();
-                self.in_flight.insert(
+                self.in_flight.sent(
                     m,
-                    InFlight {
+                    Sent {
                         track,
                         t: r.t,
                         name,
-                        deliveries_left: 1,
                     },
                 );
             }
             "deliver" => {
                 let track = self.track(to)?;
                 self.gather(track, r.t, format!("recv {label} from {from}"))?;
-                if let Some(sent) = self.in_flight.get(&m) {
-                    let (send_track, send_t, name) = (sent.track, sent.t, sent.name.clone());
-                    self.forget_one(m);
+                if let Some(Sent {
+                    track: send_track,
+                    t: send_t,
+                    name,
+                }) = self.in_flight.settle(m)
+                {
                     let id = self.next_id;
                     self.next_id += 1;
                     self.emit(json!({"name": name, "cat": "flow", "ph": "s", "id": id,
@@ -369,7 +369,7 @@ impl<W: Write> Perfetto<W> {
                 }
             }
             "drop" => {
-                self.forget_one(m);
+                self.in_flight.settle(m);
                 let track = self.track(from)?;
                 let why = r.str("why").unwrap_or("lost");
                 let name = format!("drop {label} to {to} ({why})");
@@ -383,21 +383,10 @@ impl<W: Write> Perfetto<W> {
             }
             _ => {
                 // A duplicate: the message will be delivered twice.
-                if let Some(f) = self.in_flight.get_mut(&m) {
-                    f.deliveries_left += 1;
-                }
+                self.in_flight.duplicated(m);
             }
         }
         Ok(())
-    }
-
-    fn forget_one(&mut self, m: u64) {
-        if let Some(f) = self.in_flight.get_mut(&m) {
-            f.deliveries_left = f.deliveries_left.saturating_sub(1);
-            if f.deliveries_left == 0 {
-                self.in_flight.remove(&m);
-            }
-        }
     }
 
     /// Closes what is open and the JSON; returns the sink.

@@ -12,26 +12,20 @@
 //! end, a protocol note) ticks its host. A dropped message logs only its
 //! send. Timers are left out: they say nothing about causality.
 
-use super::export::{Clients, is_fault, message_label, note_label};
+use super::export::{Clients, InFlight, is_fault, message_label, note_label};
 use super::read::Record;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 type Clock = BTreeMap<String, u64>;
 
-/// A message sent and not yet delivered (as often as it will be) or
-/// dropped: the sender's clock at the send.
-struct InFlight {
-    clock: Clock,
-    deliveries_left: u32,
-}
-
 /// Streams records into a ShiViz log.
 pub struct ShiViz<W: Write> {
     out: W,
     clients: Clients,
     clocks: BTreeMap<String, Clock>,
-    in_flight: BTreeMap<u64, InFlight>,
+    /// Messages in flight with the sender's clock at the send.
+    in_flight: InFlight<Clock>,
 }
 
 /// The whole trace as a ShiViz log.
@@ -59,7 +53,7 @@ impl<W: Write> ShiViz<W> {
             out,
             clients: Clients::default(),
             clocks: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: InFlight::new(),
         }
     }
 
@@ -95,22 +89,16 @@ impl<W: Write> ShiViz<W> {
                 let text = format!("send {} to {to} #{m}", message_label(r));
                 self.log(from, r.t, &text, None)?;
                 let clock = self.clocks.get(&host(from)).cloned().unwrap_or_default();
-                self.in_flight.insert(
-                    m,
-                    InFlight {
-                        clock,
-                        deliveries_left: 1,
-                    },
-                );
+                self.in_flight.sent(m, clock);
             }
             "duplicate" => {
-                if let Some(f) = r.u64("m").and_then(|m| self.in_flight.get_mut(&m)) {
-                    f.deliveries_left += 1;
+                if let Some(m) = r.u64("m") {
+                    self.in_flight.duplicated(m);
                 }
             }
             "drop" => {
                 if let Some(m) = r.u64("m") {
-                    self.forget_one(m);
+                    self.in_flight.settle(m);
                 }
             }
             "deliver" => {
@@ -118,11 +106,9 @@ impl<W: Write> ShiViz<W> {
                 else {
                     return Ok(());
                 };
-                let Some(sent) = self.in_flight.get(&m) else {
+                let Some(seen) = self.in_flight.settle(m) else {
                     return Ok(());
                 };
-                let seen = sent.clock.clone();
-                self.forget_one(m);
                 let text = format!("recv {} from {from} #{m}", message_label(r));
                 self.log(to, r.t, &text, Some(&seen))?;
             }
@@ -155,15 +141,6 @@ impl<W: Write> ShiViz<W> {
             }
         }
         Ok(())
-    }
-
-    fn forget_one(&mut self, m: u64) {
-        if let Some(f) = self.in_flight.get_mut(&m) {
-            f.deliveries_left = f.deliveries_left.saturating_sub(1);
-            if f.deliveries_left == 0 {
-                self.in_flight.remove(&m);
-            }
-        }
     }
 
     pub fn finish(self) -> io::Result<W> {
