@@ -59,7 +59,9 @@ pub const STEPS: &[Step] = &[
     remove_ops,
     drop_workload,
     shrink_workload,
+    lower_replication,
     remove_highest_node,
+    start_sooner,
     halve_duration,
     halve_quiesce,
 ];
@@ -340,6 +342,68 @@ fn visit_nodes(s: &mut Scenario, mut visit: impl FnMut(&mut NodeId)) {
             | FaultAction::Latency { .. } => {}
         }
     }
+}
+
+/// One replica fewer: N-1, with R and W capped at the new N. Fewer
+/// replicas make a shorter story, and let `remove_highest_node` go below
+/// the old N.
+pub fn lower_replication(s: &Scenario, target: &Target) -> Vec<Candidate> {
+    let r = &s.replication;
+    if r.n <= 1 {
+        return Vec::new();
+    }
+    let mut small = s.clone();
+    let n = r.n - 1;
+    small.replication.n = n;
+    small.replication.r = r.r.min(n);
+    small.replication.w = r.w.min(n);
+    let q = &small.replication;
+    let change = format!(
+        "replication N={} R={} W={} -> N={} R={} W={}",
+        r.n, r.r, r.w, q.n, q.r, q.w
+    );
+    vec![candidate(small, target, change)]
+}
+
+/// Everything scripted happens sooner: the faults, the ops and the fault
+/// windows' ends move earlier by half the quiet start before the first of
+/// them, and the workload phase ends as much sooner, so the end keeps its
+/// distance from the last fault.
+pub fn start_sooner(s: &Scenario, target: &Target) -> Vec<Candidate> {
+    let first = s
+        .faults
+        .iter()
+        .map(|f| f.at)
+        .chain(s.ops.iter().map(|o| o.at))
+        .min();
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    let sooner = half(first);
+    let shift = SimTime(first.0 - sooner.0);
+    if first < SimTime(2 * SHORTEST.0) || shift >= s.duration {
+        return Vec::new();
+    }
+    let earlier = |t: &mut SimTime| *t = SimTime(t.0.saturating_sub(shift.0));
+    let mut small = s.clone();
+    for f in &mut small.faults {
+        earlier(&mut f.at);
+        match &mut f.action {
+            FaultAction::Loss { until, .. } | FaultAction::Latency { until, .. } => earlier(until),
+            _ => {}
+        }
+    }
+    for op in &mut small.ops {
+        earlier(&mut op.at);
+    }
+    earlier(&mut small.duration);
+    let end = small.end();
+    if let Some(nemesis) = &mut small.nemesis {
+        earlier(&mut nemesis.heal_by);
+        nemesis.heal_by = nemesis.heal_by.min(end);
+    }
+    let change = format!("first scripted event {first} -> {sooner}, the rest as much sooner");
+    vec![candidate(small, target, change)]
 }
 
 /// Durations shorter than this are not halved further.

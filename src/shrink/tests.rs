@@ -5,6 +5,7 @@
 use super::steps::{self, STEPS};
 use super::*;
 use crate::scenario::FaultAction;
+use crate::time::SimTime;
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
@@ -75,6 +76,71 @@ fn a_node_named_by_a_fault_is_kept() {
     assert_eq!(c[0].scenario.cluster.nodes, 2);
     // n = 3 no longer fits in two nodes: the parser refuses it.
     assert!(normalise(&c[0].scenario).is_none());
+}
+
+#[test]
+fn fewer_replicas_let_the_cluster_shrink_below_the_old_n() {
+    let s = load("scenarios/dynamo/lww-clock-skew.toml");
+    let target = Target::Expect("lost_acked_writes".to_string());
+    let c = steps::lower_replication(&s, &target);
+    assert_eq!(c.len(), 1);
+    let fewer = normalise(&c[0].scenario).expect("N=2 of 3 nodes is valid");
+    let q = &fewer.replication;
+    assert_eq!((q.n, q.r, q.w), (2, 2, 2), "{}", c[0].change);
+    let smaller = steps::remove_highest_node(&fewer, &target);
+    assert_eq!(smaller.len(), 1);
+    assert!(
+        normalise(&smaller[0].scenario).is_some(),
+        "two nodes now hold N=2"
+    );
+    let one = steps::lower_replication(&fewer, &target);
+    let one = steps::lower_replication(&one[0].scenario, &target);
+    assert!(one.is_empty(), "N never goes below 1");
+}
+
+#[test]
+fn scripted_events_start_sooner_and_keep_their_spacing() {
+    let s = load("scenarios/lessons/03-get-and-put.toml");
+    let target = Target::OpReturns(2);
+    let c = steps::start_sooner(&s, &target);
+    assert_eq!(c.len(), 1);
+    let sooner = normalise(&c[0].scenario).expect("shifted scenario is valid");
+    let shift = SimTime::from_millis(50);
+    assert_eq!(
+        sooner.ops[0].at,
+        SimTime::from_millis(50),
+        "{}",
+        c[0].change
+    );
+    for (was, now) in s.ops.iter().zip(&sooner.ops) {
+        assert_eq!(now.at.0 + shift.0, was.at.0);
+    }
+    for (was, now) in s.faults.iter().zip(&sooner.faults) {
+        assert_eq!(now.at.0 + shift.0, was.at.0);
+    }
+    assert_eq!(sooner.duration.0 + shift.0, s.duration.0);
+    // A fault at 0 leaves nothing to move.
+    let skew = load("scenarios/dynamo/lww-clock-skew.toml");
+    assert!(steps::start_sooner(&skew, &target).is_empty());
+}
+
+#[test]
+fn a_loss_window_ends_as_much_sooner() {
+    let mut s = load("scenarios/lessons/03-get-and-put.toml");
+    s.faults.push(crate::scenario::Fault {
+        at: SimTime::from_millis(4_000),
+        action: FaultAction::Loss {
+            probability: 0.5,
+            until: SimTime::from_millis(5_000),
+        },
+    });
+    let c = steps::start_sooner(&s, &Target::OpReturns(2));
+    let last = c[0].scenario.faults.last().unwrap();
+    assert_eq!(last.at, SimTime::from_millis(3_950));
+    assert!(matches!(
+        last.action,
+        FaultAction::Loss { until, .. } if until == SimTime::from_millis(4_950)
+    ));
 }
 
 #[test]

@@ -272,6 +272,9 @@ mod tests {
         assert!(f.is_empty());
         assert_eq!(f.settle(7), None, "a third delivery was never sent");
         f.duplicated(9);
-        assert!(f.is_empty(), "a duplicate of an unknown message keeps nothing");
+        assert!(
+            f.is_empty(),
+            "a duplicate of an unknown message keeps nothing"
+        );
     }
 }
