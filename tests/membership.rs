@@ -120,3 +120,41 @@ fn gossip_off_keeps_the_static_membership_of_the_node_issue() {
     assert!(out.membership.is_none());
     assert_eq!(out.nodes.transfers, 0);
 }
+
+#[test]
+fn a_leave_cut_short_by_a_crash_finishes_after_the_restart() {
+    use dynsim::scenario::{Fault, FaultAction};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/membership/leave.toml");
+    let mut s = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let n3 = dynsim::id::NodeId(2);
+    // The leave's linger (two rounds) is cut short by the crash.
+    s.faults.push(Fault {
+        at: SimTime::from_millis(10_100),
+        action: FaultAction::Crash(n3),
+    });
+    s.faults.push(Fault {
+        at: SimTime::from_millis(15_000),
+        action: FaultAction::Restart {
+            node: n3,
+            wipe_disk: false,
+        },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trace.jsonl");
+    let sink = std::fs::File::create(&file).unwrap();
+    let out = run::run(&s, Tracer::jsonl(Box::new(sink))).unwrap();
+    let trace = std::fs::read_to_string(&file).unwrap();
+    let left: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains(r#""kind":"left""#))
+        .collect();
+    assert_eq!(left.len(), 1, "n3 stops once, after its restart");
+    let t: u64 = serde_json::from_str::<serde_json::Value>(left[0]).unwrap()["t"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        t > 15_000 * SimTime::MS,
+        "left at {t} ns, after the restart"
+    );
+    assert_eq!(out.membership.as_ref().unwrap().figures.false_positives, 0);
+}

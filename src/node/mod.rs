@@ -577,6 +577,12 @@ impl Node for DynamoNode {
         self.arm_handoff(out);
         self.start_gossip(now, out);
         self.start_anti_entropy(out);
+        if self.leaving {
+            // A leave cut short by a crash (its timer died with the
+            // memory) finishes now: announced again, handed over again,
+            // and the node stops after the same linger.
+            self.leave(now, out);
+        }
     }
 
     fn on_leave(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
