@@ -103,7 +103,14 @@ fn vector_clocks_lose_what_dvv_keeps_in_the_narration() {
     assert!(dvv.contains("holds two siblings of cart"), "{dvv}");
     assert!(dvv.contains("returns eggs, tea"), "{dvv}");
     assert!(
-        vc.contains("n1 versions tea [n1:3], replacing eggs [n1:2]"),
+        vc.contains("n1 versions tea [n1:3], replacing eggs [n1:2] (its clock descends from that one, yet its writer never read it: per-node clocks cannot tell these writes apart, so eggs is lost; dvv would keep both)"),
+        "{vc}"
+    );
+    // Eggs' writer had read milk: replacing it is the design working.
+    assert!(
+        vc.contains(
+            "n1 versions eggs [n1:2], replacing milk [n1:1] (its clock descends from that one)\n"
+        ),
         "{vc}"
     );
     assert!(vc.contains("carol's get(cart) returns tea\n"), "{vc}");

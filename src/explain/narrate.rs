@@ -34,6 +34,9 @@ pub(super) struct Narrator {
     coordinating: BTreeMap<String, u64>,
     /// `(node, key)` → the sibling set it holds.
     held: BTreeMap<(String, String), Held>,
+    /// A put's value → the values its writer had read (its context), when
+    /// the trace says.
+    read_before: BTreeMap<String, Vec<String>>,
 }
 
 /// `n1, n3, n2`.
@@ -116,6 +119,7 @@ impl Narrator {
             ops: BTreeMap::new(),
             coordinating: BTreeMap::new(),
             held: BTreeMap::new(),
+            read_before: BTreeMap::new(),
         }
     }
 
@@ -237,6 +241,10 @@ impl Narrator {
             key: r.str("key").unwrap_or("?").to_string(),
             value: r.str("value").map(String::from),
         };
+        if let (Some(value), Some(_)) = (&op.value, r.fields.get("context")) {
+            let context = r.strs("context").iter().map(|v| v.to_string()).collect();
+            self.read_before.insert(value.clone(), context);
+        }
         let text = match (op.f.as_str(), &op.value) {
             ("put", Some(v)) => format!("{} asks to put {v} in {}", op.client, op.key),
             (f, _) => format!("{} asks to {f} {}", op.client, op.key),
@@ -425,8 +433,31 @@ impl Narrator {
                     }
                     None => format!("{node} versions {key} again"),
                 };
+                // Values this put's writer never read, yet its clock
+                // replaced: Dynamo's per-node clocks count two writes through
+                // one coordinator in one line, so the older is lost.
+                let unread: Vec<&String> = match (self.versioning, new.first()) {
+                    (Versioning::VectorClock, Some(v)) => match self.read_before.get(*v) {
+                        Some(read) => gone_values.iter().filter(|g| !read.contains(g)).collect(),
+                        None => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
                 let replaced = match gone_values.is_empty() {
                     true => String::new(),
+                    false if !unread.is_empty() => format!(
+                        ", replacing {} (its clock descends from {}, yet its writer never read {}: per-node clocks cannot tell these writes apart, so {} {} lost; dvv would keep {})",
+                        siblings(&gone_values, &gone_clocks),
+                        if gone_values.len() == 1 {
+                            "that one"
+                        } else {
+                            "theirs"
+                        },
+                        if unread.len() == 1 { "it" } else { "them" },
+                        list(&unread.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+                        if unread.len() == 1 { "is" } else { "are" },
+                        if unread.len() == 1 { "both" } else { "all" },
+                    ),
                     false => format!(
                         ", replacing {} ({})",
                         siblings(&gone_values, &gone_clocks),

@@ -150,6 +150,9 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
                 .key("key", inv.key);
             if let Some(v) = inv.value {
                 line.value("value", v);
+                // What the writer had read: `explain` tells a blind put
+                // that overwrites a write it never saw from one that read it.
+                line.values("context", &inv.context);
             }
         }
     }
