@@ -256,9 +256,17 @@ impl Versions {
             }
         };
         out[..new_len + position].rotate_left(new_len);
-        // Keys live long and are many: hold no spare capacity.
-        out.shrink_to_fit();
-        self.cells = out;
+        // Keys live long and are many: hold no spare capacity. A put that
+        // leaves the state its size (the common overwrite of one version)
+        // copies into the old buffer rather than shrinking the new one and
+        // freeing the old.
+        if self.cells.capacity() == out.len() {
+            self.cells.clear();
+            self.cells.extend_from_slice(&out);
+        } else {
+            out.shrink_to_fit();
+            self.cells = out;
+        }
         false_conflicts
     }
 
