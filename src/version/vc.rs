@@ -162,6 +162,19 @@ impl Versions {
 
     /// The join of every sibling's clock (and shadow).
     pub(crate) fn context(&self) -> Context {
+        // One version (most gets read one): the join is its own clock, and
+        // its shadow only where that says more than the clock.
+        if let Some(v) = single(&self.cells) {
+            let shadow = if v.shadow.is_empty() || clock::same_counters(v.shadow, v.clock) {
+                Vec::new()
+            } else {
+                v.shadow.to_vec()
+            };
+            return Context {
+                clock: v.clock.to_vec(),
+                shadow,
+            };
+        }
         let mut acc = Vec::new();
         let mut tmp = Vec::new();
         for v in self.iter() {
