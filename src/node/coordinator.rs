@@ -61,6 +61,10 @@ pub struct InFlight {
     /// Emptied target lists of finished requests, reused so that a request
     /// costs no allocation for its targets.
     spare_targets: Vec<Vec<Target>>,
+    /// The state the last put shipped to its replicas: once every Store
+    /// message carrying it is gone, the next put copies its state into
+    /// this buffer instead of allocating a new `Arc` and state.
+    shipped: Option<Arc<Siblings>>,
 }
 
 /// Spare target lists kept at most: enough for the requests one node
@@ -110,6 +114,15 @@ impl InFlight {
         self.free.push((id & 0xffff_ffff) as u32);
         self.live -= 1;
         Some(p)
+    }
+
+    /// `state`, shared for the Store messages of one put.
+    fn ship(&mut self, state: &Siblings) -> Arc<Siblings> {
+        match self.shipped.as_mut().and_then(Arc::get_mut) {
+            Some(spare) => spare.clone_from(state),
+            None => self.shipped = Some(Arc::new(state.clone())),
+        }
+        self.shipped.clone().unwrap_or_default()
     }
 
     /// Forgets every request (a crash); generations move on.
@@ -237,7 +250,7 @@ impl DynamoNode {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, actor, now, &req.context, value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                    let state = Arc::new(local.clone());
+                    let state = self.pending.ship(local);
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),

@@ -28,6 +28,12 @@ pub struct Ring {
     /// (ends[i-1], ends[i]], range 0 wrapping from the last end. Never
     /// empty: a ring with no tokens is one range with no preference list.
     ends: Vec<Position>,
+    /// `buckets[b]`: the first range whose end is at or past `b <<
+    /// bucket_shift`, and `ends.len()` last; a lookup then searches only
+    /// the ranges between two buckets (one or two on average) instead of
+    /// every range. About one bucket per range, at most 2^16.
+    buckets: Vec<u32>,
+    bucket_shift: u32,
     /// Where each range's clockwise walk starts, an index into `sequence`.
     walk_start: Vec<u32>,
     /// Member index owning each step of the clockwise walk.
@@ -118,6 +124,8 @@ impl Ring {
             members,
             regions,
             ends,
+            buckets: Vec::new(),
+            bucket_shift: 0,
             walk_start,
             sequence,
             prefs: Vec::new(),
@@ -127,9 +135,10 @@ impl Ring {
             ring.ends = vec![u64::MAX];
             ring.walk_start = vec![0];
             ring.stride = 0;
-            return ring;
+        } else {
+            ring.prefs = super::placement::preference_lists(&ring, placement, on_ring);
         }
-        ring.prefs = super::placement::preference_lists(&ring, placement, on_ring);
+        (ring.buckets, ring.bucket_shift) = buckets(&ring.ends);
         ring
     }
 
@@ -199,7 +208,15 @@ impl Ring {
     /// The range holding `pos`: the first range whose end is at or after
     /// it, wrapping to range 0.
     pub fn range_index(&self, pos: Position) -> usize {
-        let i = self.ends.partition_point(|&end| end < pos);
+        // The answer lies between the bucket's first range and the next
+        // bucket's (whose end is past every position in this bucket).
+        let b = (pos >> self.bucket_shift) as usize;
+        let lo = self.buckets.get(b).map_or(0, |&i| i as usize);
+        let hi = self
+            .buckets
+            .get(b + 1)
+            .map_or(self.ends.len(), |&i| (i as usize + 1).min(self.ends.len()));
+        let i = lo + self.ends[lo..hi].partition_point(|&end| end < pos);
         if i == self.ends.len() { 0 } else { i }
     }
 
@@ -277,4 +294,64 @@ fn distinct_count(sequence: &[u32], members: usize) -> usize {
         .iter()
         .filter(|&&o| !std::mem::replace(&mut seen[o as usize], true))
         .count()
+}
+
+/// The bucket table of `Ring::buckets` for sorted `ends`, and its shift.
+fn buckets(ends: &[Position]) -> (Vec<u32>, u32) {
+    let count = ends.len().next_power_of_two().clamp(2, 1 << 16);
+    let shift = 64 - count.trailing_zeros();
+    let mut table: Vec<u32> = (0..count as u64)
+        .map(|b| ends.partition_point(|&end| end < b << shift) as u32)
+        .collect();
+    table.push(ends.len() as u32);
+    (table, shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The bucketed lookup finds the range a plain binary search over
+    /// every end finds, for ends clustered or spread, near and at them.
+    #[test]
+    fn range_index_agrees_with_a_search_of_every_end() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for count in [1usize, 2, 3, 7, 64, 500, 4096] {
+            let mut ends: Vec<Position> = (0..count)
+                .map(|i| match i % 3 {
+                    0 => rng.random(),
+                    1 => rng.random_range(0..1 << 20),
+                    _ => u64::MAX - rng.random_range(0..1 << 20),
+                })
+                .collect();
+            ends.sort_unstable();
+            ends.dedup();
+            let (buckets, bucket_shift) = buckets(&ends);
+            let ring = Ring {
+                n: 1,
+                members: Vec::new(),
+                regions: Vec::new(),
+                ends: ends.clone(),
+                buckets,
+                bucket_shift,
+                walk_start: Vec::new(),
+                sequence: Vec::new(),
+                prefs: Vec::new(),
+                stride: 0,
+            };
+            let plain = |pos: Position| {
+                let i = ends.partition_point(|&end| end < pos);
+                if i == ends.len() { 0 } else { i }
+            };
+            let near_ends = ends
+                .iter()
+                .flat_map(|&e| [e.wrapping_sub(1), e, e.wrapping_add(1)]);
+            let random = (0..2000).map(|_| rng.random::<u64>());
+            for pos in near_ends.chain(random).chain([0, u64::MAX]) {
+                assert_eq!(ring.range_index(pos), plain(pos), "{count} ends, {pos}");
+            }
+        }
+    }
 }

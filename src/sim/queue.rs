@@ -18,11 +18,57 @@ use std::collections::BinaryHeap;
 /// Below this many tombstones a sweep is not worth its O(n).
 const MIN_TOMBSTONES_TO_SWEEP: usize = 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug)]
 struct Entry {
     time: SimTime,
     seq: u64,
     slot: u32,
+}
+
+impl Entry {
+    /// `(time, seq)` as one number: the sequence is unique, so it alone
+    /// breaks ties and the slot never needs comparing. One 128-bit compare
+    /// is branch-free where the derived, field-by-field order branched on
+    /// each field in every sift step.
+    fn order_key(&self) -> u128 {
+        (u128::from(self.time.0) << 64) | u128::from(self.seq)
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.order_key() == other.order_key()
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+
+    fn lt(&self, other: &Self) -> bool {
+        self.order_key() < other.order_key()
+    }
+
+    fn le(&self, other: &Self) -> bool {
+        self.order_key() <= other.order_key()
+    }
+
+    fn gt(&self, other: &Self) -> bool {
+        self.order_key() > other.order_key()
+    }
+
+    fn ge(&self, other: &Self) -> bool {
+        self.order_key() >= other.order_key()
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order_key().cmp(&other.order_key())
+    }
 }
 
 struct Slot<E> {

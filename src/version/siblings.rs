@@ -17,8 +17,23 @@ use super::{Context, Effect, Mode, Order};
 
 /// A key's versions at one replica. 32 bytes; a key with one sibling holds
 /// at most one heap allocation (none under LWW).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Siblings(Repr);
+
+impl Clone for Siblings {
+    fn clone(&self) -> Siblings {
+        Siblings(self.0.clone())
+    }
+
+    /// Reuses this state's buffer when both states are of one mode.
+    fn clone_from(&mut self, source: &Siblings) {
+        match (&mut self.0, &source.0) {
+            (Repr::Clocks(a), Repr::Clocks(b)) => a.assign(b),
+            (Repr::Dvv(a), Repr::Dvv(b)) => a.assign(b),
+            (mine, theirs) => *mine = theirs.clone(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 enum Repr {

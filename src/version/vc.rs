@@ -113,10 +113,20 @@ fn versions(cells: &[Entry]) -> Iter<'_> {
 /// later, or equal (the same version, as the protocol sees it) with a
 /// canonically greater encoding.
 fn dominated(x: &Version<'_>, set: &[Entry]) -> bool {
-    versions(set).any(|y| {
-        clock::lt(x.clock, y.clock)
-            || (clock::same_counters(x.clock, y.clock) && x.canonical(&y) == Ordering::Less)
-    })
+    versions(set).any(|y| dominated_by(x, &y))
+}
+
+/// Whether `y` supersedes `x` (see [`dominated`]).
+fn dominated_by(x: &Version<'_>, y: &Version<'_>) -> bool {
+    clock::lt(x.clock, y.clock)
+        || (clock::same_counters(x.clock, y.clock) && x.canonical(y) == Ordering::Less)
+}
+
+/// The set's only version, when it holds exactly one.
+fn single(cells: &[Entry]) -> Option<Version<'_>> {
+    let mut all = versions(cells);
+    let first = all.next()?;
+    (first.cells.len() == cells.len()).then_some(first)
 }
 
 fn contains(set: &[Entry], x: &Version<'_>) -> bool {
@@ -152,6 +162,19 @@ impl Versions {
 
     /// The join of every sibling's clock (and shadow).
     pub(crate) fn context(&self) -> Context {
+        // One version (most gets read one): the join is its own clock, and
+        // its shadow only where that says more than the clock.
+        if let Some(v) = single(&self.cells) {
+            let shadow = if v.shadow.is_empty() || clock::same_counters(v.shadow, v.clock) {
+                Vec::new()
+            } else {
+                v.shadow.to_vec()
+            };
+            return Context {
+                clock: v.clock.to_vec(),
+                shadow,
+            };
+        }
         let mut acc = Vec::new();
         let mut tmp = Vec::new();
         for v in self.iter() {
@@ -246,9 +269,17 @@ impl Versions {
             }
         };
         out[..new_len + position].rotate_left(new_len);
-        // Keys live long and are many: hold no spare capacity.
-        out.shrink_to_fit();
-        self.cells = out;
+        // Keys live long and are many: hold no spare capacity. A put that
+        // leaves the state its size (the common overwrite of one version)
+        // copies into the old buffer rather than shrinking the new one and
+        // freeing the old.
+        if self.cells.capacity() == out.len() {
+            self.cells.clear();
+            self.cells.extend_from_slice(&out);
+        } else {
+            out.shrink_to_fit();
+            self.cells = out;
+        }
         false_conflicts
     }
 
@@ -309,6 +340,17 @@ impl Versions {
     /// Whether syncing `self` into `other` would leave `other` as it is.
     pub(crate) fn le(&self, other: &Versions) -> bool {
         let (a, b) = (self.cells.as_slice(), other.cells.as_slice());
+        // Fast paths for what most syncs and get replies compare: two equal
+        // states (merge is idempotent), and one version against one.
+        if a == b {
+            return true;
+        }
+        if let (Some(x), Some(y)) = (single(a), single(b)) {
+            // The general rule below, for a = [x] and b = [y]: x must be in
+            // b or dominated by y, and y must survive ([y] never dominates
+            // y, and y dominating x rules out x dominating y).
+            return x.same(&y) || dominated_by(&x, &y);
+        }
         // Mirrors `merge`: ours that the other lacks must be dominated
         // there...
         versions(a).all(|x| contains(b, &x) || dominated(&x, b))
