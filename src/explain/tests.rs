@@ -117,6 +117,11 @@ fn times_read_as_people_write_them() {
     assert_eq!(time(21_350_000), "21.4ms");
     assert_eq!(time(20_000_000_000), "20s");
     assert_eq!(time(1_001_000_000), "1.001s");
+    assert_eq!(
+        time(999_960_000),
+        "1s",
+        "rounds up to a second, not 1000.0ms"
+    );
     let s = [Sentence {
         t: 12_000_000,
         record: 3,
