@@ -427,3 +427,13 @@ fn a_lone_operation_is_still_drawn() {
     assert!(!latency.has_text("get p50"));
     assert_eq!(latency.circles, 3, "a marker for each quantile");
 }
+
+#[test]
+fn a_few_gets_label_each_whole_count_once() {
+    // One ok get: the count axis runs 0 to 1.15 and reads 0 and 1, once
+    // each (beside the x axis's 0 and 1), never 0, 0, 0, 1, 1, 1.
+    let charts = charts_of("scenarios/lessons/07-sloppy-quorum.toml", &[]);
+    let versions = find(&charts, "versions");
+    let count = |label: &str| versions.texts.iter().filter(|t| *t == label).count();
+    assert_eq!((count("0"), count("1")), (2, 2), "{:?}", versions.texts);
+}

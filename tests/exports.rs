@@ -376,6 +376,18 @@ fn dynsim_lamport_writes_an_svg_and_refuses_a_bare_number() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unit"));
+    // A key the run never touched draws nothing: say so, with the keys.
+    let typo = dynsim()
+        .args(["lamport", BLIND, "--key", "crat", "--out"])
+        .arg(tmp.path().join("crat.svg"))
+        .output()
+        .unwrap();
+    assert!(typo.status.success());
+    let note = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        note.contains("no event of this run names the key `crat`; it has cart"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -71,45 +71,14 @@ pub fn explain(args: ExplainArgs) -> u8 {
         }
     };
     if let Some(key) = &filter.key {
-        warn_of_unknown(key, "key", &records);
+        super::warn_of_unknown(key, "key", &records);
     }
     if let Some(node) = &filter.node {
-        warn_of_unknown(node, "node", &records);
+        super::warn_of_unknown(node, "node", &records);
     }
     let sentences = explain::narrate(&records, &scenario, &filter);
     // A closed pipe (`| head`) ends the output quietly.
     let mut stdout = std::io::stdout().lock();
     let _ = std::io::Write::write_all(&mut stdout, explain::render(&sentences).as_bytes());
     EXIT_HELD
-}
-
-/// A filter that names nothing in the run keeps only the cluster-wide
-/// sentences; say so, with the names the run does have, rather than leave
-/// the user guessing at a typo.
-fn warn_of_unknown(name: &str, what: &str, records: &[crate::trace::read::Record]) {
-    let fields: &[&str] = match what {
-        "key" => &["key"],
-        _ => &["node", "from", "to"],
-    };
-    let mut known = std::collections::BTreeSet::new();
-    for r in records {
-        for f in fields {
-            if let Some(v) = r.str(f) {
-                known.insert(v);
-            }
-        }
-    }
-    if known.contains(name) {
-        return;
-    }
-    let listed: Vec<&str> = known.iter().copied().take(12).collect();
-    let more = if known.len() > listed.len() {
-        ", ..."
-    } else {
-        ""
-    };
-    eprintln!(
-        "note: no event of this run names the {what} `{name}`; it has {}{more}",
-        listed.join(", ")
-    );
 }

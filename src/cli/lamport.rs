@@ -66,6 +66,9 @@ pub fn lamport(args: LamportArgs) -> u8 {
         }
     };
     drop(buffer);
+    if let Some(key) = &args.key {
+        super::warn_of_unknown(key, "key", &records);
+    }
     let window = match (&args.key, args.from, args.until) {
         (None, None, None) => lamport::interesting_window(&records),
         (key, from, until) => lamport::window_for(

@@ -120,3 +120,35 @@ fn load(file: &std::path::Path, sets: &[String]) -> Result<crate::scenario::Scen
         EXIT_BAD_INPUT
     })
 }
+
+/// A `--key` or `--node` that names nothing in the run leaves `explain`
+/// only the cluster-wide sentences and `lamport` an empty window; say so,
+/// with the names the run does have, rather than leave the user guessing
+/// at a typo.
+pub(super) fn warn_of_unknown(name: &str, what: &str, records: &[crate::trace::read::Record]) {
+    let fields: &[&str] = match what {
+        "key" => &["key"],
+        _ => &["node", "from", "to"],
+    };
+    let mut known = std::collections::BTreeSet::new();
+    for r in records {
+        for f in fields {
+            if let Some(v) = r.str(f) {
+                known.insert(v);
+            }
+        }
+    }
+    if known.contains(name) {
+        return;
+    }
+    let listed: Vec<&str> = known.iter().copied().take(12).collect();
+    let more = if known.len() > listed.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    eprintln!(
+        "note: no event of this run names the {what} `{name}`; it has {}{more}",
+        listed.join(", ")
+    );
+}

@@ -134,8 +134,9 @@ pub fn time(ns: u64) -> String {
     if ns == 0 {
         return "0s".into();
     }
-    if ns < 1_000_000_000 {
-        let tenths = (ns + 50_000) / 100_000;
+    let tenths = (ns + 50_000) / 100_000;
+    // Below a second once rounded: 999.96 ms reads `1s`, not `1000.0ms`.
+    if tenths < 10_000 {
         return format!("{}.{}ms", tenths / 10, tenths % 10);
     }
     let millis = (ns + 500_000) / 1_000_000;

@@ -47,6 +47,19 @@ pub(super) fn list(items: &[&str]) -> String {
 /// Siblings listed one by one in a sentence; past this, `and 5 more`.
 const SHOWN_SIBLINGS: usize = 4;
 
+/// `milk, eggs`; past [`SHOWN_SIBLINGS`], `v1, v2, v3, v4 and 55 more`,
+/// so a key with a long sibling list still reads as one sentence.
+fn first_values(values: &[&str]) -> String {
+    match values.len() {
+        n if n > SHOWN_SIBLINGS => format!(
+            "{} and {} more",
+            list(&values[..SHOWN_SIBLINGS]),
+            n - SHOWN_SIBLINGS
+        ),
+        _ => list(values),
+    }
+}
+
 /// `milk [n1:1] and eggs [n2:1]`; under DVV, where a sibling shows as
 /// `(dot)[vector]` and the vector is the key's, `milk (dot n1:1) and eggs
 /// (dot n1:2), vector [n1:2]`.
@@ -367,11 +380,15 @@ impl Narrator {
             ("get", "ok") => {
                 let values = r.strs("values");
                 match values.len() {
-                    0 => format!("{client}'s get({key}) returns nothing: no value stored"),
+                    // The replicas heard may be stale or stand-ins: this
+                    // says nothing of what the others hold.
+                    0 => format!(
+                        "{client}'s get({key}) returns nothing: no replica that answered holds {key}"
+                    ),
                     1 => format!("{client}'s get({key}) returns {}", values[0]),
                     n => format!(
                         "{client}'s get({key}) returns {}: {} siblings for the client to reconcile",
-                        list(&values),
+                        first_values(&values),
                         count_word(n)
                     ),
                 }

@@ -117,10 +117,33 @@ fn times_read_as_people_write_them() {
     assert_eq!(time(21_350_000), "21.4ms");
     assert_eq!(time(20_000_000_000), "20s");
     assert_eq!(time(1_001_000_000), "1.001s");
+    assert_eq!(
+        time(999_960_000),
+        "1s",
+        "rounds up to a second, not 1000.0ms"
+    );
     let s = [Sentence {
         t: 12_000_000,
         record: 3,
         text: "n3 coordinates".into(),
     }];
     assert_eq!(render(&s), "t=12.0ms n3 coordinates\n");
+}
+
+#[test]
+fn a_get_tells_its_first_siblings_and_counts_the_rest() {
+    let lines = [
+        r#"{"t":1000000,"kind":"complete","client":"bob","op":1,"f":"get","key":"cart","outcome":"ok","values":["v1","v2","v3","v4","v5","v6","v7","v8","v9"]}"#,
+        r#"{"t":2000000,"kind":"complete","client":"bob","op":2,"f":"get","key":"cart","outcome":"ok","values":[]}"#,
+    ];
+    let all = told(&lines, &Filter::default());
+    assert_eq!(
+        all[1],
+        "1.0ms bob's get(cart) returns v1, v2, v3, v4 and 5 more: 9 siblings for the client to reconcile"
+    );
+    // The replicas a get heard may be behind: nothing says none holds it.
+    assert_eq!(
+        all[2],
+        "2.0ms bob's get(cart) returns nothing: no replica that answered holds cart"
+    );
 }

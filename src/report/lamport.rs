@@ -146,9 +146,22 @@ pub fn window_for(
         }
         until_ns = until_ns.max(t);
     }
+    let until_ns = until.unwrap_or(until_ns);
+    if until_ns < from_ns {
+        // `--until` before the first fault: the messages leading up to it.
+        let last = sends.partition_point(|&t| t <= until_ns);
+        let from_ns = sends
+            .get(last.saturating_sub(MAX_MESSAGES))
+            .map_or(until_ns, |&t| t.min(until_ns));
+        return Window {
+            from_ns,
+            until_ns,
+            key: key_owned,
+        };
+    }
     Window {
         from_ns,
-        until_ns: until.unwrap_or(until_ns).max(from_ns),
+        until_ns,
         key: key_owned,
     }
 }

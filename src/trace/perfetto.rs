@@ -163,7 +163,10 @@ impl<W: Write> Perfetto<W> {
             }
         }
         if let Some(done) = self.gathering.remove(&track) {
-            let dur = (t - done.t).min(SLICE_CAP_NS);
+            // One nanosecond short of the next slice: `ts` and `dur` are
+            // microseconds in floating point, and `ts + dur` may round past
+            // the next `ts`, which a reader takes for an overlap.
+            let dur = t.saturating_sub(done.t).saturating_sub(1).min(SLICE_CAP_NS);
             self.close_slice(track, done, dur)?;
         }
         self.gathering.insert(
@@ -499,7 +502,30 @@ mod tests {
         let slices: Vec<_> = ev.iter().filter(|e| e["ph"] == "X").collect();
         assert_eq!(slices.len(), 2);
         assert_eq!(slices[0]["args"]["events"].as_array().unwrap().len(), 2);
-        // The first slice ends where the next instant starts.
-        assert_eq!(slices[0]["dur"].as_f64(), Some(50.0));
+        // The first slice ends a nanosecond before the next instant.
+        assert_eq!(slices[0]["dur"].as_f64(), Some(49.999));
+    }
+
+    #[test]
+    fn back_to_back_slices_never_overlap_once_rounded() {
+        // Times where 16882907.475 + 7.635 rounds to 16882915.110000003 µs.
+        let ev = events(
+            r#"{"t":16882907475,"kind":"send","from":"n1","to":"n2","msg":"Store","m":1}
+{"t":16882915110,"kind":"send","from":"n1","to":"n3","msg":"Store","m":2}
+{"t":16882915111,"kind":"send","from":"n1","to":"n3","msg":"Fetch","m":3}"#,
+        );
+        let slices: Vec<(f64, f64)> = ev
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .map(|e| (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap()))
+            .collect();
+        assert_eq!(slices.len(), 3);
+        for pair in slices.windows(2) {
+            let ((ts, dur), (next, _)) = (pair[0], pair[1]);
+            assert!(ts + dur <= next, "{ts} + {dur} > {next}");
+            // As an importer that truncates to whole nanoseconds reads them.
+            let ns = |us: f64| (us * 1000.0) as i64;
+            assert!(ns(ts) + ns(dur) <= ns(next), "{ts} + {dur} > {next}");
+        }
     }
 }

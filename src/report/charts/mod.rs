@@ -162,9 +162,8 @@ pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
     (y_desc, y_decimals): (&str, usize),
 ) -> DrawResult {
     let y_span = chart.y_range().end - chart.y_range().start;
-    // Whole-number axes: no more labels than whole numbers.
     let y_labels = match y_decimals {
-        0 => (y_span.floor() as usize + 1).clamp(2, 10),
+        0 => whole_labels(y_span),
         _ => 10,
     };
     chart
@@ -180,6 +179,12 @@ pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
         .bold_line_style(RGBColor(210, 210, 210))
         .draw()
         .map_err(failed)
+}
+
+/// How many labels a whole-number axis `span` long asks for: no more than
+/// the whole numbers on it, so none is written twice.
+pub(crate) fn whole_labels(span: f64) -> usize {
+    (span.floor() as usize + 1).clamp(2, 10)
 }
 
 /// An axis label to `decimals` places; on a whole-number axis (0 places)

@@ -3,7 +3,10 @@
 //! written above it, since the bars of rare counts are too short to see.
 //! Skipped when no get succeeded.
 
-use super::{BLUE, FONT, HEIGHT, LABEL_SIZE, WIDTH, builder, failed, legend, named, render};
+use super::{
+    BLUE, FONT, HEIGHT, LABEL_SIZE, WIDTH, builder, failed, legend, named, number_label, render,
+    whole_labels,
+};
 use crate::report::Summary;
 use plotters::prelude::*;
 
@@ -22,8 +25,9 @@ pub(super) fn chart(summary: &Summary) -> Option<super::Chart> {
             .x_desc("versions (siblings) returned")
             .y_desc("gets")
             .x_labels(max_versions + 2)
+            .y_labels(whole_labels(max_gets as f64 * 1.15))
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&|y| number_label(*y, 0))
             .axis_desc_style((FONT, super::AXIS_SIZE))
             .label_style((FONT, LABEL_SIZE))
             .disable_x_mesh()

@@ -32,6 +32,8 @@ use std::path::Path;
 
 const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("viewer.js");
+/// How to read the space-time diagram, as `report::lamport` draws it.
+const SPACE_TIME_HINT: &str = "<p class=\"hint\">A lane per node and per client that talks in the window, time going right; arrows are messages from send to delivery, red crosses the dropped ones.</p>\n";
 
 /// What the page is made of. Charts, the space-time diagram and the
 /// sentences come from other parts of `report` and `explain`; each may be
@@ -161,7 +163,7 @@ pub fn render(page: &Page) -> String {
     ring::section(&mut html, s);
     if let Some(svg) = page.lamport_svg {
         html.push_str("<section id=\"spacetime\">\n<h2>Space-time diagram</h2>\n");
-        html.push_str("<p class=\"hint\">A line per node, time downwards; arrows are messages, crosses the dropped ones.</p>\n");
+        html.push_str(SPACE_TIME_HINT);
         image(
             &mut html,
             "Space-time diagram of the most interesting window",

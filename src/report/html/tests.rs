@@ -174,6 +174,9 @@ fn charts_and_the_space_time_diagram_are_inlined_as_images() {
         "the chart's script stays inside its image"
     );
     assert!(html.contains("<section id=\"spacetime\">"));
+    // The diagram's time axis runs across, as `lamport::draw` lays it out.
+    assert!(html.contains("time going right"), "{html}");
+    assert!(!html.contains("time downwards"));
 }
 
 #[test]

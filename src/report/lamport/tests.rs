@@ -151,3 +151,14 @@ fn names_from_the_scenario_are_escaped() {
     assert!(!svg.contains("<script>"));
     assert!(doc.descendants().any(|n| n.text() == Some("<script>&\"'")));
 }
+
+#[test]
+fn an_until_before_the_first_fault_draws_what_led_up_to_it() {
+    let trace = r#"{"t":0,"kind":"send","from":"n1","to":"n2","msg":"Store","m":0,"req":0,"key":"cart"}
+{"t":1000000,"kind":"deliver","from":"n1","to":"n2","msg":"Store","m":0,"req":0,"key":"cart"}
+{"t":100000000,"kind":"crash","node":"n2"}"#;
+    let records = parse(trace).unwrap();
+    let w = window_for(&records, None, None, Some(50_000_000));
+    assert_eq!((w.from_ns, w.until_ns), (0, 50_000_000));
+    assert_eq!(scene(&records, &w).messages.len(), 1);
+}
