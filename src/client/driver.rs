@@ -16,10 +16,9 @@
 use super::workload::WorkloadGen;
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
-use crate::node::{Answer, Directory, Liveness, Msg, Request};
+use crate::node::{Answer, CarriedContext, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
 use crate::time::SimTime;
-use crate::version::Context;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
@@ -87,7 +86,8 @@ struct Pending {
 /// the values it covers (the history records those as the put's context).
 #[derive(Clone, Debug, Default)]
 struct LastRead {
-    context: Context,
+    /// Kept as the reply carried it, to go out in the put as it is.
+    context: CarriedContext,
     values: Vec<ValueId>,
 }
 
@@ -329,7 +329,7 @@ impl StoreClient {
         op: OpId,
         outcome: Outcome,
         values: Vec<ValueId>,
-        context: Option<Context>,
+        context: Option<CarriedContext>,
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
         let Some(p) = self.pending.remove(&op) else {

@@ -133,7 +133,7 @@ impl DynamoNode {
         out.send(
             Endpoint::Node(to),
             Msg::AntiEntropy {
-                step,
+                step: Box::new(step),
                 hashes_so_far,
             },
         );

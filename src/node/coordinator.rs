@@ -3,12 +3,12 @@
 //! sloppy; count acknowledgements against W and replies against R; answer
 //! the client; repair the stale replicas a get has seen.
 
-use super::{Config, DynamoNode, Msg, ReqId, Request, Timer};
+use super::{CarriedContext, Config, DynamoNode, Msg, ReqId, Request, Timer};
 use crate::actor::{OpKind, Outbox};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
 use crate::time::SimTime;
-use crate::version::{Context, Order, Siblings};
+use crate::version::{Order, Siblings};
 use std::sync::Arc;
 
 /// A put's new local state, and the owner when it is kept as a hint.
@@ -248,7 +248,7 @@ impl DynamoNode {
                 let state = if is_replica {
                     let actor = self.actor_for(key);
                     let local = self.store.entry(key);
-                    let effect = local.put(mode, actor, now, &req.context, value);
+                    let effect = local.put(mode, actor, now, req.context.get(), value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = self.pending.ship(local);
                     if out.tracing() {
@@ -263,7 +263,7 @@ impl DynamoNode {
                     // hints it holds and keeps it as a hint for the key's
                     // first owner.
                     let mut local = self.store.hinted(mode, key).unwrap_or_default();
-                    local.put(mode, self.actor_for(key), now, &req.context, value);
+                    local.put(mode, self.actor_for(key), now, req.context.get(), value);
                     let owner = self.directory.preference(key)[0];
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
@@ -528,8 +528,8 @@ fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Tim
 fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
     p.answered = true;
     let (values, context) = match (p.kind, answer) {
-        (OpKind::Get, Answer::Ok) => (p.merged.values(), p.merged.context()),
-        _ => (Vec::new(), Context::none()),
+        (OpKind::Get, Answer::Ok) => (p.merged.values(), CarriedContext::new(p.merged.context())),
+        _ => (Vec::new(), CarriedContext::default()),
     };
     out.note("quorum", |f| {
         let acked: Vec<NodeId> = p

@@ -30,7 +30,7 @@ use crate::version::Mode;
 pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
 pub use membership::{ClusterPlan, MemberEvent};
-pub use msg::{Answer, Msg, ReqId, Request, Timer};
+pub use msg::{Answer, CarriedContext, Msg, ReqId, Request, Timer};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 pub use store::Store;
@@ -505,7 +505,7 @@ impl DynamoNode {
             Msg::AntiEntropy {
                 step,
                 hashes_so_far,
-            } => self.on_anti_entropy(from, step, hashes_so_far, out),
+            } => self.on_anti_entropy(from, *step, hashes_so_far, out),
             Msg::AeStates { states, want } => self.on_ae_states(from, states, want, out),
             Msg::StoreAck { req } => self.on_store_ack(from, req, out),
             Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),

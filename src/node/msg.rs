@@ -26,7 +26,44 @@ pub struct Request {
     /// A put's value.
     pub value: Option<ValueId>,
     /// A put's context: what its writer had read (empty for a blind put).
-    pub context: Context,
+    pub context: CarriedContext,
+}
+
+/// A context as a message carries it: boxed, and absent when empty.
+///
+/// Most requests and replies carry no context (a get, a blind put, a put's
+/// or a failed op's reply), yet an inline `Context` (48 bytes) made them the
+/// largest message variants, and every event in the queue as large as the
+/// largest variant: each event's moves into and out of the queue paid for
+/// it. Boxed, a context costs an allocation only when there is one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CarriedContext(Option<Box<Context>>);
+
+/// What an absent context reads as.
+static NO_CONTEXT: Context = Context::none();
+
+impl CarriedContext {
+    pub fn new(context: Context) -> CarriedContext {
+        if context == NO_CONTEXT {
+            CarriedContext(None)
+        } else {
+            CarriedContext(Some(Box::new(context)))
+        }
+    }
+
+    pub fn get(&self) -> &Context {
+        self.0.as_deref().unwrap_or(&NO_CONTEXT)
+    }
+
+    pub fn into_inner(self) -> Context {
+        self.0.map(|boxed| *boxed).unwrap_or_default()
+    }
+}
+
+impl From<Context> for CarriedContext {
+    fn from(context: Context) -> CarriedContext {
+        CarriedContext::new(context)
+    }
 }
 
 /// How the store answered a client.
@@ -60,7 +97,7 @@ pub enum Msg {
         /// A get's values (siblings), sorted.
         values: Vec<ValueId>,
         /// A get's merged context, for the client's next put.
-        context: Context,
+        context: CarriedContext,
     },
     /// Coordinator to replica: merge this state of the key and acknowledge.
     /// `hint` names the intended owner when the receiver stands in for it
@@ -106,9 +143,11 @@ pub enum Msg {
     Gossip(GossipMsg),
     /// Anti-entropy: one step of a Merkle tree comparison, and the hashes
     /// both sides sent in this exchange so far, this step's included (so
-    /// whoever ends the exchange can record what it cost).
+    /// whoever ends the exchange can record what it cost). The step is
+    /// boxed: inline (64 bytes) it would make every message, and so every
+    /// queued event, larger for the sake of a rare one.
     AntiEntropy {
-        step: AeMsg,
+        step: Box<AeMsg>,
         hashes_so_far: u64,
     },
     /// Anti-entropy: the states of keys found divergent, and the keys whose
@@ -145,14 +184,10 @@ impl Describe for Msg {
             Msg::Handoff { .. } => "Handoff",
             Msg::HandoffAck { .. } => "HandoffAck",
             Msg::Gossip(g) => g.kind(),
-            Msg::AntiEntropy {
-                step: AeMsg::Hashes { .. },
-                ..
-            } => "MerkleHashes",
-            Msg::AntiEntropy {
-                step: AeMsg::Keys { .. },
-                ..
-            } => "MerkleKeys",
+            Msg::AntiEntropy { step, .. } => match **step {
+                AeMsg::Hashes { .. } => "MerkleHashes",
+                AeMsg::Keys { .. } => "MerkleKeys",
+            },
             Msg::AeStates { .. } => "MerkleStates",
             Msg::Transfer { .. } => "Transfer",
             Msg::TransferAck { .. } => "TransferAck",
@@ -210,7 +245,8 @@ impl Describe for Msg {
             Msg::Gossip(g) => {
                 f.u64("bytes", g.wire_bytes());
             }
-            Msg::AntiEntropy { step: ae, .. } => {
+            Msg::AntiEntropy { step, .. } => {
+                let ae = &**step;
                 let range = ae.range();
                 f.u64("range_end", range.end).u64("hashes", ae.hashes());
                 if let AeMsg::Hashes { level, .. } = ae {

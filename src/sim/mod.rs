@@ -564,3 +564,15 @@ pub(crate) fn endpoint_field(line: &mut crate::trace::Fields<'_>, name: &str, e:
         Endpoint::Client(c) => line.client(name, c),
     };
 }
+
+/// A queued event moves into and out of the queue's slab, so its size is
+/// paid on every event: the Dynamo node's was 128 bytes before messages
+/// boxed their contexts and anti-entropy steps (see `node::msg`). Sizes as
+/// on a 64-bit target.
+#[cfg(all(test, target_pointer_width = "64"))]
+#[test]
+fn a_queued_dynamo_event_stays_small() {
+    use crate::client::driver::ClientTimer;
+    use crate::node::{Msg, Timer};
+    assert_eq!(std::mem::size_of::<Event<Msg, Timer, ClientTimer>>(), 88);
+}
