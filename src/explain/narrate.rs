@@ -83,11 +83,9 @@ fn siblings(values: &[String], clocks: &[String]) -> String {
     let joined = match parts.as_slice() {
         [] => "nothing".into(),
         [one] => one.clone(),
-        many if many.len() > SHOWN_SIBLINGS => format!(
-            "{} and {} more",
-            many[..SHOWN_SIBLINGS].join(", "),
-            many.len() - SHOWN_SIBLINGS
-        ),
+        many if many.len() > SHOWN_SIBLINGS => {
+            first_values(&many.iter().map(String::as_str).collect::<Vec<_>>())
+        }
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     };
     match vector {

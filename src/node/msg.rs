@@ -54,16 +54,6 @@ impl CarriedContext {
     pub fn get(&self) -> &Context {
         self.0.as_deref().unwrap_or(&NO_CONTEXT)
     }
-
-    pub fn into_inner(self) -> Context {
-        self.0.map(|boxed| *boxed).unwrap_or_default()
-    }
-}
-
-impl From<Context> for CarriedContext {
-    fn from(context: Context) -> CarriedContext {
-        CarriedContext::new(context)
-    }
 }
 
 /// How the store answered a client.
