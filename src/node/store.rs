@@ -26,7 +26,39 @@ pub struct Store {
     /// The `MergeDropsSibling` deliberate bug: a merge of two concurrent
     /// states keeps this replica's side and drops the other's siblings.
     drops_concurrent: bool,
+    /// Keys whose replica may have changed since the divergence sampler
+    /// last looked (`run/observe.rs`), so a sample rereads those keys
+    /// rather than every replica. Not part of the model: no node reads it.
+    touched: Touched,
 }
+
+/// The keys a store's replicas changed at since the last
+/// [`Store::take_touched`], perhaps repeated, or `everything` when that
+/// list would be longer than the store (a wipe, a bulk load): then
+/// rereading the whole store is the cheaper sample, and the list's memory
+/// stays bounded by the store's size.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub keys: Vec<Key>,
+    pub everything: bool,
+}
+
+impl Touched {
+    fn note(&mut self, key: Key, stored: usize) {
+        if self.everything {
+            return;
+        }
+        if self.keys.len() >= stored.max(MIN_TOUCHED_LIST) {
+            self.everything = true;
+            self.keys = Vec::new();
+        } else {
+            self.keys.push(key);
+        }
+    }
+}
+
+/// A list this short is kept even for a near-empty store.
+const MIN_TOUCHED_LIST: usize = 1024;
 
 impl Store {
     /// A store with the `MergeDropsSibling` deliberate bug in its merge
@@ -47,6 +79,7 @@ impl Store {
         if let Some(changed) = &mut self.changed {
             changed.push(key);
         }
+        self.touched.note(key, self.data.len());
         self.data.entry(key).or_default()
     }
 
@@ -69,6 +102,7 @@ impl Store {
             if let Some(changed) = &mut self.changed {
                 changed.push(key);
             }
+            self.touched.note(key, self.data.len());
         }
         effect
     }
@@ -83,6 +117,7 @@ impl Store {
         if let Some(changed) = &mut self.changed {
             changed.push(key);
         }
+        self.touched.note(key, self.data.len());
         true
     }
 
@@ -107,6 +142,12 @@ impl Store {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// The keys whose replica changed since the last call, for the
+    /// divergence sampler; starts a new list.
+    pub fn take_touched(&mut self) -> Touched {
+        std::mem::take(&mut self.touched)
     }
 
     /// Keeps `state` for `owner`. Returns whether the hint is new.
@@ -190,5 +231,9 @@ impl Store {
         if let Some(changed) = &mut self.changed {
             changed.clear();
         }
+        self.touched = Touched {
+            keys: Vec::new(),
+            everything: true,
+        };
     }
 }
