@@ -46,6 +46,12 @@ fn no_wall_clock_or_unseeded_randomness_in_a_run() {
         "HashMap",
         "HashSet",
     ];
+    // (file, name): each exemption says why it cannot change a run.
+    let allowed = [
+        // The key store's map has a fixed hasher, never the per-process
+        // RandomState, and `Store::iter` sorts before anyone iterates.
+        ("node/store.rs", "HashMap"),
+    ];
     let mut hits = Vec::new();
     for file in rust_files(&src()) {
         let rel = relative(&file);
@@ -58,7 +64,7 @@ fn no_wall_clock_or_unseeded_randomness_in_a_run() {
                 continue;
             }
             for b in banned {
-                if line.contains(b) {
+                if line.contains(b) && !allowed.contains(&(rel.as_str(), b)) {
                     hits.push(format!("src/{rel}:{}: {b}", n + 1));
                 }
             }

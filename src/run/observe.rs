@@ -31,7 +31,6 @@ use crate::scenario::Scenario;
 use crate::sim::Status;
 use crate::time::SimTime;
 use crate::version::Siblings;
-use std::iter::Peekable;
 use std::sync::Arc;
 
 /// What the sampler recorded over a run.
@@ -169,11 +168,7 @@ impl Observer {
         };
         let judged = match truth.judged.take() {
             Some(mut judged) if judged.live == live && !touched.iter().any(|t| t.everything) => {
-                let stores: Vec<Option<&Store>> = world
-                    .nodes()
-                    .zip(&live)
-                    .map(|(node, &up)| up.then(|| node.store()))
-                    .collect();
+                let stores = live_stores(world, &live);
                 let mut keys: Vec<Key> = touched.iter().flat_map(|t| &t.keys).copied().collect();
                 keys.sort_unstable();
                 keys.dedup();
@@ -222,40 +217,13 @@ fn diverges(truth: &Truth, stores: &[Option<&Store>], key: Key) -> bool {
     false
 }
 
-/// Every key judged, in one pass in key order: each live node's store is
-/// walked once, alongside the keys, so a full judgement costs the keys
-/// times N plus the stored entries, with no lookups. Reading each stored
-/// state is the cost that remains (about 15 ns a replica when the stores
-/// fit in cache, 70 ns when they do not).
+/// Every key judged: the keys times N lookups, one hash probe each.
 fn judge_every_key(truth: &Truth, world: &World, live: Vec<bool>) -> Judged {
-    let n = truth.ring.n();
-    let mut stores: Vec<Option<Peekable<_>>> = world
-        .nodes()
-        .zip(&live)
-        .map(|(node, &up)| up.then(|| node.store().iter().peekable()))
+    let stores = live_stores(world, &live);
+    let divergent: Vec<bool> = (0..truth.ranges.len() as u32)
+        .map(|k| diverges(truth, &stores, Key(k)))
         .collect();
-    let mut divergent = vec![false; truth.ranges.len()];
-    let mut count = 0;
-    for (k, &range) in truth.ranges.iter().enumerate() {
-        let key = Key(k as u32);
-        let list = truth.ring.range_preference_list(range as usize);
-        let mut first: Option<Option<&Siblings>> = None;
-        for replica in &list[..list.len().min(n)] {
-            let Some(store) = stores.get_mut(replica.index()).and_then(Option::as_mut) else {
-                continue; // not live
-            };
-            let state = held(store, key);
-            match first {
-                None => first = Some(state),
-                Some(f) if f != state => {
-                    divergent[k] = true;
-                    count += 1;
-                    break;
-                }
-                Some(_) => {}
-            }
-        }
-    }
+    let count = divergent.iter().filter(|&&d| d).count() as u64;
     Judged {
         live,
         divergent,
@@ -263,18 +231,13 @@ fn judge_every_key(truth: &Truth, world: &World, live: Vec<bool>) -> Judged {
     }
 }
 
-/// The state a store holds for `key` (`None` for nothing or an empty
-/// state), advancing its walk past smaller keys. Keys come in ascending
-/// order, so each store is walked once per sample.
-fn held<'a>(
-    store: &mut Peekable<impl Iterator<Item = (Key, &'a Siblings)>>,
-    key: Key,
-) -> Option<&'a Siblings> {
-    while store.next_if(|&(k, _)| k < key).is_some() {}
-    store
-        .peek()
-        .filter(|&&(k, s)| k == key && !s.is_empty())
-        .map(|&(_, s)| s)
+/// Each node's store if it is live.
+fn live_stores<'a>(world: &'a World, live: &[bool]) -> Vec<Option<&'a Store>> {
+    world
+        .nodes()
+        .zip(live)
+        .map(|(node, &up)| up.then(|| node.store()))
+        .collect()
 }
 
 /// Up nodes whose gossip view differs from the truth; `None` with gossip
