@@ -54,12 +54,10 @@ impl SimTime {
             // it compiles to on baseline x86-64: the cast truncates, and
             // the fraction is exact (below 2^52 a float keeps its integer
             // part's bits; above it every float is an integer).
+            // Added as a 0 or 1 rather than branched on: the fraction of
+            // a random delay is a coin toss the CPU cannot predict.
             let whole = ns as u64;
-            if ns - whole as f64 >= 0.5 {
-                SimTime(whole + 1)
-            } else {
-                SimTime(whole)
-            }
+            SimTime(whole + u64::from(ns - whole as f64 >= 0.5))
         }
     }
     pub const fn saturating_sub(self, other: SimTime) -> SimTime {
