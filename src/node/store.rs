@@ -108,10 +108,7 @@ impl Store {
 
     /// The key's state, created empty if the node has none.
     pub fn entry(&mut self, key: Key) -> &mut Siblings {
-        if let Some(changed) = &mut self.changed {
-            changed.push(key);
-        }
-        self.touched.note(key, self.data.len());
+        self.record_change(key);
         self.data.entry(key).or_default()
     }
 
@@ -131,12 +128,18 @@ impl Store {
             }
         };
         if effect.changed {
-            if let Some(changed) = &mut self.changed {
-                changed.push(key);
-            }
-            self.touched.note(key, self.data.len());
+            self.record_change(key);
         }
         effect
+    }
+
+    /// Notes a change to `key`'s replica in both journals: the Merkle
+    /// trees' (when tracking) and the divergence sampler's.
+    fn record_change(&mut self, key: Key) {
+        if let Some(changed) = &mut self.changed {
+            changed.push(key);
+        }
+        self.touched.note(key, self.data.len());
     }
 
     /// Drops the key's replica if it is still exactly `state` (a newer
@@ -146,10 +149,7 @@ impl Store {
             return false;
         }
         self.data.remove(&key);
-        if let Some(changed) = &mut self.changed {
-            changed.push(key);
-        }
-        self.touched.note(key, self.data.len());
+        self.record_change(key);
         true
     }
 
