@@ -5,13 +5,14 @@
 //! logarithmic latency axis.
 
 use super::{
-    BLUE, DrawResult, HEIGHT, ORANGE, SKY, TimeAxis, VERMILION, WIDTH, builder, failed, faults,
-    legend, line_swatch, mesh, named, render,
+    AXIS_SIZE, BLUE, DrawResult, FONT, HEIGHT, LABEL_SIZE, ORANGE, SKY, TimeAxis, VERMILION, WIDTH,
+    builder, failed, faults, legend, line_swatch, named, render,
 };
 use super::{plot_size, quiet_corner};
 use crate::actor::OpKind;
 use crate::run::RunOutput;
 use crate::time::SimTime;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 /// About this many time buckets across the run.
@@ -115,6 +116,58 @@ fn decades(lo: f64, hi: f64) -> (f64, f64) {
     (lo, if hi > lo { hi } else { lo * 10.0 })
 }
 
+/// A log axis's tick label: powers of ten always, 2 and 5 between them
+/// too when the axis spans no more than two decades, nothing on the other
+/// ticks (their grid lines stay), so labels never crowd. Numbers print as
+/// briefly as they are exact: `1`, `20`, `0.05`.
+fn log_label(value: f64, (lo, hi): (f64, f64)) -> String {
+    if value <= 0.0 {
+        return String::new();
+    }
+    let exponent = value.log10().floor();
+    let mantissa = value / 10f64.powf(exponent);
+    let near = |m: f64| (mantissa - m).abs() < 1e-6 || (mantissa - 10.0 * m).abs() < 1e-5;
+    let few_decades = (hi / lo).log10() <= 2.0 + 1e-9;
+    if !(near(1.0) || few_decades && (near(2.0) || near(5.0))) {
+        return String::new();
+    }
+    let decimals = (-exponent).max(0.0) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// Writes an axis's tick label.
+type Labeler<'a> = &'a dyn Fn(&f64) -> String;
+
+/// Mesh lines and labels for a chart with one log axis.
+fn log_mesh<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    (x_desc, y_desc): (&str, &str),
+    (x_label, y_label): (Labeler<'_>, Labeler<'_>),
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(x_label)
+        .y_label_formatter(y_label)
+        .axis_desc_style((FONT, AXIS_SIZE))
+        .label_style((FONT, LABEL_SIZE))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(210, 210, 210))
+        .draw()
+        .map_err(failed)
+}
+
+/// A linear axis's tick label, to one decimal.
+fn linear_label(value: &f64) -> String {
+    format!("{value:.1}")
+}
+
 fn draw_line<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, line: &Line) -> DrawResult
 where
     DB: DrawingBackend + 'a,
@@ -189,13 +242,16 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
         let mut chart = builder(root, &title)
             .build_cartesian_2d(0.0..time.end_s, (y.0..y.1).log_scale())
             .map_err(failed)?;
-        mesh(
+        log_mesh(
             &mut chart,
-            &format!(
-                "time (s), ops bucketed by completion every {} ms",
-                width.0 / SimTime::MS
+            (
+                &format!(
+                    "time (s), ops bucketed by completion every {} ms",
+                    width.0 / SimTime::MS
+                ),
+                "latency (ms, log)",
             ),
-            "latency (ms, log)",
+            (&linear_label, &|v| log_label(*v, y)),
         )?;
         faults::shade(&mut chart, time.windows, y, true)?;
         for line in &lines {
@@ -226,7 +282,7 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
                 points.push((ms[n - 1], 1.0));
             }
             Some(Line {
-                label: format!("{name} ({n} ops)"),
+                label: format!("{name} ({n} {})", if n == 1 { "op" } else { "ops" }),
                 color,
                 width: 3,
                 dashed: false,
@@ -261,7 +317,11 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
         let mut chart = builder(root, &title)
             .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..1.02)
             .map_err(failed)?;
-        mesh(&mut chart, "latency (ms, log)", "share of ops at or under")?;
+        log_mesh(
+            &mut chart,
+            ("latency (ms, log)", "share of ops at or under"),
+            (&|v| log_label(*v, x), &linear_label),
+        )?;
         for line in &lines {
             draw_line(&mut chart, line)?;
         }
@@ -289,5 +349,22 @@ mod tests {
         assert_eq!(quantile(&v, 0.5), 500.0);
         assert_eq!(quantile(&v, 0.999), 999.0);
         assert_eq!(quantile(&[7.0], 0.999), 7.0);
+    }
+
+    #[test]
+    fn a_log_axis_labels_decades_and_between_them_only_when_short() {
+        let labels = |range: (f64, f64), values: &[f64]| -> Vec<String> {
+            values.iter().map(|&v| log_label(v, range)).collect()
+        };
+        assert_eq!(
+            labels((1.0, 10.0), &[1.0, 2.0, 3.0, 5.0, 7.0, 10.0]),
+            ["1", "2", "", "5", "", "10"]
+        );
+        assert_eq!(
+            labels((0.01, 1000.0), &[0.01, 0.02, 0.1, 5.0, 100.0, 1000.0]),
+            ["0.01", "", "0.1", "", "100", "1000"]
+        );
+        assert_eq!(log_label(0.05, (0.01, 1.0)), "0.05");
+        assert_eq!(log_label(0.0, (0.01, 1.0)), "");
     }
 }

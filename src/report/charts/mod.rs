@@ -29,7 +29,6 @@ use crate::run::RunOutput;
 use crate::scenario::Scenario;
 use faults::FaultWindow;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
@@ -131,30 +130,7 @@ pub(crate) fn named(name: &'static str, title: String, svg: Option<String>) -> O
     svg.map(|svg| Chart { name, title, svg })
 }
 
-/// The style of the axes, grid and labels, shared by every chart.
-pub(crate) fn mesh<'a, DB, X, Y, XT, YT>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    x_desc: &str,
-    y_desc: &str,
-) -> DrawResult
-where
-    DB: DrawingBackend + 'a,
-    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
-    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
-{
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .axis_desc_style((FONT, AXIS_SIZE))
-        .label_style((FONT, LABEL_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(210, 210, 210))
-        .draw()
-        .map_err(failed)
-}
-
-/// [`mesh`] for plain number axes, with labels to the decimals given
+/// Mesh lines and labels for plain number axes, with labels to the decimals given
 /// (counts read `3`, not `3.0`).
 pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
