@@ -158,3 +158,36 @@ fn a_leave_cut_short_by_a_crash_finishes_after_the_restart() {
     );
     assert_eq!(out.membership.as_ref().unwrap().figures.false_positives, 0);
 }
+
+#[test]
+fn a_leave_over_a_lossy_network_hands_every_key_over_before_the_node_stops() {
+    use dynsim::check::consistency::{Rule, lost_acked_writes};
+    // One replica a key, so what n3 holds is the only copy, and no
+    // anti-entropy: a transfer lost for good is a key lost for good. A
+    // fifth of all messages are lost, transfers and acknowledgements too.
+    let (s, out) = run_file(
+        "membership/leave.toml",
+        &[
+            "replication.n=1",
+            "replication.r=1",
+            "replication.w=1",
+            "network.loss=0.2",
+            "anti_entropy.enabled=false",
+        ],
+    );
+    eprintln!(
+        "{} keys handed over, {} transfers sent again, {} dropped by n3 once acknowledged",
+        out.nodes.transfers, out.nodes.transfer_retries, out.nodes.transfers_dropped
+    );
+    assert!(
+        out.nodes.transfer_retries > 0,
+        "some transfer went unanswered"
+    );
+    assert_eq!(
+        out.nodes.transfers_dropped, out.nodes.transfers,
+        "every key n3 handed over was acknowledged before it stopped"
+    );
+    let rule = Rule::for_versioning(s.replication.versioning);
+    let lost = lost_acked_writes(&out.history, &out.final_values, rule).count;
+    assert_eq!(lost, 0, "an acknowledged write left with n3");
+}

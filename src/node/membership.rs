@@ -1,8 +1,10 @@
 //! The node's side of membership (paper §4.8): it runs the gossip protocol,
 //! rebuilds its ring view from its own membership list when the member set
 //! changes, and hands the keys whose ownership moved to their new
-//! replicas. A graceful leave gossips the departure, hands everything
-//! over, then stops.
+//! replicas, sending each again every request timeout until the new replica
+//! acknowledges it (a key this node no longer replicates is dropped only
+//! once every new replica has it). A graceful leave gossips the departure,
+//! hands everything over, then stops.
 //!
 //! The ring view is `Layout::evolved(initial members, current members)`, a
 //! pure function of the member set, so two nodes whose lists agree on who
@@ -20,7 +22,26 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::version::Siblings;
 use rand::Rng;
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// Keys handed to a new replica and not yet acknowledged by it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Handover {
+    unacked: BTreeSet<(Key, NodeId)>,
+    /// A retry timer is set.
+    armed: bool,
+}
+
+impl Handover {
+    /// Whether some new replica of `key` has not acknowledged it yet.
+    fn awaits(&self, key: Key) -> bool {
+        self.unacked
+            .range((key, NodeId(0))..=(key, NodeId(u32::MAX)))
+            .next()
+            .is_some()
+    }
+}
 
 /// Who the nodes of a run are: what a node needs to build a ring view from
 /// any member set. Configuration, shared by every node.
@@ -274,13 +295,50 @@ impl DynamoNode {
         }
         for (to, key, state) in sends {
             self.stats.transfers += 1;
+            self.handover.unacked.insert((key, to));
             out.send(Endpoint::Node(to), Msg::Transfer { key, state });
+        }
+        self.arm_transfers(out);
+    }
+
+    fn arm_transfers(&mut self, out: &mut impl Outbox<Msg, Timer>) {
+        if !self.handover.armed && !self.handover.unacked.is_empty() {
+            out.set_timer(self.config.request_timeout, Timer::Transfers);
+            self.handover.armed = true;
         }
     }
 
-    /// A transferred key was merged by its new replica: drop it here if this
-    /// node no longer replicates it and nothing was written since.
-    pub(super) fn on_transfer_ack(&mut self, key: Key, state: &Siblings) {
+    /// Sends again, with what this node now holds, every transfer still
+    /// unacknowledged, unless the view has moved on and the receiver no
+    /// longer replicates the key, or there is nothing left to send.
+    pub(super) fn retry_transfers(&mut self, out: &mut impl Outbox<Msg, Timer>) {
+        self.handover.armed = false;
+        let n = self.config.n;
+        let unacked = std::mem::take(&mut self.handover.unacked);
+        for (key, to) in unacked {
+            let preference = self.directory.preference(key);
+            let still_owner = preference[..n.min(preference.len())].contains(&to);
+            let Some(state) = self.store.get(key).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if still_owner {
+                self.stats.transfer_retries += 1;
+                self.handover.unacked.insert((key, to));
+                let state = state.clone();
+                out.send(Endpoint::Node(to), Msg::Transfer { key, state });
+            }
+        }
+        self.arm_transfers(out);
+    }
+
+    /// A transferred key was merged by its new replica `from`: once every
+    /// new replica has it, drop it here if this node no longer replicates
+    /// it and nothing was written since.
+    pub(super) fn on_transfer_ack(&mut self, from: NodeId, key: Key, state: &Siblings) {
+        self.handover.unacked.remove(&(key, from));
+        if self.handover.awaits(key) {
+            return;
+        }
         if !self.directory.is_replica(key, self.id) && self.store.remove_if(key, state) {
             self.forget(key, state);
             self.stats.transfers_dropped += 1;

@@ -29,6 +29,7 @@ use crate::time::SimTime;
 use crate::version::Mode;
 pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
+use membership::Handover;
 pub use membership::{ClusterPlan, MemberEvent};
 pub use msg::{Answer, CarriedContext, Msg, ReqId, Request, Timer};
 use rand_chacha::ChaCha8Rng;
@@ -157,6 +158,8 @@ pub struct NodeStats {
     pub transfers: u64,
     /// Keys dropped here once their new replica had them.
     pub transfers_dropped: u64,
+    /// Transfers sent again because no acknowledgement came in time.
+    pub transfer_retries: u64,
     /// Anti-entropy comparisons this node started.
     pub ae_exchanges: u64,
     /// Tree hashes this node sent in comparisons.
@@ -179,6 +182,7 @@ impl NodeStats {
         self.misrouted += o.misrouted;
         self.transfers += o.transfers;
         self.transfers_dropped += o.transfers_dropped;
+        self.transfer_retries += o.transfer_retries;
         self.ae_exchanges += o.ae_exchanges;
         self.ae_hashes_sent += o.ae_hashes_sent;
         self.ae_keys_sent += o.ae_keys_sent;
@@ -210,6 +214,8 @@ pub struct DynamoNode {
     ae_turn: usize,
     /// A graceful leave is under way.
     leaving: bool,
+    /// Transfers not yet acknowledged (memory).
+    handover: Handover,
     /// The name this node mints versions under: itself, renamed after each
     /// restart with a wiped disk (`NodeId::actor`); per-key renames are in
     /// the store.
@@ -265,6 +271,7 @@ impl DynamoNode {
             forest: None,
             ae_turn: 0,
             leaving: false,
+            handover: Handover::default(),
             actor: id,
             epochs: 0,
             rng,
@@ -500,7 +507,7 @@ impl DynamoNode {
                 }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
             }
-            Msg::TransferAck { key, state } => self.on_transfer_ack(key, &state),
+            Msg::TransferAck { key, state } => self.on_transfer_ack(from, key, &state),
             Msg::Gossip(g) => self.on_gossip(now, from, g, out),
             Msg::AntiEntropy {
                 step,
@@ -555,6 +562,7 @@ impl Node for DynamoNode {
             Timer::Gossip => self.gossip_tick(now, out),
             Timer::AntiEntropy => self.anti_entropy_tick(now, out),
             Timer::Leave => out.halt(),
+            Timer::Transfers => self.retry_transfers(out),
         }
     }
 
@@ -564,6 +572,7 @@ impl Node for DynamoNode {
         self.deadlines_armed = false;
         self.liveness.clear();
         self.handoff_armed = false;
+        self.handover = Handover::default();
         self.forest = None;
         self.store.track_changes(false);
     }

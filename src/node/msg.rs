@@ -263,6 +263,8 @@ pub enum Timer {
     AntiEntropy,
     /// A leaving node has handed its keys over: it stops.
     Leave,
+    /// Time to send again the transfers no new replica has acknowledged.
+    Transfers,
 }
 
 impl Describe for Timer {
@@ -273,6 +275,7 @@ impl Describe for Timer {
             Timer::Gossip => "GossipTick",
             Timer::AntiEntropy => "AntiEntropyTick",
             Timer::Leave => "LeaveDone",
+            Timer::Transfers => "TransferRetry",
         }
     }
 }

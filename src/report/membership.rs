@@ -28,6 +28,8 @@ pub struct Membership {
     /// Keys handed to new replicas after joins and leaves, and dropped by
     /// their old replicas once received.
     pub keys_transferred: u64,
+    /// Transfers sent again for want of an acknowledgement.
+    pub transfers_sent_again: u64,
     pub keys_dropped: u64,
     /// Replica messages that reached a node holding no replica by its own
     /// view: stale views.
@@ -69,6 +71,7 @@ pub fn membership(out: &RunOutput) -> Option<Membership> {
         gossip_messages_per_node_s: per_node_s(m.gossip_messages),
         gossip_bytes_per_node_s: per_node_s(m.gossip_bytes),
         keys_transferred: out.nodes.transfers,
+        transfers_sent_again: out.nodes.transfer_retries,
         keys_dropped: out.nodes.transfers_dropped,
         misrouted: out.nodes.misrouted,
     })
