@@ -165,6 +165,8 @@ fn a_leave_over_a_lossy_network_hands_every_key_over_before_the_node_stops() {
     // One replica a key, so what n3 holds is the only copy, and no
     // anti-entropy: a transfer lost for good is a key lost for good. A
     // fifth of all messages are lost, transfers and acknowledgements too.
+    // A transfer is sent again every request timeout (here 100 ms) while
+    // n3 lingers (two gossip rounds, 2 s): twenty tries a key.
     let (s, out) = run_file(
         "membership/leave.toml",
         &[
@@ -172,6 +174,7 @@ fn a_leave_over_a_lossy_network_hands_every_key_over_before_the_node_stops() {
             "replication.r=1",
             "replication.w=1",
             "network.loss=0.2",
+            "replication.request_timeout=100ms",
             "anti_entropy.enabled=false",
         ],
     );
@@ -190,4 +193,34 @@ fn a_leave_over_a_lossy_network_hands_every_key_over_before_the_node_stops() {
     let rule = Rule::for_versioning(s.replication.versioning);
     let lost = lost_acked_writes(&out.history, &out.final_values, rule).count;
     assert_eq!(lost, 0, "an acknowledged write left with n3");
+}
+
+#[test]
+fn partition_aware_clients_download_a_fresh_view_and_stop_sending_to_a_node_that_left() {
+    // n3 leaves at 10 s. A client routing on its first ring would keep
+    // choosing n3 for n3's keys (each try a timeout, then a probe after
+    // every suspicion lapses); a reply forwarded by another node tells the
+    // client its view is stale, and it downloads the replier's.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/membership/leave.toml");
+    let s = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trace.jsonl");
+    let sink = std::fs::File::create(&file).unwrap();
+    run::run(&s, Tracer::jsonl(Box::new(sink))).unwrap();
+    let trace = std::fs::read_to_string(&file).unwrap();
+    let sends = trace
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "send");
+    let (mut pulls, mut to_n3_late) = (0, 0);
+    for r in sends {
+        let t = r["t"].as_u64().unwrap();
+        match r["msg"].as_str().unwrap() {
+            "ViewPull" => pulls += 1,
+            "Request" if r["to"] == "n3" && t > 15 * SimTime::S => to_n3_late += 1,
+            _ => {}
+        }
+    }
+    assert!(pulls > 0, "some client found its view stale");
+    assert_eq!(to_n3_late, 0, "requests went to n3 long after it left");
 }

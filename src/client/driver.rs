@@ -9,7 +9,11 @@
 //! list from the client's ring view and sends to the first replica it
 //! believes reachable (coordinator failover); `generic` sends to a member
 //! drawn at random, which forwards to a coordinator when it holds no
-//! replica. A client remembers, per key, the context of its last read, and
+//! replica. A partition-aware client starts with the initial ring; when a
+//! reply to one of its generated operations comes from another node than
+//! the one it chose, its view is stale (the ring changed under it), and it
+//! downloads the replier's view (`ViewPull`), at most once a timeout, as a
+//! Dynamo client refreshes its membership from a node. A client remembers, per key, the context of its last read, and
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
 
@@ -152,6 +156,8 @@ pub struct StoreClient {
     /// operation. Entries of completed operations are skipped lazily.
     deadlines: VecDeque<(SimTime, OpId)>,
     timeouts_armed: bool,
+    /// When the client last asked a node for its ring view.
+    view_pulled_at: Option<SimTime>,
 }
 
 impl StoreClient {
@@ -166,6 +172,7 @@ impl StoreClient {
             last_read: BTreeMap::new(),
             deadlines: VecDeque::new(),
             timeouts_armed: false,
+            view_pulled_at: None,
             setup,
             workload,
             rng,
@@ -217,6 +224,25 @@ impl StoreClient {
                 members[self.rng.random_range(0..members.len())]
             }
         }
+    }
+
+    /// Asks `from` for its ring view, if this client routes on one and
+    /// has not asked within a timeout. (A generic client's requests are
+    /// forwarded by design, so a forward says nothing of its view.)
+    fn pull_view(
+        &mut self,
+        now: SimTime,
+        from: Endpoint,
+        out: &mut impl ClientOutbox<Msg, ClientTimer>,
+    ) {
+        let recently = self
+            .view_pulled_at
+            .is_some_and(|at| now < at + self.setup.timeout);
+        if self.setup.balancer != Balancer::PartitionAware || recently {
+            return;
+        }
+        self.view_pulled_at = Some(now);
+        out.send(from, Msg::ViewPull);
     }
 
     fn invoke(&mut self, now: SimTime, call: Call, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
@@ -418,26 +444,35 @@ impl Client for StoreClient {
     fn on_message(
         &mut self,
         now: SimTime,
-        _from: Endpoint,
+        from: Endpoint,
         msg: Msg,
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
-        if let Msg::Reply {
-            op,
-            answer,
-            values,
-            context,
-        } = msg
-        {
-            let outcome = match answer {
-                Answer::Ok => Outcome::Ok,
-                Answer::Fail => Outcome::Fail,
-            };
-            if let Some(p) = self.pending.get(&op) {
-                self.liveness.heard_from(p.sent_to);
+        match msg {
+            Msg::Reply {
+                op,
+                answer,
+                values,
+                context,
+            } => {
+                let outcome = match answer {
+                    Answer::Ok => Outcome::Ok,
+                    Answer::Fail => Outcome::Fail,
+                };
+                if let Some(p) = self.pending.get(&op) {
+                    self.liveness.heard_from(p.sent_to);
+                    let forwarded = from != Endpoint::Node(p.sent_to);
+                    if forwarded && p.script.is_none() {
+                        self.pull_view(now, from, out);
+                    }
+                }
+                let read = (outcome == Outcome::Ok).then_some(context);
+                self.finish(now, op, outcome, values, read, out);
             }
-            let read = (outcome == Outcome::Ok).then_some(context);
-            self.finish(now, op, outcome, values, read, out);
+            Msg::View(ring) => {
+                self.setup.directory = self.setup.directory.with_ring(ring);
+            }
+            _ => {}
         }
     }
 

@@ -52,6 +52,12 @@ impl Directory {
         &self.ring
     }
 
+    /// The ring view itself, shared rather than copied (for a client that
+    /// downloads it).
+    pub fn shared_ring(&self) -> Arc<Ring> {
+        self.ring.clone()
+    }
+
     /// Replicas per key.
     pub fn n(&self) -> usize {
         self.ring.n()

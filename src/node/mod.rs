@@ -517,7 +517,11 @@ impl DynamoNode {
             Msg::StoreAck { req } => self.on_store_ack(from, req, out),
             Msg::FetchReply { req, state, .. } => self.on_fetch_reply(from, req, state, out),
             // Client-facing messages are handled in `on_message`.
-            Msg::Request(_) | Msg::Forward(_) | Msg::Reply { .. } => {}
+            Msg::Request(_)
+            | Msg::Forward(_)
+            | Msg::Reply { .. }
+            | Msg::ViewPull
+            | Msg::View(_) => {}
         }
     }
 }
@@ -550,6 +554,10 @@ impl Node for DynamoNode {
             (Endpoint::Node(peer), msg) => {
                 self.liveness.heard_from(peer);
                 self.serve(now, peer, msg, out);
+            }
+            (Endpoint::Client(client), Msg::ViewPull) => {
+                let ring = self.directory.shared_ring();
+                out.send(Endpoint::Client(client), Msg::View(ring));
             }
             (Endpoint::Client(_), _) => {}
         }

@@ -1,12 +1,14 @@
 //! The messages and timers of the Dynamo node (paper §4.5, §4.6): client
 //! requests and replies, the coordinator's store/fetch round trips with the
 //! replicas, read repair and hinted handoff; gossip (§4.8), Merkle
-//! anti-entropy (§4.7) and the hand-over of keys when ownership moves.
+//! anti-entropy (§4.7) and the hand-over of keys when ownership moves; and
+//! a partition-aware client's download of a node's ring view (§4.5).
 
 use crate::actor::{Describe, OpKind};
 use crate::gossip::GossipMsg;
 use crate::id::{ClientId, Key, NodeId, OpId, ValueId};
 use crate::merkle::AeMsg;
+use crate::ring::Ring;
 use crate::trace::Fields;
 use crate::version::{Context, Siblings};
 use std::sync::Arc;
@@ -158,6 +160,11 @@ pub enum Msg {
         key: Key,
         state: Siblings,
     },
+    /// Client to node: send me your view of the ring. A partition-aware
+    /// client asks when a reply shows its own view is stale.
+    ViewPull,
+    /// Node to client: its ring view, which the client routes on from now.
+    View(Arc<Ring>),
 }
 
 impl Describe for Msg {
@@ -181,6 +188,8 @@ impl Describe for Msg {
             Msg::AeStates { .. } => "MerkleStates",
             Msg::Transfer { .. } => "Transfer",
             Msg::TransferAck { .. } => "TransferAck",
+            Msg::ViewPull => "ViewPull",
+            Msg::View(_) => "View",
         }
     }
 
@@ -246,6 +255,10 @@ impl Describe for Msg {
             Msg::AeStates { states, want } => {
                 f.u64("states", states.len() as u64)
                     .u64("want", want.len() as u64);
+            }
+            Msg::ViewPull => {}
+            Msg::View(ring) => {
+                f.nodes("members", ring.members());
             }
         }
     }
