@@ -260,6 +260,12 @@
       seen[node] = true;
       rows.push([node, s]);
     }
+    // A wiped disk or a hint handed back empties a copy after its last note.
+    rows = rows.filter(function (r) {
+      return !D.erased.some(function (e) {
+        return e[1] === r[0] && (e[2] === -1 || e[2] === key) && e[0] > r[1][0] && e[0] <= at;
+      });
+    });
     rows.sort(function (x, y) { return x[0] - y[0]; });
     var head = table.insertRow();
     ["replica", "siblings", "clocks", "since"].forEach(function (h) {

@@ -92,6 +92,10 @@ pub struct ViewerData {
     /// `[record, values, clocks]` of each `stored` note: a replica's
     /// sibling set for a key after it changed.
     pub stored: Vec<(usize, Vec<String>, Vec<String>)>,
+    /// `[record, node, key]` of each record after which a node no longer
+    /// holds what its `stored` notes said: a restart that wiped its disk
+    /// (key -1: every key) or a hint handed back to its owner (that key).
+    pub erased: Vec<(usize, i32, i32)>,
     /// Keys for the key box, busiest first.
     pub key_choices: Vec<i32>,
     /// `[record, sentence]`, ascending.
@@ -161,6 +165,7 @@ pub fn build(
         state_names: life::STATE_NAMES,
         views: Vec::new(),
         stored: Vec::new(),
+        erased: Vec::new(),
         key_choices: Vec::new(),
         sentences: sentences.iter().filter(|(i, _)| *i < n).cloned().collect(),
         total: total.max(all.len()),
@@ -217,6 +222,10 @@ pub fn build(
                     *stores_per_key.entry(key).or_default() += 1;
                 }
             }
+            ("restart", _) if r.bool("wipe_disk") == Some(true) => {
+                data.erased.push((i, data.a[i], -1));
+            }
+            ("hint-delivered", _) => data.erased.push((i, data.a[i], key)),
             _ => {}
         }
     }

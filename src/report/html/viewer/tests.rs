@@ -113,6 +113,25 @@ fn sibling_set_notes_are_kept_and_their_keys_offered() {
 }
 
 #[test]
+fn a_wiping_restart_and_a_delivered_hint_erase_what_the_notes_said() {
+    let r = records(&[
+        r#"{"t":1,"kind":"stored","node":"n2","key":"k1","values":["v1"],"clocks":["[n1:1]"]}"#,
+        r#"{"t":2,"kind":"restart","node":"n2","wipe_disk":false}"#,
+        r#"{"t":3,"kind":"restart","node":"n2","wipe_disk":true}"#,
+        r#"{"t":4,"kind":"hint-delivered","node":"n3","owner":"n1","key":"k1"}"#,
+    ]);
+    let d = build(&scenario(3, 0), &r, 0, &[]);
+    let n2 = d.endpoints.iter().position(|e| e == "n2").unwrap() as i32;
+    let n3 = d.endpoints.iter().position(|e| e == "n3").unwrap() as i32;
+    let k1 = d.keys.iter().position(|k| k == "k1").unwrap() as i32;
+    assert_eq!(
+        d.erased,
+        [(2, n2, -1), (3, n3, k1)],
+        "a restart that keeps the disk erases nothing"
+    );
+}
+
+#[test]
 fn a_long_trace_is_cut_to_the_first_records_and_says_so() {
     let line = r#"{"t":1,"kind":"timer","node":"n1","timer":"GossipTick"}"#;
     let text = vec![line; MAX_EVENTS + 5].join("\n");
