@@ -76,7 +76,10 @@ fn irrelevant_faults_nodes_and_load_are_shrunk_away() {
         said.contains("removed fault 2 (crash n5 at 3s): still fails"),
         "{said}"
     );
-    assert!(said.contains("before: 5 nodes, 5 faults"), "{said}");
+    assert!(
+        said.contains("before: 5 nodes (N=3 R=2 W=2), 5 faults"),
+        "{said}"
+    );
 
     let before = scenario::load(Path::new(&input), &[]).unwrap();
     let after = scenario::load(&small, &[]).unwrap();

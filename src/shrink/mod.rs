@@ -99,6 +99,8 @@ pub fn normalise(s: &Scenario) -> Option<Scenario> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Size {
     pub nodes: u32,
+    /// N, R and W.
+    pub quorum: (u32, u32, u32),
     pub faults: usize,
     pub nemesis: bool,
     pub ops: usize,
@@ -114,6 +116,7 @@ impl Size {
         let w = s.workload.as_ref();
         Size {
             nodes: s.cluster.nodes,
+            quorum: (s.replication.n, s.replication.r, s.replication.w),
             faults: s.faults.len(),
             nemesis: s.nemesis.is_some(),
             ops: s.ops.len(),
@@ -130,8 +133,11 @@ impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}, {}{}, {}, ",
+            "{} (N={} R={} W={}), {}{}, {}, ",
             count(u64::from(self.nodes), "node"),
+            self.quorum.0,
+            self.quorum.1,
+            self.quorum.2,
             count(self.faults as u64, "fault"),
             if self.nemesis { " + nemesis" } else { "" },
             count(self.ops as u64, "scripted op")

@@ -60,6 +60,7 @@ pub const STEPS: &[Step] = &[
     drop_workload,
     shrink_workload,
     lower_replication,
+    lower_quorum,
     remove_highest_node,
     start_sooner,
     halve_duration,
@@ -363,6 +364,27 @@ pub fn lower_replication(s: &Scenario, target: &Target) -> Vec<Candidate> {
         r.n, r.r, r.w, q.n, q.r, q.w
     );
     vec![candidate(small, target, change)]
+}
+
+/// A read or write quorum one smaller: R-1, else W-1. A failure that
+/// survives R=1 or W=1 did not need the quorum it had, and a story with
+/// fewer replies awaited is shorter to read.
+pub fn lower_quorum(s: &Scenario, target: &Target) -> Vec<Candidate> {
+    let r = &s.replication;
+    let mut out = Vec::new();
+    if r.r > 1 {
+        let mut small = s.clone();
+        small.replication.r = r.r - 1;
+        let change = format!("replication R={} -> R={}", r.r, r.r - 1);
+        out.push(candidate(small, target, change));
+    }
+    if r.w > 1 {
+        let mut small = s.clone();
+        small.replication.w = r.w - 1;
+        let change = format!("replication W={} -> W={}", r.w, r.w - 1);
+        out.push(candidate(small, target, change));
+    }
+    out
 }
 
 /// Everything scripted happens sooner: the faults, the ops and the fault

@@ -99,6 +99,27 @@ fn fewer_replicas_let_the_cluster_shrink_below_the_old_n() {
 }
 
 #[test]
+fn read_and_write_quorums_shrink_one_at_a_time_and_never_below_one() {
+    let s = load("scenarios/dynamo/lww-clock-skew.toml");
+    let target = Target::Expect("lost_acked_writes".to_string());
+    let quorums = |s: &Scenario| -> Vec<(u32, u32)> {
+        steps::lower_quorum(s, &target)
+            .iter()
+            .map(|c| (c.scenario.replication.r, c.scenario.replication.w))
+            .collect()
+    };
+    let (r, w) = (s.replication.r, s.replication.w);
+    assert_eq!((r, w), (2, 2));
+    assert_eq!(quorums(&s), [(1, 2), (2, 1)]);
+    let mut one = s.clone();
+    one.replication.r = 1;
+    one.replication.w = 1;
+    assert!(quorums(&one).is_empty(), "R and W never go below 1");
+    let c = steps::lower_quorum(&s, &target);
+    assert!(normalise(&c[0].scenario).is_some(), "{}", c[0].change);
+}
+
+#[test]
 fn scripted_events_start_sooner_and_keep_their_spacing() {
     let s = load("scenarios/lessons/03-get-and-put.toml");
     let target = Target::OpReturns(2);
