@@ -202,16 +202,7 @@ pub(crate) fn quiet_corner<'a>(
     labels: impl Iterator<Item = &'a str>,
     plot: (u32, u32),
 ) -> SeriesLabelPosition {
-    let (mut entries, mut longest) = (0usize, 0usize);
-    for label in labels {
-        entries += 1;
-        longest = longest.max(label.chars().count());
-    }
-    // The legend's size as plotters lays it out: a row a line of legend
-    // text, a swatch and margins beside the longest label.
-    let char_px = f64::from(LEGEND_SIZE) / 1.24 * 0.55;
-    let width = (longest as f64 * char_px + 70.0) / f64::from(plot.0);
-    let height = (entries as f64 * f64::from(LEGEND_SIZE) * 1.25 + 24.0) / f64::from(plot.1);
+    let (width, height) = legend_size(labels, plot);
     let corners = [
         (SeriesLabelPosition::UpperRight, (1.0 - width, 1.0 - height)),
         (SeriesLabelPosition::UpperLeft, (0.0, 1.0 - height)),
@@ -228,6 +219,24 @@ pub(crate) fn quiet_corner<'a>(
     }
     let best = (0..4).min_by_key(|&i| covered[i]).unwrap_or(0);
     corners[best].0.clone()
+}
+
+/// A legend's width and height as fractions of the plot's, as plotters
+/// lays it out: a row a line of legend text, a swatch and margins beside
+/// the longest label.
+pub(crate) fn legend_size<'a>(
+    labels: impl Iterator<Item = &'a str>,
+    plot: (u32, u32),
+) -> (f64, f64) {
+    let (mut entries, mut longest) = (0usize, 0usize);
+    for label in labels {
+        entries += 1;
+        longest = longest.max(label.chars().count());
+    }
+    let char_px = f64::from(LEGEND_SIZE) / 1.24 * 0.55;
+    let width = (longest as f64 * char_px + 70.0) / f64::from(plot.0);
+    let height = (entries as f64 * f64::from(LEGEND_SIZE) * 1.25 + 24.0) / f64::from(plot.1);
+    (width, height)
 }
 
 /// The plot's size inside a `width` × `height` chart drawn by [`builder`].

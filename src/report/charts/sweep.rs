@@ -10,7 +10,7 @@ use super::{
     BLUE, DrawResult, GREEN, ORANGE, PURPLE, SKY, VERMILION, WIDTH, builder, failed, legend,
     line_swatch, padded, render,
 };
-use super::{plot_size, quiet_corner};
+use super::{legend_size, plot_size, quiet_corner};
 use crate::sweep::aggregate::{Aggregate, Combination};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -123,6 +123,16 @@ pub fn aggregate_svg(aggregate: &Aggregate) -> Option<String> {
     })
 }
 
+/// How many series drawn after series `i` lie exactly on it: it is drawn
+/// that much wider, so each shows as a band around the next rather than
+/// vanishing under it.
+fn covered_by(series: &[Series], i: usize) -> u32 {
+    series[i + 1..]
+        .iter()
+        .filter(|later| later.values == series[i].values)
+        .count() as u32
+}
+
 fn panel(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     title: &str,
@@ -139,6 +149,14 @@ fn panel(
             .fold(0.0f64, |a, &b| a.max(b));
         (0.0, padded(0.0, max.max(1.0)).1)
     });
+    // Headroom above the data as tall as the legend, so an upper corner
+    // always has room for it (lines near the top filled every corner).
+    let (w, h) = area.dim_in_pixel();
+    let plot = plot_size(w, h);
+    let (_, legend_h) = legend_size(series.iter().map(|s| s.label), plot);
+    let legend_h = legend_h.min(0.6);
+    let data_top = y.1;
+    let y = (y.0, y.1 + (y.1 - y.0) * legend_h / (1.0 - legend_h));
     let mut chart = builder(area, title)
         .build_cartesian_2d(-0.5..count as f64 - 0.5, y.0..y.1)
         .map_err(failed)?;
@@ -161,13 +179,17 @@ fn panel(
                 false => String::new(),
             }
         })
-        .y_label_formatter(&|v| format!("{v:.decimals$}"))
+        // The headroom is the legend's: no share above 1 is labelled.
+        .y_label_formatter(&|v| match *v <= data_top + 1e-9 {
+            true => format!("{v:.decimals$}"),
+            false => String::new(),
+        })
         .axis_desc_style((super::FONT, super::AXIS_SIZE))
         .label_style((super::FONT, super::LABEL_SIZE))
         .disable_x_mesh()
         .draw()
         .map_err(failed)?;
-    for s in series {
+    for (i, s) in series.iter().enumerate() {
         let points: Vec<(f64, f64)> = s
             .values
             .iter()
@@ -177,16 +199,21 @@ fn panel(
         if points.is_empty() {
             continue;
         }
+        let covered_by = covered_by(series, i);
         chart
             .draw_series(LineSeries::new(
                 points.iter().copied(),
-                s.color.stroke_width(3),
+                s.color.stroke_width(3 + 4 * covered_by),
             ))
             .map_err(failed)?
             .label(s.label)
             .legend(line_swatch(s.color, 3));
         chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 6, s.color.filled())))
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 6 + 4 * covered_by as i32, s.color.filled())),
+            )
             .map_err(failed)?;
     }
     let points = series.iter().flat_map(|s| {
@@ -194,7 +221,28 @@ fn panel(
             v.map(|v| ((i as f64 + 0.5) / count as f64, (v - y.0) / (y.1 - y.0)))
         })
     });
-    let (w, h) = area.dim_in_pixel();
-    let corner = quiet_corner(points, series.iter().map(|s| s.label), plot_size(w, h));
+    let corner = quiet_corner(points, series.iter().map(|s| s.label), plot);
     legend(&mut chart, corner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_that_later_ones_lie_on_is_drawn_wider() {
+        let series = |values: &[f64]| Series {
+            label: "s",
+            color: BLUE,
+            values: values.iter().map(|&v| Some(v)).collect(),
+        };
+        let all = [
+            series(&[1.0, 1.0]),
+            series(&[0.9, 0.8]),
+            series(&[1.0, 1.0]),
+            series(&[1.0, 1.0]),
+        ];
+        let widths: Vec<u32> = (0..all.len()).map(|i| covered_by(&all, i)).collect();
+        assert_eq!(widths, [2, 0, 1, 0]);
+    }
 }
