@@ -10,10 +10,10 @@
 //! believes reachable (coordinator failover); `generic` sends to a member
 //! drawn at random, which forwards to a coordinator when it holds no
 //! replica. A partition-aware client starts with the initial ring; when a
-//! reply to one of its generated operations comes from another node than
-//! the one it chose, its view is stale (the ring changed under it), and it
-//! downloads the replier's view (`ViewPull`), at most once a timeout, as a
-//! Dynamo client refreshes its membership from a node. A client remembers, per key, the context of its last read, and
+//! node it counted among a key's replicas forwards one of its generated
+//! operations, the two views differ (the ring changed under the client),
+//! and it downloads the replier's view (`ViewPull`), at most once a
+//! timeout, as a Dynamo client refreshes its membership from a node. A client remembers, per key, the context of its last read, and
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
 
@@ -461,8 +461,11 @@ impl Client for StoreClient {
                 };
                 if let Some(p) = self.pending.get(&op) {
                     self.liveness.heard_from(p.sent_to);
-                    let forwarded = from != Endpoint::Node(p.sent_to);
-                    if forwarded && p.script.is_none() {
+                    // Forwarded by a node this client counted among the
+                    // key's replicas: that node's view says otherwise.
+                    let stale = from != Endpoint::Node(p.sent_to)
+                        && self.setup.directory.is_replica(p.key, p.sent_to);
+                    if stale && p.script.is_none() {
                         self.pull_view(now, from, out);
                     }
                 }
