@@ -5,14 +5,13 @@
 //! logarithmic latency axis.
 
 use super::{
-    AXIS_SIZE, BLUE, DrawResult, FONT, HEIGHT, LABEL_SIZE, ORANGE, SKY, TimeAxis, VERMILION, WIDTH,
-    builder, failed, faults, legend, line_swatch, named, render,
+    BLUE, DrawResult, HEIGHT, ORANGE, SKY, TimeAxis, VERMILION, WIDTH, builder, failed, faults,
+    labelled_mesh, legend, line_swatch, named, render,
 };
 use super::{plot_size, quiet_corner};
 use crate::actor::OpKind;
 use crate::run::RunOutput;
 use crate::time::SimTime;
-use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 /// About this many time buckets across the run.
@@ -135,34 +134,6 @@ fn log_label(value: f64, (lo, hi): (f64, f64)) -> String {
     format!("{value:.decimals$}")
 }
 
-/// Writes an axis's tick label.
-type Labeler<'a> = &'a dyn Fn(&f64) -> String;
-
-/// Mesh lines and labels for a chart with one log axis.
-fn log_mesh<'a, DB, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    (x_desc, y_desc): (&str, &str),
-    (x_label, y_label): (Labeler<'_>, Labeler<'_>),
-) -> DrawResult
-where
-    DB: DrawingBackend + 'a,
-    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
-    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
-{
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_label_formatter(x_label)
-        .y_label_formatter(y_label)
-        .axis_desc_style((FONT, AXIS_SIZE))
-        .label_style((FONT, LABEL_SIZE))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(210, 210, 210))
-        .draw()
-        .map_err(failed)
-}
-
 /// A linear axis's tick label, to one decimal.
 fn linear_label(value: &f64) -> String {
     format!("{value:.1}")
@@ -242,7 +213,7 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
         let mut chart = builder(root, &title)
             .build_cartesian_2d(0.0..time.end_s, (y.0..y.1).log_scale())
             .map_err(failed)?;
-        log_mesh(
+        labelled_mesh(
             &mut chart,
             (
                 &format!(
@@ -252,6 +223,7 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
                 "latency (ms, log)",
             ),
             (&linear_label, &|v| log_label(*v, y)),
+            None,
         )?;
         faults::shade(&mut chart, time.windows, y, true)?;
         for line in &lines {
@@ -317,10 +289,11 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
         let mut chart = builder(root, &title)
             .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..1.02)
             .map_err(failed)?;
-        log_mesh(
+        labelled_mesh(
             &mut chart,
             ("latency (ms, log)", "share of ops at or under"),
             (&|v| log_label(*v, x), &linear_label),
+            None,
         )?;
         for line in &lines {
             draw_line(&mut chart, line)?;

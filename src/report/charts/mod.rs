@@ -29,6 +29,7 @@ use crate::run::RunOutput;
 use crate::scenario::Scenario;
 use faults::FaultWindow;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
@@ -142,13 +143,40 @@ pub(crate) fn number_mesh<'a, DB: DrawingBackend + 'a>(
         0 => whole_labels(y_span),
         _ => 10,
     };
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
+    labelled_mesh(
+        chart,
+        (x_desc, y_desc),
+        (&|v| number_label(*v, x_decimals), &|v| {
+            number_label(*v, y_decimals)
+        }),
+        Some(y_labels),
+    )
+}
+
+/// Writes an axis's tick label.
+pub(crate) type Labeler<'a> = &'a dyn Fn(&f64) -> String;
+
+/// Mesh lines, axis descriptions and tick labels in every chart's style;
+/// `y_labels`, if given, is how many y labels to aim for.
+pub(crate) fn labelled_mesh<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    (x_desc, y_desc): (&str, &str),
+    (x_label, y_label): (Labeler<'_>, Labeler<'_>),
+    y_labels: Option<usize>,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut mesh = chart.configure_mesh();
+    if let Some(n) = y_labels {
+        mesh.y_labels(n);
+    }
+    mesh.x_desc(x_desc)
         .y_desc(y_desc)
-        .y_labels(y_labels)
-        .x_label_formatter(&|v| number_label(*v, x_decimals))
-        .y_label_formatter(&|v| number_label(*v, y_decimals))
+        .x_label_formatter(x_label)
+        .y_label_formatter(y_label)
         .axis_desc_style((FONT, AXIS_SIZE))
         .label_style((FONT, LABEL_SIZE))
         .light_line_style(RGBColor(235, 235, 235))
