@@ -36,6 +36,16 @@ impl Entry {
     }
 }
 
+/// Heap bytes behind shared cells: the allocation's two reference counts
+/// and the cells, whoever else shares them; none when there are no cells.
+pub(crate) fn shared_bytes(cells: &std::sync::Arc<[Entry]>) -> usize {
+    if cells.is_empty() {
+        0
+    } else {
+        2 * std::mem::size_of::<usize>() + std::mem::size_of_val::<[Entry]>(cells)
+    }
+}
+
 /// `node`'s counter in `clock` (0 when absent).
 pub(crate) fn counter(clock: &[Entry], node: u32) -> u32 {
     match clock.binary_search_by_key(&node, |e| e.node) {

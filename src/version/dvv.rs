@@ -15,13 +15,14 @@
 //! the other side holds too or has never seen (its dot is outside the
 //! other side's vector), and joins the vectors.
 //!
-//! Layout: one flat `Vec<Entry>`: a header cell `Entry { node: vv_len,
+//! Layout: one flat, immutable `Arc<[Entry]>` (see `vc.rs`): a header cell `Entry { node: vv_len,
 //! counter: 0, stamp: 0 }`, the vector's entries (sorted by node, stamps 0),
 //! then the siblings as `Entry { node, counter, stamp: value }` sorted by
 //! dot. Riak groups the siblings under their node's vector entry; a flat
 //! list of dots is as small for the one- and two-sibling keys that matter.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::Context;
 use super::clock::{self, Entry};
@@ -29,13 +30,18 @@ use super::clock::{self, Entry};
 /// A DVV set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DvvSet {
-    cells: Vec<Entry>,
+    cells: Arc<[Entry]>,
 }
 
 impl DvvSet {
-    /// Becomes a copy of `other`, reusing this set's buffer.
+    /// Becomes `other`, sharing its cells.
     pub(crate) fn assign(&mut self, other: &DvvSet) {
-        self.cells.clone_from(&other.cells);
+        self.cells = Arc::clone(&other.cells);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn shares_cells(&self, other: &DvvSet) -> bool {
+        Arc::ptr_eq(&self.cells, &other.cells)
     }
 }
 
@@ -62,7 +68,7 @@ impl DvvSet {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.cells.capacity() * std::mem::size_of::<Entry>()
+        clock::shared_bytes(&self.cells)
     }
 
     pub(crate) fn context(&self) -> Context {
@@ -99,9 +105,7 @@ impl DvvSet {
         if !placed {
             out.push(new_dot);
         }
-        // Keys live long and are many: hold no spare capacity.
-        out.shrink_to_fit();
-        self.cells = out;
+        self.cells = Arc::from(out);
     }
 
     /// Sync with another replica's set; returns whether this one changed.
@@ -144,10 +148,9 @@ impl DvvSet {
                 (None, None) => break,
             }
         }
-        let changed = out != self.cells;
+        let changed = out[..] != self.cells[..];
         if changed {
-            out.shrink_to_fit();
-            self.cells = out;
+            self.cells = Arc::from(out);
         }
         changed
     }

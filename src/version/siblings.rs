@@ -69,6 +69,17 @@ impl Siblings {
         }
     }
 
+    /// Whether both states are one allocation, shared (tests of the
+    /// copy-on-write layout).
+    #[cfg(test)]
+    pub(crate) fn shares_cells(&self, other: &Siblings) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Clocks(a), Repr::Clocks(b)) => a.shares_cells(b),
+            (Repr::Dvv(a), Repr::Dvv(b)) => a.shares_cells(b),
+            _ => false,
+        }
+    }
+
     /// The sibling count.
     pub fn len(&self) -> usize {
         match &self.0 {

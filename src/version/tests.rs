@@ -27,14 +27,15 @@ fn siblings_are_small() {
     println!("size_of::<Siblings>() = {size}");
     assert!(size <= 32, "{size}");
     // The common key: one sibling with a three-entry clock, in one
-    // allocation of a header and three 16-byte entries.
+    // allocation of two reference counts, a header and three 16-byte
+    // entries, which every replica holding that state shares.
     let mut s = Siblings::default();
     for (node, now) in [(0, 1), (1, 2), (2, 3)] {
         let ctx = s.context();
         put(&mut s, VC, node, now, &ctx, now);
     }
     assert_eq!(s.len(), 1);
-    assert!(s.heap_bytes() <= 64, "{}", s.heap_bytes());
+    assert!(s.heap_bytes() <= 80, "{}", s.heap_bytes());
     assert_eq!(s.to_string(), "v3 [n1:1, n2:1, n3:1]");
 }
 
@@ -235,6 +236,31 @@ fn dvv_sync_drops_what_the_other_side_superseded() {
     let mut ctx = stale.context();
     ctx.merge(&n1.context());
     assert_eq!(ctx.to_string(), "[n1:1, n2:1]");
+}
+
+#[test]
+fn a_sync_that_takes_the_other_sides_state_shares_it_until_a_write() {
+    for mode in [VC, Mode::Dvv] {
+        let mut coordinator = Siblings::default();
+        put(&mut coordinator, mode, 0, 10, &Context::none(), 1);
+        let mut replica = Siblings::default();
+        put(&mut replica, mode, 1, 5, &Context::none(), 7);
+        let ctx = merged(&coordinator, &replica, mode).context();
+        put(&mut coordinator, mode, 0, 20, &ctx, 2);
+        // The coordinator's state supersedes the replica's: the replica
+        // takes it, and holds no copy of its own.
+        assert!(replica.merge(mode, &coordinator).changed, "{mode:?}");
+        assert!(replica.shares_cells(&coordinator), "{mode:?}");
+        assert_eq!(replica, coordinator);
+        // A write at one leaves the other as it was.
+        let before = coordinator.clone();
+        let ctx = replica.context();
+        put(&mut replica, mode, 1, 30, &ctx, 3);
+        assert!(!replica.shares_cells(&coordinator), "{mode:?}");
+        assert_eq!(coordinator, before);
+        assert_eq!(values(&coordinator), [2]);
+        assert_eq!(values(&replica), [3]);
+    }
 }
 
 // ---- last write wins ----

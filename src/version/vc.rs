@@ -24,8 +24,12 @@
 //! both everywhere, and the other is silently lost, as it would be in
 //! Dynamo.
 //!
-//! Layout: one flat `Vec<Entry>` for the whole set, so a one-sibling key is
-//! one allocation. Per version, in canonical order (value, then clock, then
+//! Layout: one flat `Arc<[Entry]>` for the whole set, so a one-sibling key is
+//! one allocation. A built set is never changed in place: a put or a sync
+//! that changes it builds new cells, so every replica, message and pending
+//! request holding the same state shares one allocation, cloning it costs a
+//! reference count, and two states are often told equal by address alone.
+//! Per version, in canonical order (value, then clock, then
 //! shadow): a header cell `Entry { node: clock_len, counter: shadow_len,
 //! stamp: value }`, its clock entries, then its shadow entries (stamps 0;
 //! none when the shadow would equal the clock, and a real shadow is never
@@ -33,6 +37,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 use super::clock::{self, Entry};
 use super::{Context, Order};
@@ -40,13 +45,18 @@ use super::{Context, Order};
 /// A vector-clock sibling set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Versions {
-    cells: Vec<Entry>,
+    cells: Arc<[Entry]>,
 }
 
 impl Versions {
-    /// Becomes a copy of `other`, reusing this set's buffer.
+    /// Becomes `other`, sharing its cells.
     pub(crate) fn assign(&mut self, other: &Versions) {
-        self.cells.clone_from(&other.cells);
+        self.cells = Arc::clone(&other.cells);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn shares_cells(&self, other: &Versions) -> bool {
+        Arc::ptr_eq(&self.cells, &other.cells)
     }
 }
 
@@ -149,7 +159,7 @@ impl Versions {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.cells.capacity() * std::mem::size_of::<Entry>()
+        clock::shared_bytes(&self.cells)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -269,17 +279,7 @@ impl Versions {
             }
         };
         out[..new_len + position].rotate_left(new_len);
-        // Keys live long and are many: hold no spare capacity. A put that
-        // leaves the state its size (the common overwrite of one version)
-        // copies into the old buffer rather than shrinking the new one and
-        // freeing the old.
-        if self.cells.capacity() == out.len() {
-            self.cells.clear();
-            self.cells.extend_from_slice(&out);
-        } else {
-            out.shrink_to_fit();
-            self.cells = out;
-        }
+        self.cells = Arc::from(out);
         false_conflicts
     }
 
@@ -290,7 +290,7 @@ impl Versions {
         if self == other || other.is_empty() {
             return (false, 0);
         }
-        let (a, b) = (self.cells.as_slice(), other.cells.as_slice());
+        let (a, b) = (&self.cells[..], &other.cells[..]);
         let mut out = Vec::with_capacity(a.len() + b.len());
         let mut xs = versions(a).peekable();
         let mut ys = versions(b).peekable();
@@ -329,20 +329,19 @@ impl Versions {
                 }
             }
         }
-        let changed = out != self.cells;
+        let changed = out[..] != self.cells[..];
         if changed {
-            out.shrink_to_fit();
-            self.cells = out;
+            self.cells = Arc::from(out);
         }
         (changed, false_conflicts)
     }
 
     /// Whether syncing `self` into `other` would leave `other` as it is.
     pub(crate) fn le(&self, other: &Versions) -> bool {
-        let (a, b) = (self.cells.as_slice(), other.cells.as_slice());
+        let (a, b) = (&self.cells[..], &other.cells[..]);
         // Fast paths for what most syncs and get replies compare: two equal
         // states (merge is idempotent), and one version against one.
-        if a == b {
+        if Arc::ptr_eq(&self.cells, &other.cells) || a == b {
             return true;
         }
         if let (Some(x), Some(y)) = (single(a), single(b)) {
