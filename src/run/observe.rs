@@ -74,6 +74,11 @@ struct Judged {
     /// Per key, whether its live replicas disagreed.
     divergent: Vec<bool>,
     count: u64,
+    /// Per key, the last sample that judged it again: a key several
+    /// stores touched is judged once, without sorting the touched lists.
+    judged_at: Vec<u32>,
+    /// This sample's number, counting from 1.
+    sample: u32,
 }
 
 impl Observer {
@@ -169,10 +174,14 @@ impl Observer {
         let judged = match truth.judged.take() {
             Some(mut judged) if judged.live == live && !touched.iter().any(|t| t.everything) => {
                 let stores = live_stores(world, &live);
-                let mut keys: Vec<Key> = touched.iter().flat_map(|t| &t.keys).copied().collect();
-                keys.sort_unstable();
-                keys.dedup();
-                for key in keys {
+                judged.sample += 1;
+                for &key in touched.iter().flat_map(|t| &t.keys) {
+                    let Some(at) = judged.judged_at.get_mut(key.0 as usize) else {
+                        continue;
+                    };
+                    if std::mem::replace(at, judged.sample) == judged.sample {
+                        continue;
+                    }
                     let now = diverges(truth, &stores, key);
                     if let Some(was) = judged.divergent.get_mut(key.0 as usize) {
                         if *was != now {
@@ -226,8 +235,10 @@ fn judge_every_key(truth: &Truth, world: &World, live: Vec<bool>) -> Judged {
     let count = divergent.iter().filter(|&&d| d).count() as u64;
     Judged {
         live,
+        judged_at: vec![0; divergent.len()],
         divergent,
         count,
+        sample: 0,
     }
 }
 
