@@ -42,6 +42,12 @@ use std::sync::Arc;
 use super::clock::{self, Entry};
 use super::{Context, Order};
 
+thread_local! {
+    /// Where a put builds its new cells (see [`Versions::put`]). Only its
+    /// capacity outlives a call, so it never shapes a run.
+    static SCRATCH: std::cell::RefCell<Vec<Entry>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A vector-clock sibling set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Versions {
@@ -215,6 +221,23 @@ impl Versions {
         context: &Context,
         value: u64,
     ) -> u32 {
+        // The new cells are built in a scratch buffer and copied once into
+        // their shared allocation, rather than allocated twice.
+        SCRATCH.with_borrow_mut(|out| {
+            out.clear();
+            self.put_via(out, truncate, node, now, context, value)
+        })
+    }
+
+    fn put_via(
+        &mut self,
+        out: &mut Vec<Entry>,
+        truncate: u32,
+        node: u32,
+        now: u64,
+        context: &Context,
+        value: u64,
+    ) -> u32 {
         // The per-node counter: past everything the context and this
         // replica know of the coordinator's updates.
         let local = self.iter().map(|v| clock::counter(v.clock, node)).max();
@@ -222,10 +245,9 @@ impl Versions {
             .max(local.unwrap_or(0))
             .saturating_add(1);
 
-        let mut out = Vec::with_capacity(self.cells.len() + context.clock.len() + 2);
         out.push(Entry::new(0, 0, value));
-        clock::push_with(&mut out, &context.clock, node, counter, now);
-        let truncated = truncate > 0 && clock::truncate(&mut out, 1, truncate as usize, node);
+        clock::push_with(out, &context.clock, node, counter, now);
+        let truncated = truncate > 0 && clock::truncate(out, 1, truncate as usize, node);
         let clock_end = out.len();
 
         if truncated || !context.shadow.is_empty() || self.has_shadows() {
@@ -238,7 +260,7 @@ impl Versions {
             let counter = clock::counter(base, node)
                 .max(local.unwrap_or(0))
                 .saturating_add(1);
-            clock::push_with(&mut out, base, node, counter, 0);
+            clock::push_with(out, base, node, counter, 0);
             for e in out.get_mut(clock_end..).unwrap_or_default() {
                 e.stamp = 0;
             }
@@ -279,7 +301,7 @@ impl Versions {
             }
         };
         out[..new_len + position].rotate_left(new_len);
-        self.cells = Arc::from(out);
+        self.cells = Arc::from(&out[..]);
         false_conflicts
     }
 
