@@ -23,6 +23,7 @@ use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Answer, CarriedContext, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
 use crate::time::SimTime;
+use crate::version::Siblings;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
@@ -355,7 +356,7 @@ impl StoreClient {
         op: OpId,
         outcome: Outcome,
         values: Vec<ValueId>,
-        context: Option<CarriedContext>,
+        read: Option<Siblings>,
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
         let Some(p) = self.pending.remove(&op) else {
@@ -366,10 +367,10 @@ impl StoreClient {
             return;
         };
         // Kept only when a later put writes it back: most reads end here.
-        let read = context
+        let read = read
             .filter(|_| p.script.is_some() || p.then_put.is_some())
-            .map(|context| LastRead {
-                context,
+            .map(|state| LastRead {
+                context: CarriedContext::new(state.context()),
                 values: values.clone(),
             });
         let script_values = p.script.map(|_| values.clone());
@@ -449,12 +450,7 @@ impl Client for StoreClient {
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
         match msg {
-            Msg::Reply {
-                op,
-                answer,
-                values,
-                context,
-            } => {
+            Msg::Reply { op, answer, read } => {
                 let outcome = match answer {
                     Answer::Ok => Outcome::Ok,
                     Answer::Fail => Outcome::Fail,
@@ -469,7 +465,8 @@ impl Client for StoreClient {
                         self.pull_view(now, from, out);
                     }
                 }
-                let read = (outcome == Outcome::Ok).then_some(context);
+                let values = read.values();
+                let read = (outcome == Outcome::Ok).then_some(read);
                 self.finish(now, op, outcome, values, read, out);
             }
             Msg::View(ring) => {

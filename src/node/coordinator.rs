@@ -3,7 +3,7 @@
 //! sloppy; count acknowledgements against W and replies against R; answer
 //! the client; repair the stale replicas a get has seen.
 
-use super::{CarriedContext, Config, DynamoNode, Msg, ReqId, Request, Timer};
+use super::{Config, DynamoNode, Msg, ReqId, Request, Timer};
 use crate::actor::{OpKind, Outbox};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
@@ -527,9 +527,9 @@ fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Tim
 /// values and context.
 fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
     p.answered = true;
-    let (values, context) = match (p.kind, answer) {
-        (OpKind::Get, Answer::Ok) => (p.merged.values(), CarriedContext::new(p.merged.context())),
-        _ => (Vec::new(), CarriedContext::default()),
+    let read = match (p.kind, answer) {
+        (OpKind::Get, Answer::Ok) => p.merged.clone(),
+        _ => Siblings::default(),
     };
     out.note("quorum", |f| {
         let acked: Vec<NodeId> = p
@@ -548,8 +548,7 @@ fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
         Msg::Reply {
             op: p.op,
             answer,
-            values,
-            context,
+            read,
         },
     );
 }

@@ -86,10 +86,11 @@ pub enum Msg {
     Reply {
         op: OpId,
         answer: Answer,
-        /// A get's values (siblings), sorted.
-        values: Vec<ValueId>,
-        /// A get's merged context, for the client's next put.
-        context: CarriedContext,
+        /// A get's reconciled state, shared with the coordinator rather
+        /// than copied: its siblings are the values read, and its context
+        /// is what the client's next put carries, worked out only by a
+        /// client that keeps the read. Empty for a put or a failure.
+        read: Siblings,
     },
     /// Coordinator to replica: merge this state of the key and acknowledge.
     /// `hint` names the intended owner when the receiver stands in for it
@@ -203,12 +204,10 @@ impl Describe for Msg {
                     f.value("value", v);
                 }
             }
-            Msg::Reply {
-                op, answer, values, ..
-            } => {
+            Msg::Reply { op, answer, read } => {
                 f.u64("op", op.0).str("answer", answer.as_str());
-                if !values.is_empty() {
-                    f.values("values", values);
+                if !read.is_empty() {
+                    f.values("values", &read.values());
                 }
             }
             Msg::Store {

@@ -126,7 +126,7 @@ const CLIENT: Endpoint = Endpoint::Client(ClientId(0));
 fn replies(sent: &[(Endpoint, Msg)]) -> Vec<(Answer, Vec<ValueId>)> {
     sent.iter()
         .filter_map(|(_, m)| match m {
-            Msg::Reply { answer, values, .. } => Some((*answer, values.clone())),
+            Msg::Reply { answer, read, .. } => Some((*answer, read.values())),
             _ => None,
         })
         .collect()
