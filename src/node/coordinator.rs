@@ -9,14 +9,13 @@ use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
 use crate::time::SimTime;
 use crate::version::{Order, Siblings};
-use std::sync::Arc;
 
 /// A put's new local state, and the owner when it is kept as a hint.
-type Versioned = (Arc<Siblings>, Option<NodeId>);
+type Versioned = (Siblings, Option<NodeId>);
 
 /// A put last-write-wins dropped: its value, the node's clock reading and
 /// the state that won.
-type Dropped = (ValueId, SimTime, Arc<Siblings>);
+type Dropped = (ValueId, SimTime, Siblings);
 
 /// One replica a request went to.
 #[derive(Clone, Debug)]
@@ -61,10 +60,6 @@ pub struct InFlight {
     /// Emptied target lists of finished requests, reused so that a request
     /// costs no allocation for its targets.
     spare_targets: Vec<Vec<Target>>,
-    /// The state the last put shipped to its replicas: once every Store
-    /// message carrying it is gone, the next put copies its state into
-    /// this buffer instead of allocating a new `Arc` and state.
-    shipped: Option<Arc<Siblings>>,
 }
 
 /// Spare target lists kept at most: enough for the requests one node
@@ -114,15 +109,6 @@ impl InFlight {
         self.free.push((id & 0xffff_ffff) as u32);
         self.live -= 1;
         Some(p)
-    }
-
-    /// `state`, shared for the Store messages of one put.
-    fn ship(&mut self, state: &Siblings) -> Arc<Siblings> {
-        match self.shipped.as_mut().and_then(Arc::get_mut) {
-            Some(spare) => spare.clone_from(state),
-            None => self.shipped = Some(Arc::new(state.clone())),
-        }
-        self.shipped.clone().unwrap_or_default()
     }
 
     /// Forgets every request (a crash); generations move on.
@@ -250,7 +236,7 @@ impl DynamoNode {
                     let local = self.store.entry(key);
                     let effect = local.put(mode, actor, now, req.context.get(), value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                    let state = self.pending.ship(local);
+                    let state = local.clone();
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),
@@ -271,9 +257,9 @@ impl DynamoNode {
                     self.arm_handoff(out);
                     if out.tracing() {
                         let kept = self.store.hint(owner, key).cloned().unwrap_or_default();
-                        versioned = Some(Ok((Arc::new(kept), Some(owner))));
+                        versioned = Some(Ok((kept, Some(owner))));
                     }
-                    Arc::new(local)
+                    local
                 };
                 for t in &targets {
                     out.send(

@@ -98,9 +98,9 @@ pub enum Msg {
     Store {
         req: ReqId,
         key: Key,
-        /// Shared by every replica's copy of one put: the coordinator's
-        /// state, not a clone per message.
-        state: Arc<Siblings>,
+        /// The coordinator's state after the put: every replica's copy
+        /// shares its cells (a clone of a state costs a reference count).
+        state: Siblings,
         hint: Option<NodeId>,
     },
     StoreAck {

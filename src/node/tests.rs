@@ -208,7 +208,7 @@ fn a_stand_in_hands_its_hint_back_and_then_drops_it() {
         Msg::Store {
             req: 9,
             key: KEY,
-            state: Arc::new(state.clone()),
+            state: state.clone(),
             hint: Some(owner),
         },
         &mut out,
