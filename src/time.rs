@@ -56,8 +56,16 @@ impl SimTime {
             // part's bits; above it every float is an integer).
             // Added as a 0 or 1 rather than branched on: the fraction of
             // a random delay is a coin toss the CPU cannot predict.
-            let whole = ns as u64;
-            SimTime(whole + u64::from(ns - whole as f64 >= 0.5))
+            if ns < i64::MAX as f64 {
+                // Every delay a run samples: through i64, which x86-64
+                // converts to and from a float in one instruction each
+                // where u64 takes several. The same value either way.
+                let whole = ns as i64;
+                SimTime((whole + i64::from(ns - whole as f64 >= 0.5)) as u64)
+            } else {
+                let whole = ns as u64;
+                SimTime(whole + u64::from(ns - whole as f64 >= 0.5))
+            }
         }
     }
     pub const fn saturating_sub(self, other: SimTime) -> SimTime {
@@ -236,6 +244,33 @@ pub fn parse_rate(text: &str) -> Result<Rate, DurationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_nanoseconds_round_half_up_and_clamp_over_the_whole_range() {
+        let cases = [
+            (f64::NAN, 0),
+            (-3.0, 0),
+            (0.0, 0),
+            (0.49, 0),
+            (0.5, 1),
+            (1_000_000.499_9, 1_000_000),
+            (1_000_000.5, 1_000_001),
+            // Above 2^52 every float is an integer.
+            (4_503_599_627_370_497.0, 4_503_599_627_370_497),
+            // Either side of 2^63, where the fast path hands over.
+            (9_223_372_036_854_774_784.0, 9_223_372_036_854_774_784),
+            (9_223_372_036_854_775_808.0, 9_223_372_036_854_775_808),
+            (18_446_744_073_709_549_568.0, 18_446_744_073_709_549_568),
+            (u64::MAX as f64, u64::MAX),
+            (f64::INFINITY, u64::MAX),
+        ];
+        for (ns, expected) in cases {
+            assert_eq!(SimTime::from_nanos_f64(ns), SimTime(expected), "{ns}");
+            if ns.is_finite() && ns >= 0.0 && ns < u64::MAX as f64 {
+                assert_eq!(SimTime::from_nanos_f64(ns).0, ns.round() as u64, "{ns}");
+            }
+        }
+    }
 
     #[test]
     fn durations_need_units_and_parse_exactly() {

@@ -528,14 +528,21 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
         }
     }
 
+    /// Inlined so that a run without a trace pays one test, not a call.
+    #[inline]
     pub(crate) fn trace_deliver(&mut self, from: Endpoint, to: Endpoint, msg: &M, msg_id: u64) {
         if self.trace.enabled() {
-            let mut line = self.trace.line(self.now.0, "deliver");
-            endpoint_field(&mut line, "from", from);
-            endpoint_field(&mut line, "to", to);
-            line.str("msg", msg.kind()).u64("m", msg_id);
-            msg.describe(&mut line);
+            self.write_deliver(from, to, msg, msg_id);
         }
+    }
+
+    #[cold]
+    fn write_deliver(&mut self, from: Endpoint, to: Endpoint, msg: &M, msg_id: u64) {
+        let mut line = self.trace.line(self.now.0, "deliver");
+        endpoint_field(&mut line, "from", from);
+        endpoint_field(&mut line, "to", to);
+        line.str("msg", msg.kind()).u64("m", msg_id);
+        msg.describe(&mut line);
     }
 
     pub(crate) fn drop_message(
