@@ -180,3 +180,17 @@ fn the_generic_balancer_costs_one_hop() {
     assert!((aware - 4.0).abs() < 0.1, "partition-aware p50 {aware} ms");
     assert!((generic - 5.0).abs() < 0.1, "generic p50 {generic} ms");
 }
+
+/// A generic balancer health-checks: after a client's request to the
+/// crashed n5 times out, it routes around n5 until `suspect_for` lapses.
+/// Picking n5 one time in eight all the same would hold availability near
+/// 88%; the file expects at least 97%.
+#[test]
+fn a_generic_balancer_routes_around_a_node_whose_requests_timed_out() {
+    let (s, out) = run_file("generic-balancer-health-check.toml", &[]);
+    let v = verdict(&s, &out, "availability");
+    assert!(v.ok, "availability {}", v.actual);
+    let timeouts = out.metrics.get.timeout + out.metrics.put.timeout;
+    let ops = out.metrics.get.ok + out.metrics.put.ok + timeouts;
+    assert!(timeouts * 25 < ops, "{timeouts} timeouts in {ops} ops");
+}

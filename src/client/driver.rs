@@ -221,8 +221,16 @@ impl StoreClient {
                     .unwrap_or(self.setup.home)
             }
             Balancer::Generic => {
+                // A load balancer's health check: the member drawn, or the
+                // next one after it whose requests have not timed out
+                // lately. One draw either way, so a run without timeouts
+                // picks as it always did.
                 let members = directory.members();
-                members[self.rng.random_range(0..members.len())]
+                let drawn = self.rng.random_range(0..members.len());
+                (0..members.len())
+                    .map(|i| members[(drawn + i) % members.len()])
+                    .find(|&m| self.liveness.looks_up(m, now))
+                    .unwrap_or(members[drawn])
             }
         }
     }
