@@ -47,25 +47,19 @@ impl SimTime {
     pub fn from_nanos_f64(ns: f64) -> SimTime {
         if ns.is_nan() || ns <= 0.0 {
             SimTime::ZERO
-        } else if ns >= u64::MAX as f64 {
-            SimTime::MAX
+        } else if ns >= i64::MAX as f64 {
+            // Past 2^52 every float is an integer: nothing to round.
+            SimTime(ns as u64)
         } else {
             // `ns.round()`, half away from zero, without the library call
             // it compiles to on baseline x86-64: the cast truncates, and
             // the fraction is exact (below 2^52 a float keeps its integer
-            // part's bits; above it every float is an integer).
+            // part's bits). Through i64, which x86-64 converts to and from
+            // a float in one instruction each where u64 takes several.
             // Added as a 0 or 1 rather than branched on: the fraction of
             // a random delay is a coin toss the CPU cannot predict.
-            if ns < i64::MAX as f64 {
-                // Every delay a run samples: through i64, which x86-64
-                // converts to and from a float in one instruction each
-                // where u64 takes several. The same value either way.
-                let whole = ns as i64;
-                SimTime((whole + i64::from(ns - whole as f64 >= 0.5)) as u64)
-            } else {
-                let whole = ns as u64;
-                SimTime(whole + u64::from(ns - whole as f64 >= 0.5))
-            }
+            let whole = ns as i64;
+            SimTime((whole + i64::from(ns - whole as f64 >= 0.5)) as u64)
         }
     }
     pub const fn saturating_sub(self, other: SimTime) -> SimTime {

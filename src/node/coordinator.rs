@@ -510,7 +510,7 @@ fn check_quorum(config: &Config, p: &mut Pending, out: &mut impl Outbox<Msg, Tim
 }
 
 /// Gives the client its answer: a get that succeeded carries the merged
-/// values and context.
+/// state, shared.
 fn answer(p: &mut Pending, answer: Answer, out: &mut impl Outbox<Msg, Timer>) {
     p.answered = true;
     let read = match (p.kind, answer) {

@@ -34,11 +34,6 @@ pub(crate) struct DvvSet {
 }
 
 impl DvvSet {
-    /// Becomes `other`, sharing its cells.
-    pub(crate) fn assign(&mut self, other: &DvvSet) {
-        self.cells = Arc::clone(&other.cells);
-    }
-
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &DvvSet) -> bool {
         Arc::ptr_eq(&self.cells, &other.cells)
@@ -84,28 +79,29 @@ impl DvvSet {
             .max(clock::counter(vv, node))
             .saturating_add(1);
 
-        let mut out = Vec::with_capacity(self.cells.len() + context.clock.len() + 2);
-        out.push(Entry::new(0, 0, 0));
-        clock::join_into(&mut out, vv, &context.clock);
-        clock::set(&mut out, 1, node, counter, 0);
-        for e in out.iter_mut().skip(1) {
-            e.stamp = 0;
-        }
-        out[0] = Entry::new((out.len() - 1) as u32, 0, 0);
-
-        let new_dot = Entry::new(node, counter, value);
-        let mut placed = false;
-        for d in dots.iter().filter(|d| !covers(&context.clock, d)) {
-            if !placed && new_dot < *d {
-                out.push(new_dot);
-                placed = true;
+        self.cells = clock::with_scratch(|out| {
+            out.push(Entry::new(0, 0, 0));
+            clock::join_into(out, vv, &context.clock);
+            clock::set(out, 1, node, counter, 0);
+            for e in out.iter_mut().skip(1) {
+                e.stamp = 0;
             }
-            out.push(*d);
-        }
-        if !placed {
-            out.push(new_dot);
-        }
-        self.cells = Arc::from(out);
+            out[0] = Entry::new((out.len() - 1) as u32, 0, 0);
+
+            let new_dot = Entry::new(node, counter, value);
+            let mut placed = false;
+            for d in dots.iter().filter(|d| !covers(&context.clock, d)) {
+                if !placed && new_dot < *d {
+                    out.push(new_dot);
+                    placed = true;
+                }
+                out.push(*d);
+            }
+            if !placed {
+                out.push(new_dot);
+            }
+            Arc::from(&out[..])
+        });
     }
 
     /// Sync with another replica's set; returns whether this one changed.

@@ -17,23 +17,9 @@ use super::{Context, Effect, Mode, Order};
 
 /// A key's versions at one replica. 32 bytes; a key with one sibling holds
 /// at most one heap allocation (none under LWW).
-#[derive(Debug, Default, PartialEq, Eq)]
+/// Cloning one shares its cells: it costs a reference count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Siblings(Repr);
-
-impl Clone for Siblings {
-    fn clone(&self) -> Siblings {
-        Siblings(self.0.clone())
-    }
-
-    /// Reuses this state's buffer when both states are of one mode.
-    fn clone_from(&mut self, source: &Siblings) {
-        match (&mut self.0, &source.0) {
-            (Repr::Clocks(a), Repr::Clocks(b)) => a.assign(b),
-            (Repr::Dvv(a), Repr::Dvv(b)) => a.assign(b),
-            (mine, theirs) => *mine = theirs.clone(),
-        }
-    }
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 enum Repr {
@@ -225,10 +211,11 @@ impl Siblings {
         match (&mut self.0, &other.0) {
             // Most syncs carry a state that dominates or equals ours (the
             // coordinator's new version, a repair): skip the general merge
-            // and its allocation. `le` is exact, so the result is the same.
+            // and its allocation. `le` is exact, so the result is the same,
+            // and taking theirs shares their cells.
             (Repr::Clocks(a), Repr::Clocks(b)) if b.le(a) => Effect::default(),
             (Repr::Clocks(a), Repr::Clocks(b)) if a.le(b) => {
-                a.assign(b);
+                *a = b.clone();
                 Effect {
                     changed: true,
                     false_conflicts: 0,
@@ -236,7 +223,7 @@ impl Siblings {
             }
             (Repr::Dvv(a), Repr::Dvv(b)) if b.le(a) => Effect::default(),
             (Repr::Dvv(a), Repr::Dvv(b)) if a.le(b) => {
-                a.assign(b);
+                *a = b.clone();
                 Effect {
                     changed: true,
                     false_conflicts: 0,

@@ -42,12 +42,6 @@ use std::sync::Arc;
 use super::clock::{self, Entry};
 use super::{Context, Order};
 
-thread_local! {
-    /// Where a put builds its new cells (see [`Versions::put`]). Only its
-    /// capacity outlives a call, so it never shapes a run.
-    static SCRATCH: std::cell::RefCell<Vec<Entry>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// A vector-clock sibling set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Versions {
@@ -55,11 +49,6 @@ pub(crate) struct Versions {
 }
 
 impl Versions {
-    /// Becomes `other`, sharing its cells.
-    pub(crate) fn assign(&mut self, other: &Versions) {
-        self.cells = Arc::clone(&other.cells);
-    }
-
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &Versions) -> bool {
         Arc::ptr_eq(&self.cells, &other.cells)
@@ -221,12 +210,7 @@ impl Versions {
         context: &Context,
         value: u64,
     ) -> u32 {
-        // The new cells are built in a scratch buffer and copied once into
-        // their shared allocation, rather than allocated twice.
-        SCRATCH.with_borrow_mut(|out| {
-            out.clear();
-            self.put_via(out, truncate, node, now, context, value)
-        })
+        clock::with_scratch(|out| self.put_via(out, truncate, node, now, context, value))
     }
 
     fn put_via(
