@@ -176,8 +176,12 @@ fn description(args: &ShrinkArgs, start: &Scenario, verdict: &str) -> String {
     for set in &args.sets {
         from.push_str(&format!(" --set {set}"));
     }
-    let mut text =
-        format!("Shrunk by `dynsim shrink` from {from}: expectation `{verdict}` still fails.");
+    // The version: a seed fixes a run for one version of dynsim, and a
+    // release that changes how draws are made changes the runs it gives.
+    let mut text = format!(
+        "Shrunk by `dynsim shrink` {} from {from}: expectation `{verdict}` still fails.",
+        env!("CARGO_PKG_VERSION")
+    );
     if !start.description.trim().is_empty() {
         text.push_str("\n\nThe original description:\n");
         text.push_str(start.description.trim_end());

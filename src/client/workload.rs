@@ -10,6 +10,7 @@
 use super::keys::KeyChooser;
 use crate::actor::OpKind;
 use crate::id::Key;
+use crate::net::exponential::standard_exponential;
 use crate::scenario::{LoopMode, Workload};
 use crate::time::SimTime;
 use rand::Rng;
@@ -52,9 +53,9 @@ impl WorkloadGen {
     /// Time until this client's next arrival (open loop).
     pub fn next_gap<R: Rng>(&self, rng: &mut R) -> Option<SimTime> {
         let mean = self.mean_gap?;
-        // 1 - U lies in (0, 1]: the logarithm is finite.
-        let u: f64 = rng.random();
-        Some(SimTime::from_nanos_f64(-(1.0 - u).ln() * mean.0 as f64))
+        Some(SimTime::from_nanos_f64(
+            standard_exponential(rng) * mean.0 as f64,
+        ))
     }
 
     /// The next operation: always three draws (kind, key, read-first), so

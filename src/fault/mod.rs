@@ -9,6 +9,7 @@
 //! Applying faults to the world is the event loop's job (`sim`).
 
 use crate::id::NodeId;
+use crate::net::exponential::standard_exponential;
 use crate::scenario::{Fault, FaultAction, Nemesis, Scenario};
 use crate::time::SimTime;
 use rand::Rng;
@@ -148,9 +149,7 @@ fn sorted(nodes: &[NodeId]) -> Vec<NodeId> {
 }
 
 fn exponential<R: Rng>(rng: &mut R, mean: SimTime) -> SimTime {
-    // 1 - U lies in (0, 1], so the logarithm is finite.
-    let u: f64 = rng.random();
-    SimTime::from_nanos_f64(-(1.0 - u).ln() * mean.0 as f64)
+    SimTime::from_nanos_f64(standard_exponential(rng) * mean.0 as f64)
 }
 
 fn uniform_time<R: Rng>(rng: &mut R, min: SimTime, max: SimTime) -> SimTime {

@@ -12,7 +12,7 @@
 //! |-------------|-----------------------------------------------|---------------------|
 //! | constant    | the value                                     | 0 |
 //! | uniform     | `min + U·(max − min)`                         | 1 |
-//! | exponential | inversion, `−mean·ln U`                       | 1 |
+//! | exponential | ziggurat ([`super::exponential`])             | 1, rarely more |
 //! | normal      | Box–Muller (cosine half), clamped at zero     | 2 |
 //! | lognormal   | `exp(mu + sigma·Z)`, Z by Box–Muller          | 2 |
 //! | pareto      | inversion, `scale / U^(1/shape)`              | 1 |
@@ -24,6 +24,7 @@
 
 use rand::Rng;
 
+use super::exponential::standard_exponential;
 use crate::scenario::Dist;
 use crate::time::SimTime;
 
@@ -146,7 +147,9 @@ impl Sampler {
             Shape::Uniform { min, span } => {
                 SimTime::from_nanos_f64(min + rng.random::<f64>() * span)
             }
-            Shape::Exponential { mean } => SimTime::from_nanos_f64(-mean * unit_open_low(rng).ln()),
+            Shape::Exponential { mean } => {
+                SimTime::from_nanos_f64(mean * standard_exponential(rng))
+            }
             Shape::Normal { mean, sd } => SimTime::from_nanos_f64(mean + sd * standard_normal(rng)),
             Shape::LogNormal { mu, sigma } => {
                 SimTime::from_nanos_f64((mu + sigma * standard_normal(rng)).exp())
