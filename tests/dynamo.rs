@@ -8,7 +8,7 @@ use dynsim::check::consistency::Rule;
 use dynsim::check::{self, Verdict};
 use dynsim::run::{self, RunOutput};
 use dynsim::scenario::{self, Scenario};
-use dynsim::trace::Tracer;
+use dynsim::trace::{SharedBuffer, Tracer};
 use std::path::Path;
 
 fn run_file(file: &str, sets: &[&str]) -> (Scenario, RunOutput) {
@@ -193,4 +193,34 @@ fn a_generic_balancer_routes_around_a_node_whose_requests_timed_out() {
     let timeouts = out.metrics.get.timeout + out.metrics.put.timeout;
     let ops = out.metrics.get.ok + out.metrics.put.ok + timeouts;
     assert!(timeouts * 25 < ops, "{timeouts} timeouts in {ops} ops");
+}
+
+/// A generic balancer's pool grows with the cluster: once the joined n7
+/// answers a client that does not list it, the client downloads n7's view
+/// and from then on picks n7 like any other member (about one request in
+/// seven after the join).
+#[test]
+fn a_generic_balancer_adds_a_node_that_joined() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dynamo/generic-balancer-join.toml");
+    let s = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let buffer = SharedBuffer::default();
+    let out = run::run(&s, Tracer::jsonl(Box::new(buffer.clone()))).unwrap();
+    assert!(check::evaluate(&s, &out).iter().all(|v| v.ok));
+    let trace = buffer.text();
+    let requests_to = |node: &str| {
+        let to = format!(r#""to":"{node}","msg":"Request""#);
+        trace
+            .lines()
+            .filter(|l| l.contains(r#""kind":"send","from":"c"#) && l.contains(&to))
+            .count()
+    };
+    let (joined, member) = (requests_to("n7"), requests_to("n1"));
+    // n1 takes a sixth of the requests before the join (3 s) and a
+    // seventh after (7 s): n7, in the pool for most of those 7 s, about
+    // 60% of n1's count.
+    assert!(
+        joined * 2 > member,
+        "n7 was sent {joined} requests, n1 {member}"
+    );
 }

@@ -13,7 +13,11 @@
 //! node it counted among a key's replicas forwards one of its generated
 //! operations, the two views differ (the ring changed under the client),
 //! and it downloads the replier's view (`ViewPull`), at most once a
-//! timeout, as a Dynamo client refreshes its membership from a node. A client remembers, per key, the context of its last read, and
+//! timeout, as a Dynamo client refreshes its membership from a node. A
+//! generic client's requests are forwarded by design, so a forward says
+//! nothing; it downloads a view when a node its balancer does not list
+//! answers (one that joined since), so the pool grows with the cluster.
+//! A client remembers, per key, the context of its last read, and
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
 
@@ -235,9 +239,8 @@ impl StoreClient {
         }
     }
 
-    /// Asks `from` for its ring view, if this client routes on one and
-    /// has not asked within a timeout. (A generic client's requests are
-    /// forwarded by design, so a forward says nothing of its view.)
+    /// Asks `from` for its ring view, unless this client asked within a
+    /// timeout.
     fn pull_view(
         &mut self,
         now: SimTime,
@@ -247,7 +250,7 @@ impl StoreClient {
         let recently = self
             .view_pulled_at
             .is_some_and(|at| now < at + self.setup.timeout);
-        if self.setup.balancer != Balancer::PartitionAware || recently {
+        if recently {
             return;
         }
         self.view_pulled_at = Some(now);
@@ -465,10 +468,23 @@ impl Client for StoreClient {
                 };
                 if let Some(p) = self.pending.get(&op) {
                     self.liveness.heard_from(p.sent_to);
-                    // Forwarded by a node this client counted among the
-                    // key's replicas: that node's view says otherwise.
-                    let stale = from != Endpoint::Node(p.sent_to)
-                        && self.setup.directory.is_replica(p.key, p.sent_to);
+                    let directory = &self.setup.directory;
+                    let stale = match self.setup.balancer {
+                        // Forwarded by a node this client counted among
+                        // the key's replicas: that node's view says
+                        // otherwise.
+                        Balancer::PartitionAware => {
+                            from != Endpoint::Node(p.sent_to)
+                                && directory.is_replica(p.key, p.sent_to)
+                        }
+                        // Coordinated by a node the balancer does not
+                        // list: it joined since, and the pool should
+                        // include it.
+                        Balancer::Generic => matches!(
+                            from,
+                            Endpoint::Node(n) if directory.members().binary_search(&n).is_err()
+                        ),
+                    };
                     if stale && p.script.is_none() {
                         self.pull_view(now, from, out);
                     }
