@@ -9,6 +9,7 @@
 //! give the same sequence of events, byte for byte in the trace.
 
 mod faults;
+mod heap;
 mod outbox;
 pub mod queue;
 pub mod rng;

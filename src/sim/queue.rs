@@ -11,9 +11,8 @@
 //! no longer matches. Tombstones are swept out when they outnumber live
 //! entries, so a cancelled request timeout never costs a heap entry for long.
 
+use super::heap::MinHeap;
 use crate::time::SimTime;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Below this many tombstones a sweep is not worth its O(n).
 const MIN_TOMBSTONES_TO_SWEEP: usize = 1024;
@@ -86,7 +85,7 @@ pub struct Scheduled {
 }
 
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Entry>>,
+    heap: MinHeap<Entry>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -102,7 +101,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: MinHeap::new(),
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -144,13 +143,13 @@ impl<E> EventQueue<E> {
                 slot
             }
         };
-        self.heap.push(Reverse(Entry { time, seq, slot }));
+        self.heap.push(Entry { time, seq, slot });
         Scheduled { slot, seq }
     }
 
     /// Removes the earliest event, skipping cancelled ones.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(Reverse(entry)) = self.heap.pop() {
+        while let Some(entry) = self.heap.pop() {
             let slot = &mut self.slots[entry.slot as usize];
             if slot.seq != entry.seq || slot.event.is_none() {
                 self.tombstones -= 1;
@@ -166,7 +165,7 @@ impl<E> EventQueue<E> {
     /// The time of the earliest live event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
-            let Reverse(entry) = *self.heap.peek()?;
+            let entry = self.heap.peek()?;
             let slot = &self.slots[entry.slot as usize];
             if slot.seq == entry.seq && slot.event.is_some() {
                 return Some(entry.time);
@@ -193,15 +192,10 @@ impl<E> EventQueue<E> {
 
     fn sweep(&mut self) {
         let slots = &self.slots;
-        let live: Vec<Reverse<Entry>> = std::mem::take(&mut self.heap)
-            .into_vec()
-            .into_iter()
-            .filter(|Reverse(e)| {
-                let s = &slots[e.slot as usize];
-                s.seq == e.seq && s.event.is_some()
-            })
-            .collect();
-        self.heap = BinaryHeap::from(live);
+        self.heap.retain(|e| {
+            let s = &slots[e.slot as usize];
+            s.seq == e.seq && s.event.is_some()
+        });
         self.tombstones = 0;
     }
 }
