@@ -42,7 +42,7 @@ thread_local! {
 
 /// Runs `build` on an empty, reused buffer: a put builds its new cells
 /// there and copies them once into their shared allocation, rather than
-/// allocating a `Vec` and then the `Arc`. Only the buffer's capacity
+/// allocating a `Vec` and then the `Rc`. Only the buffer's capacity
 /// outlives a call, so it never shapes a run.
 pub(crate) fn with_scratch<R>(build: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
     SCRATCH.with_borrow_mut(|out| {
@@ -53,7 +53,7 @@ pub(crate) fn with_scratch<R>(build: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
 
 /// Heap bytes behind shared cells: the allocation's two reference counts
 /// and the cells, whoever else shares them; none when there are no cells.
-pub(crate) fn shared_bytes(cells: &std::sync::Arc<[Entry]>) -> usize {
+pub(crate) fn shared_bytes(cells: &std::rc::Rc<[Entry]>) -> usize {
     if cells.is_empty() {
         0
     } else {

@@ -15,14 +15,14 @@
 //! the other side holds too or has never seen (its dot is outside the
 //! other side's vector), and joins the vectors.
 //!
-//! Layout: one flat, immutable `Arc<[Entry]>` (see `vc.rs`): a header cell `Entry { node: vv_len,
+//! Layout: one flat, immutable `Rc<[Entry]>` (see `vc.rs`): a header cell `Entry { node: vv_len,
 //! counter: 0, stamp: 0 }`, the vector's entries (sorted by node, stamps 0),
 //! then the siblings as `Entry { node, counter, stamp: value }` sorted by
 //! dot. Riak groups the siblings under their node's vector entry; a flat
 //! list of dots is as small for the one- and two-sibling keys that matter.
 
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::Context;
 use super::clock::{self, Entry};
@@ -30,13 +30,13 @@ use super::clock::{self, Entry};
 /// A DVV set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DvvSet {
-    cells: Arc<[Entry]>,
+    cells: Rc<[Entry]>,
 }
 
 impl DvvSet {
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &DvvSet) -> bool {
-        Arc::ptr_eq(&self.cells, &other.cells)
+        Rc::ptr_eq(&self.cells, &other.cells)
     }
 }
 
@@ -100,7 +100,7 @@ impl DvvSet {
             if !placed {
                 out.push(new_dot);
             }
-            Arc::from(&out[..])
+            Rc::from(&out[..])
         });
     }
 
@@ -146,7 +146,7 @@ impl DvvSet {
         }
         let changed = out[..] != self.cells[..];
         if changed {
-            self.cells = Arc::from(out);
+            self.cells = Rc::from(out);
         }
         changed
     }

@@ -24,7 +24,7 @@
 //! both everywhere, and the other is silently lost, as it would be in
 //! Dynamo.
 //!
-//! Layout: one flat `Arc<[Entry]>` for the whole set, so a one-sibling key is
+//! Layout: one flat `Rc<[Entry]>` for the whole set, so a one-sibling key is
 //! one allocation. A built set is never changed in place: a put or a sync
 //! that changes it builds new cells, so every replica, message and pending
 //! request holding the same state shares one allocation, cloning it costs a
@@ -37,7 +37,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::clock::{self, Entry};
 use super::{Context, Order};
@@ -45,13 +45,13 @@ use super::{Context, Order};
 /// A vector-clock sibling set in the flat layout above.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Versions {
-    cells: Arc<[Entry]>,
+    cells: Rc<[Entry]>,
 }
 
 impl Versions {
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &Versions) -> bool {
-        Arc::ptr_eq(&self.cells, &other.cells)
+        Rc::ptr_eq(&self.cells, &other.cells)
     }
 }
 
@@ -285,7 +285,7 @@ impl Versions {
             }
         };
         out[..new_len + position].rotate_left(new_len);
-        self.cells = Arc::from(&out[..]);
+        self.cells = Rc::from(&out[..]);
         false_conflicts
     }
 
@@ -337,7 +337,7 @@ impl Versions {
         }
         let changed = out[..] != self.cells[..];
         if changed {
-            self.cells = Arc::from(out);
+            self.cells = Rc::from(out);
         }
         (changed, false_conflicts)
     }
@@ -347,7 +347,7 @@ impl Versions {
         let (a, b) = (&self.cells[..], &other.cells[..]);
         // Fast paths for what most syncs and get replies compare: two equal
         // states (merge is idempotent), and one version against one.
-        if Arc::ptr_eq(&self.cells, &other.cells) || a == b {
+        if Rc::ptr_eq(&self.cells, &other.cells) || a == b {
             return true;
         }
         if let (Some(x), Some(y)) = (single(a), single(b)) {
