@@ -9,11 +9,11 @@
 //! answers from one 64-bit draw with one multiply and one compare. The rest
 //! fall in a layer's wedge (checked against `exp`) or in the tail past the
 //! base layer, where the exponential's lack of memory makes the tail another
-//! exponential shifted by `R`.
+//! exponential shifted by `TAIL_START`.
 //!
 //! One draw's bits are split: the low 8 pick the layer, the top 53 place the
-//! point within it. The tables are a pure function of `R` and `V`, built
-//! once per process.
+//! point within it. The tables are a pure function of `TAIL_START` and
+//! `LAYER_AREA`, built once per process.
 
 use rand::Rng;
 use std::sync::OnceLock;
@@ -21,13 +21,14 @@ use std::sync::OnceLock;
 /// Layers; the low bits of a draw pick one.
 const LAYERS: usize = 256;
 /// Where the base layer's rectangle ends and its tail begins.
-const R: f64 = 7.697_117_470_131_05;
-/// Every layer's area: the base's rectangle plus tail, `R·e^-R + e^-R`.
-const V: f64 = 0.003_949_659_822_581_557;
+const TAIL_START: f64 = 7.697_117_470_131_05;
+/// Every layer's area: the base layer's rectangle plus its tail,
+/// `TAIL_START·e^-TAIL_START + e^-TAIL_START`.
+const LAYER_AREA: f64 = 0.003_949_659_822_581_557;
 
 struct Tables {
     /// `x[i]` is layer `i`'s width; `x[0]` is the base layer's width were
-    /// its tail a rectangle, `x[1] = R`, falling to `x[256] = 0`.
+    /// its tail a rectangle, `x[1] = TAIL_START`, falling to `x[256] = 0`.
     x: [f64; LAYERS + 1],
     /// `f[i] = e^-x[i]`, the density at each layer's outer edge.
     f: [f64; LAYERS + 1],
@@ -36,11 +37,12 @@ struct Tables {
 fn build() -> Tables {
     let mut x = [0.0; LAYERS + 1];
     let mut f = [0.0; LAYERS + 1];
-    x[0] = V / (-R).exp();
-    x[1] = R;
+    x[0] = LAYER_AREA / (-TAIL_START).exp();
+    x[1] = TAIL_START;
     for i in 1..LAYERS {
-        // The next layer up has the same area: x[i] · (f[i+1] - f[i]) = V.
-        let up = (-x[i]).exp() + V / x[i];
+        // The next layer up has the same area:
+        // x[i] · (f[i+1] - f[i]) = LAYER_AREA.
+        let up = (-x[i]).exp() + LAYER_AREA / x[i];
         x[i + 1] = if up >= 1.0 { 0.0 } else { -up.ln() };
     }
     // Rounding leaves the top a hair from zero; the peak is exactly there.
@@ -59,7 +61,7 @@ fn tables() -> &'static Tables {
 /// A draw from the exponential distribution with mean 1. Usually one 64-bit
 /// draw; a wedge or tail case draws more, so the count varies but is fixed
 /// by the seed like everything else.
-pub fn standard_exponential<R2: Rng + ?Sized>(rng: &mut R2) -> f64 {
+pub fn standard_exponential<G: Rng + ?Sized>(rng: &mut G) -> f64 {
     let t = tables();
     loop {
         let bits = rng.next_u64();
@@ -70,9 +72,10 @@ pub fn standard_exponential<R2: Rng + ?Sized>(rng: &mut R2) -> f64 {
             return x;
         }
         if layer == 0 {
-            // Past R the density is R plus a fresh exponential; 1 - U lies
+            // Past TAIL_START the draw is TAIL_START plus a fresh
+            // exponential (the distribution has no memory); 1 - U lies
             // in (0, 1], so the logarithm is finite.
-            return R - (1.0 - rng.random::<f64>()).ln();
+            return TAIL_START - (1.0 - rng.random::<f64>()).ln();
         }
         let y = t.f[layer] + (t.f[layer + 1] - t.f[layer]) * rng.random::<f64>();
         if y < (-x).exp() {
@@ -97,18 +100,18 @@ mod tests {
     #[test]
     fn the_layers_close_at_the_peak() {
         // Before snapping, the recurrence must land on x = 0 by itself, or
-        // R and V do not describe 256 layers of equal area.
-        let mut x = R;
+        // TAIL_START and LAYER_AREA do not describe 256 layers of equal area.
+        let mut x = TAIL_START;
         for _ in 1..LAYERS - 1 {
-            x = -((-x).exp() + V / x).ln();
+            x = -((-x).exp() + LAYER_AREA / x).ln();
         }
-        let top = (-x).exp() + V / x;
+        let top = (-x).exp() + LAYER_AREA / x;
         assert!((top - 1.0).abs() < 1e-9, "top layer reaches {top}");
-        // Every layer's area is V.
+        // Every layer's area is LAYER_AREA.
         let t = tables();
         for i in 1..LAYERS {
             let area = t.x[i] * (t.f[i + 1] - t.f[i]);
-            assert!((area - V).abs() < 1e-9, "layer {i}: {area}");
+            assert!((area - LAYER_AREA).abs() < 1e-9, "layer {i}: {area}");
         }
     }
 
@@ -132,7 +135,7 @@ mod tests {
     #[test]
     fn the_tail_past_the_base_layer_is_drawn() {
         // P(X > 8.5) = e^-8.5 ≈ 2.0e-4: about 400 of 2M draws, all from the
-        // tail branch; a tail that stopped at R would give none.
+        // tail branch; a tail that stopped at TAIL_START would give none.
         let v = sorted_draws(2_000_000, 12);
         let beyond = v.iter().filter(|&&x| x > 8.5).count() as f64;
         let expected = 2_000_000.0 * (-8.5f64).exp();

@@ -107,7 +107,8 @@ impl Net {
             return Fate::Dropped(DropReason::Partition);
         }
         // A probability of zero draws nothing: most runs have no loss or
-        // duplication, and these two draws were an eighth of a send's cost.
+        // duplication, and these two draws were about 15% of a send's
+        // instructions.
         let loss = self.loss();
         if loss > 0.0 && rng.random::<f64>() < loss {
             return Fate::Dropped(DropReason::Loss);
