@@ -267,14 +267,21 @@ fn faults(html: &mut String, s: &Scenario) {
     );
     for (lane, w) in windows.iter().enumerate() {
         let y = 36 + 34 * lane;
+        // A label runs on past its window in its own lane; one that starts
+        // in the right half runs leftwards from the window's start instead,
+        // so the edge of the picture never cuts it off.
+        let (label_x, anchor) = if x(w.from) > width / 2.0 {
+            (x(w.from) - 6.0, "end")
+        } else {
+            (x(w.from) + 6.0, "start")
+        };
         let _ = writeln!(
             html,
-            "<rect class=\"window {}\" x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"26\"><title>{}</title></rect><text x=\"{:.1}\" y=\"{}\">{}</text>",
+            "<rect class=\"window {}\" x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"26\"><title>{}</title></rect><text text-anchor=\"{anchor}\" x=\"{label_x:.1}\" y=\"{}\">{}</text>",
             w.class,
             x(w.from),
             (x(w.until) - x(w.from)).max(3.0),
             escape(&w.label),
-            x(w.from) + 6.0,
             y + 19,
             escape(&w.label)
         );

@@ -226,3 +226,45 @@ fn a_long_trace_is_read_up_to_the_window_and_counted_past_it() {
     let e = read_window(&path, 10).unwrap_err();
     assert!(e.to_string().contains("line 5"), "{e}");
 }
+
+#[test]
+fn a_late_fault_is_labelled_leftwards_so_the_edge_never_cuts_it() {
+    let late = format!("{SMALL}\n[[fault]]\nat = \"2s\"\npause = \"n3\"\n");
+    let (scenario, summary, _) = run(&late);
+    let html = page_of(&scenario, &summary, None);
+    // `<text text-anchor="A" x="X" y="..">LABEL</text>` and its window's
+    // `<rect class="window C" x="X" ..`.
+    let label = |text: &str| {
+        let end = html.find(&format!(">{text}</text>")).unwrap();
+        let start = html[..end].rfind("<text ").unwrap();
+        let tag = &html[start..end];
+        let attr = |name: &str| {
+            let from = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            tag[from..].split('"').next().unwrap().to_string()
+        };
+        (attr("text-anchor"), attr("x").parse::<f64>().unwrap())
+    };
+    let window_x = |class: &str| {
+        let from = html
+            .find(&format!("<rect class=\"window {class}\" x=\""))
+            .unwrap();
+        let rest = &html[from..];
+        let at = rest.find("x=\"").unwrap() + 3;
+        rest[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    // The crash at 1 s of 2.5 s sits left of the middle: its label starts
+    // inside its window.
+    let (anchor, x) = label("crash n2");
+    assert_eq!(anchor, "start");
+    assert!(x > window_x("crash"));
+    // The pause at 2 s would run past the right edge: its label ends just
+    // before its window.
+    let (anchor, x) = label("pause n3");
+    assert_eq!(anchor, "end");
+    assert!(x < window_x("pause"));
+}
