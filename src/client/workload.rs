@@ -10,7 +10,7 @@
 use super::keys::KeyChooser;
 use crate::actor::OpKind;
 use crate::id::Key;
-use crate::net::exponential::standard_exponential;
+use crate::net::exponential::exponential;
 use crate::scenario::{LoopMode, Workload};
 use crate::time::SimTime;
 use rand::Rng;
@@ -53,9 +53,7 @@ impl WorkloadGen {
     /// Time until this client's next arrival (open loop).
     pub fn next_gap<R: Rng>(&self, rng: &mut R) -> Option<SimTime> {
         let mean = self.mean_gap?;
-        Some(SimTime::from_nanos_f64(
-            standard_exponential(rng) * mean.0 as f64,
-        ))
+        Some(exponential(rng, mean))
     }
 
     /// The next operation: always three draws (kind, key, read-first), so

@@ -9,7 +9,7 @@
 //! Applying faults to the world is the event loop's job (`sim`).
 
 use crate::id::NodeId;
-use crate::net::exponential::standard_exponential;
+use crate::net::exponential::exponential;
 use crate::scenario::{Fault, FaultAction, Nemesis, Scenario};
 use crate::time::SimTime;
 use rand::Rng;
@@ -146,10 +146,6 @@ fn sorted(nodes: &[NodeId]) -> Vec<NodeId> {
     let mut v = nodes.to_vec();
     v.sort();
     v
-}
-
-fn exponential<R: Rng>(rng: &mut R, mean: SimTime) -> SimTime {
-    SimTime::from_nanos_f64(standard_exponential(rng) * mean.0 as f64)
 }
 
 fn uniform_time<R: Rng>(rng: &mut R, min: SimTime, max: SimTime) -> SimTime {

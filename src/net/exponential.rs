@@ -15,6 +15,7 @@
 //! point within it. The tables are a pure function of `TAIL_START` and
 //! `LAYER_AREA`, built once per process.
 
+use crate::time::SimTime;
 use rand::Rng;
 use std::sync::OnceLock;
 
@@ -84,11 +85,26 @@ pub fn standard_exponential<G: Rng + ?Sized>(rng: &mut G) -> f64 {
     }
 }
 
+/// An exponential delay with the given mean, rounded to a nanosecond.
+pub fn exponential<G: Rng + ?Sized>(rng: &mut G, mean: SimTime) -> SimTime {
+    SimTime::from_nanos_f64(standard_exponential(rng) * mean.0 as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    /// `count` draws where `expected` were due, within a relative
+    /// `tolerance`.
+    fn assert_near(count: usize, expected: f64, tolerance: f64, what: &str) {
+        let count = count as f64;
+        assert!(
+            (count - expected).abs() < tolerance * expected,
+            "{count} draws {what}, expected about {expected:.0}"
+        );
+    }
 
     fn sorted_draws(n: usize, seed: u64) -> Vec<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -137,12 +153,8 @@ mod tests {
         // P(X > 8.5) = e^-8.5 ≈ 2.0e-4: about 400 of 2M draws, all from the
         // tail branch; a tail that stopped at TAIL_START would give none.
         let v = sorted_draws(2_000_000, 12);
-        let beyond = v.iter().filter(|&&x| x > 8.5).count() as f64;
-        let expected = 2_000_000.0 * (-8.5f64).exp();
-        assert!(
-            (beyond - expected).abs() < 0.25 * expected,
-            "{beyond} draws past 8.5, expected about {expected:.0}"
-        );
+        let beyond = v.iter().filter(|&&x| x > 8.5).count();
+        assert_near(beyond, 2_000_000.0 * (-8.5f64).exp(), 0.25, "past 8.5");
     }
 
     #[test]
@@ -153,19 +165,17 @@ mod tests {
         // would move the mass of [0, 0.03) by several percent.
         let n = 1_000_000;
         let v = sorted_draws(n, 14);
-        let near_zero = v.partition_point(|&x| x < 0.03) as f64;
+        let near_zero = v.partition_point(|&x| x < 0.03);
         let expected = n as f64 * (1.0 - (-0.03f64).exp());
-        assert!(
-            (near_zero - expected).abs() < 0.015 * expected,
-            "{near_zero} draws below 0.03, expected about {expected:.0}"
-        );
+        assert_near(near_zero, expected, 0.015, "below 0.03");
     }
 
     #[test]
     fn the_whole_distribution_passes_kolmogorov_smirnov() {
         // The largest gap between the empirical and the true CDF over 1M
-        // draws; 1.95/sqrt(n) is the 0.1% critical value. Wedges rejected
-        // (or all accepted) move about 1% of the mass and fail this.
+        // draws; 1.95/sqrt(n) is the 0.1% critical value. Wedges all
+        // accepted fail this; wedges all rejected move too little mass for
+        // it, which `the_wedges_are_filled` catches.
         let n = 1_000_000;
         let v = sorted_draws(n, 13);
         let gap = v

@@ -32,19 +32,10 @@ impl<T: Copy + Ord> MinHeap<T> {
 
     #[inline]
     pub fn push(&mut self, entry: T) {
-        let mut hole = self.data.len();
+        let hole = self.data.len();
         // Room at the end; what goes there is decided by the sift.
         self.data.push(entry);
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            let above = self.data[parent];
-            if above <= entry {
-                break;
-            }
-            self.data[hole] = above;
-            hole = parent;
-        }
-        self.data[hole] = entry;
+        self.rise(hole, entry);
     }
 
     pub fn pop(&mut self) -> Option<T> {
@@ -67,17 +58,24 @@ impl<T: Copy + Ord> MinHeap<T> {
         }
         // ...and the last entry rises from there: it came from the bottom,
         // so it rarely rises far.
+        self.rise(hole, last);
+        Some(top)
+    }
+
+    /// Moves the hole at `hole` up past every parent greater than `entry`,
+    /// then fills it with `entry`, which is never read back from memory.
+    #[inline]
+    fn rise(&mut self, mut hole: usize, entry: T) {
         while hole > 0 {
             let parent = (hole - 1) / 2;
             let above = self.data[parent];
-            if above <= last {
+            if above <= entry {
                 break;
             }
             self.data[hole] = above;
             hole = parent;
         }
-        self.data[hole] = last;
-        Some(top)
+        self.data[hole] = entry;
     }
 
     /// Keeps the entries `keep` accepts, in heap order again.
