@@ -1,4 +1,4 @@
-//! The event queue: a binary heap of small `(time, seq, slot)` entries over
+//! The event queue: a 4-ary min-heap (`heap`) of small `(time, seq, slot)` entries over
 //! a slab of event payloads.
 //!
 //! Keeping payloads out of the heap keeps sift operations on 24-byte
