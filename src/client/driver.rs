@@ -21,6 +21,7 @@
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
 
+use super::outstanding::Outstanding;
 use super::workload::WorkloadGen;
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
@@ -30,7 +31,7 @@ use crate::time::SimTime;
 use crate::version::Siblings;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// An open-loop client stops generating once this many of its requests are
 /// outstanding and counts the arrivals it sheds, rather than let a stalled
@@ -149,17 +150,16 @@ pub struct StoreClient {
     workload: Option<WorkloadGen>,
     rng: ChaCha8Rng,
     script: Vec<ScriptStep>,
-    pending: BTreeMap<OpId, Pending>,
+    /// What each outstanding operation needs when it ends, and when it
+    /// times out: all wait the same time, so one timer (for the oldest
+    /// still outstanding) serves them all rather than a timer per
+    /// operation.
+    pending: Outstanding<Pending>,
     results: Vec<ScriptResult>,
     shed: u64,
     late_replies: u64,
     last_read: BTreeMap<Key, LastRead>,
     liveness: Liveness,
-    /// Every operation's deadline, in invocation order: all wait the same
-    /// time, so deadlines expire in this order, and one timer (for the
-    /// oldest still outstanding) serves them all rather than a timer per
-    /// operation. Entries of completed operations are skipped lazily.
-    deadlines: VecDeque<(SimTime, OpId)>,
     timeouts_armed: bool,
     /// When the client last asked a node for its ring view.
     view_pulled_at: Option<SimTime>,
@@ -175,14 +175,13 @@ impl StoreClient {
         StoreClient {
             liveness: Liveness::new(setup.suspect_for),
             last_read: BTreeMap::new(),
-            deadlines: VecDeque::new(),
             timeouts_armed: false,
             view_pulled_at: None,
             setup,
             workload,
             rng,
             script,
-            pending: BTreeMap::new(),
+            pending: Outstanding::default(),
             results: Vec::new(),
             shed: 0,
             late_replies: 0,
@@ -296,13 +295,13 @@ impl StoreClient {
             }),
         );
         let wait = SimTime(self.setup.timeout.0.saturating_mul(2));
-        self.deadlines.push_back((now + wait, op));
         if !self.timeouts_armed {
             self.timeouts_armed = true;
             out.set_timer(wait, ClientTimer::Timeouts);
         }
         self.pending.insert(
             op,
+            now + wait,
             Pending {
                 kind,
                 key,
@@ -340,22 +339,13 @@ impl StoreClient {
         // Stays set while expiring, so that a read-modify-write's put sent
         // from here does not arm a second timer; the loop arms the one.
         self.timeouts_armed = true;
-        while let Some(&(deadline, op)) = self.deadlines.front() {
-            let outstanding = self.pending.get(&op).map(|p| p.sent_to);
-            match outstanding {
-                None => {
-                    self.deadlines.pop_front();
-                }
-                Some(sent_to) if deadline <= now => {
-                    self.deadlines.pop_front();
-                    self.liveness.suspect(sent_to, now);
-                    self.finish(now, op, Outcome::Timeout, Vec::new(), None, out);
-                }
-                Some(_) => {
-                    out.set_timer(deadline.saturating_sub(now), ClientTimer::Timeouts);
-                    return;
-                }
+        while let Some((op, deadline, p)) = self.pending.oldest() {
+            if deadline > now {
+                out.set_timer(deadline.saturating_sub(now), ClientTimer::Timeouts);
+                return;
             }
+            self.liveness.suspect(p.sent_to, now);
+            self.finish(now, op, Outcome::Timeout, Vec::new(), None, out);
         }
         self.timeouts_armed = false;
     }
@@ -370,7 +360,7 @@ impl StoreClient {
         read: Option<Siblings>,
         out: &mut impl ClientOutbox<Msg, ClientTimer>,
     ) {
-        let Some(p) = self.pending.remove(&op) else {
+        let Some(p) = self.pending.remove(op) else {
             self.late_replies += 1;
             out.note("late-reply", |f| {
                 f.u64("op", op.0);
@@ -466,7 +456,7 @@ impl Client for StoreClient {
                     Answer::Ok => Outcome::Ok,
                     Answer::Fail => Outcome::Fail,
                 };
-                if let Some(p) = self.pending.get(&op) {
+                if let Some(p) = self.pending.get(op) {
                     self.liveness.heard_from(p.sent_to);
                     let directory = &self.setup.directory;
                     let stale = match self.setup.balancer {

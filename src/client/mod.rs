@@ -2,4 +2,5 @@
 
 pub mod driver;
 pub mod keys;
+mod outstanding;
 pub mod workload;
