@@ -1,4 +1,5 @@
-//! A 4-ary min-heap of small `Copy` entries, for the event queue.
+//! A 4-ary min-heap of small `Copy` entries: the event queue's entries past
+//! the calendar's window (`calendar`).
 //!
 //! The algorithm is std's `BinaryHeap`'s (a pop sifts the hole to the
 //! bottom, then the last entry up from there) with four children a node,

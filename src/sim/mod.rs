@@ -8,6 +8,7 @@
 //! reads a clock or an unseeded random source: the same scenario and seed
 //! give the same sequence of events, byte for byte in the trace.
 
+mod calendar;
 mod faults;
 mod heap;
 mod outbox;
@@ -296,9 +297,9 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             self.start();
         }
         while !self.finished {
-            match self.core.queue.peek_time() {
-                Some(t) if t <= until => self.step(),
-                _ => break,
+            match self.core.queue.pop_until(until) {
+                Some((t, event)) => self.handle(t, event),
+                None => break,
             }
         }
     }
@@ -329,10 +330,13 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     /// Handles the next event.
     pub fn step(&mut self) {
-        let Some((t, event)) = self.core.queue.pop() else {
-            self.finished = true;
-            return;
-        };
+        match self.core.queue.pop() {
+            Some((t, event)) => self.handle(t, event),
+            None => self.finished = true,
+        }
+    }
+
+    fn handle(&mut self, t: SimTime, event: Event<N::Msg, N::Timer, C::Timer>) {
         debug_assert!(t >= self.core.now, "time never goes backwards");
         self.core.now = t;
         self.core.metrics.events += 1;

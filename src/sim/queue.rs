@@ -1,74 +1,22 @@
-//! The event queue: a 4-ary min-heap (`heap`) of small `(time, seq, slot)` entries over
-//! a slab of event payloads.
+//! The event queue: a calendar queue (`calendar`) of small
+//! `(time, seq, slot)` entries over a slab of event payloads.
 //!
-//! Keeping payloads out of the heap keeps sift operations on 24-byte
-//! entries whatever the message type. The sequence number, unique and
-//! rising, breaks ties between events at the same time, so order never
-//! depends on memory addresses or hash order.
+//! Keeping payloads out of the order keeps it on 24-byte entries whatever
+//! the message type. The sequence number, unique and rising, breaks ties
+//! between events at the same time, so order never depends on memory
+//! addresses or hash order.
 //!
-//! Cancellation is O(1): the slot is freed at once and its heap entry
-//! becomes a tombstone, recognised on pop because the slot's sequence number
-//! no longer matches. Tombstones are swept out when they outnumber live
-//! entries, so a cancelled request timeout never costs a heap entry for long.
+//! Cancellation is O(1): the slot is freed at once and its entry becomes a
+//! tombstone, recognised and dropped when it comes first because the
+//! slot's sequence number no longer matches. Tombstones are swept out when
+//! they outnumber live entries, so a cancelled request timeout never costs
+//! an entry for long.
 
-use super::heap::MinHeap;
+use super::calendar::{Calendar, Entry};
 use crate::time::SimTime;
 
 /// Below this many tombstones a sweep is not worth its O(n).
 const MIN_TOMBSTONES_TO_SWEEP: usize = 1024;
-
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    time: SimTime,
-    seq: u64,
-    slot: u32,
-}
-
-impl Entry {
-    /// `(time, seq)` as one number: the sequence is unique, so it alone
-    /// breaks ties and the slot never needs comparing. One 128-bit compare
-    /// is branch-free where the derived, field-by-field order branched on
-    /// each field in every sift step.
-    fn order_key(&self) -> u128 {
-        (u128::from(self.time.0) << 64) | u128::from(self.seq)
-    }
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.order_key() == other.order_key()
-    }
-}
-
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-
-    fn lt(&self, other: &Self) -> bool {
-        self.order_key() < other.order_key()
-    }
-
-    fn le(&self, other: &Self) -> bool {
-        self.order_key() <= other.order_key()
-    }
-
-    fn gt(&self, other: &Self) -> bool {
-        self.order_key() > other.order_key()
-    }
-
-    fn ge(&self, other: &Self) -> bool {
-        self.order_key() >= other.order_key()
-    }
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.order_key().cmp(&other.order_key())
-    }
-}
 
 struct Slot<E> {
     /// The sequence number of the event living here; stale heap entries
@@ -85,7 +33,7 @@ pub struct Scheduled {
 }
 
 pub struct EventQueue<E> {
-    heap: MinHeap<Entry>,
+    order: Calendar,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -101,7 +49,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: MinHeap::new(),
+            order: Calendar::default(),
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -111,7 +59,7 @@ impl<E> EventQueue<E> {
 
     /// Events waiting (cancelled ones not counted).
     pub fn len(&self) -> usize {
-        self.heap.len() - self.tombstones
+        self.order.len() - self.tombstones
     }
 
     pub fn is_empty(&self) -> bool {
@@ -120,7 +68,7 @@ impl<E> EventQueue<E> {
 
     /// Heap entries including tombstones: what the queue costs in memory.
     pub fn heap_entries(&self) -> usize {
-        self.heap.len()
+        self.order.len()
     }
 
     pub fn push(&mut self, time: SimTime, event: E) -> Scheduled {
@@ -143,36 +91,31 @@ impl<E> EventQueue<E> {
                 slot
             }
         };
-        self.heap.push(Entry { time, seq, slot });
+        self.order.push(Entry { time, seq, slot });
         Scheduled { slot, seq }
     }
 
     /// Removes the earliest event, skipping cancelled ones.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(entry) = self.heap.pop() {
-            let slot = &mut self.slots[entry.slot as usize];
-            if slot.seq != entry.seq || slot.event.is_none() {
-                self.tombstones -= 1;
-                continue;
-            }
-            let event = slot.event.take().expect("checked above");
-            self.free.push(entry.slot);
-            return Some((entry.time, event));
-        }
-        None
+        self.pop_until(SimTime::MAX)
     }
 
-    /// The time of the earliest live event.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        loop {
-            let entry = self.heap.peek()?;
-            let slot = &self.slots[entry.slot as usize];
-            if slot.seq == entry.seq && slot.event.is_some() {
-                return Some(entry.time);
-            }
-            self.heap.pop();
-            self.tombstones -= 1;
-        }
+    /// Removes the earliest event if it is due by `until`, skipping (and
+    /// forgetting) cancelled ones.
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        let slots = &self.slots;
+        let (entry, dropped) = self.order.pop_live(until, |e| {
+            let s = &slots[e.slot as usize];
+            s.seq == e.seq && s.event.is_some()
+        });
+        self.tombstones -= dropped;
+        let entry = entry?;
+        let event = self.slots[entry.slot as usize]
+            .event
+            .take()
+            .expect("a live entry's slot holds its event");
+        self.free.push(entry.slot);
+        Some((entry.time, event))
     }
 
     /// Cancels a scheduled event; returns it if it was still pending.
@@ -184,7 +127,7 @@ impl<E> EventQueue<E> {
         let event = slot.event.take()?;
         self.free.push(handle.slot);
         self.tombstones += 1;
-        if self.tombstones >= MIN_TOMBSTONES_TO_SWEEP && self.tombstones * 2 > self.heap.len() {
+        if self.tombstones >= MIN_TOMBSTONES_TO_SWEEP && self.tombstones * 2 > self.order.len() {
             self.sweep();
         }
         Some(event)
@@ -192,7 +135,7 @@ impl<E> EventQueue<E> {
 
     fn sweep(&mut self) {
         let slots = &self.slots;
-        self.heap.retain(|e| {
+        self.order.retain(|e| {
             let s = &slots[e.slot as usize];
             s.seq == e.seq && s.event.is_some()
         });
