@@ -13,8 +13,8 @@
 //! - choosing the smallest child does not branch. Which child is smallest
 //!   is a coin toss, so a branch on it mispredicts about every other level;
 //!   a select waits for its loads instead, and four children a level halve
-//!   the levels to wait on (3-4 for the ~110 pending events of the quorum
-//!   workload, against 7), the pairs of the four compared side by side.
+//!   the levels to wait on (3 for a hundred entries, against 7), the
+//!   pairs of the four compared side by side.
 
 /// Smallest first; ties in whatever order the entries' `Ord` gives (the
 /// event queue's entries are never equal).
