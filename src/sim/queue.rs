@@ -66,8 +66,8 @@ impl<E> EventQueue<E> {
         self.len() == 0
     }
 
-    /// Heap entries including tombstones: what the queue costs in memory.
-    pub fn heap_entries(&self) -> usize {
+    /// Entries including tombstones: what the queue costs in memory.
+    pub fn stored_entries(&self) -> usize {
         self.order.len()
     }
 
@@ -177,9 +177,9 @@ mod tests {
     }
 
     #[test]
-    fn cancelled_timers_do_not_accumulate_in_the_heap() {
+    fn cancelled_timers_do_not_accumulate_in_the_queue() {
         // A request timeout per operation, nearly all cancelled by the reply:
-        // the heap must stay near the live count, not grow with the total.
+        // the queue must stay near the live count, not grow with the total.
         let mut q = EventQueue::new();
         let mut now = 0u64;
         for i in 0..100_000u64 {
@@ -191,9 +191,9 @@ mod tests {
         }
         assert!(q.len() <= 1);
         assert!(
-            q.heap_entries() < 3 * MIN_TOMBSTONES_TO_SWEEP,
-            "heap holds {}",
-            q.heap_entries()
+            q.stored_entries() < 3 * MIN_TOMBSTONES_TO_SWEEP,
+            "the queue holds {}",
+            q.stored_entries()
         );
     }
 }
