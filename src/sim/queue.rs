@@ -19,8 +19,8 @@ use crate::time::SimTime;
 const MIN_TOMBSTONES_TO_SWEEP: usize = 1024;
 
 struct Slot<E> {
-    /// The sequence number of the event living here; stale heap entries
-    /// carry another.
+    /// The sequence number of the event living here; stale entries carry
+    /// another.
     seq: u64,
     event: Option<E>,
 }
@@ -104,10 +104,7 @@ impl<E> EventQueue<E> {
     /// forgetting) cancelled ones.
     pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
         let slots = &self.slots;
-        let (entry, dropped) = self.order.pop_live(until, |e| {
-            let s = &slots[e.slot as usize];
-            s.seq == e.seq && s.event.is_some()
-        });
+        let (entry, dropped) = self.order.pop_live(until, |e| is_live(slots, e));
         self.tombstones -= dropped;
         let entry = entry?;
         let event = self.slots[entry.slot as usize]
@@ -135,12 +132,16 @@ impl<E> EventQueue<E> {
 
     fn sweep(&mut self) {
         let slots = &self.slots;
-        self.order.retain(|e| {
-            let s = &slots[e.slot as usize];
-            s.seq == e.seq && s.event.is_some()
-        });
+        self.order.retain(|e| is_live(slots, e));
         self.tombstones = 0;
     }
+}
+
+/// Whether the entry's event is still scheduled: its slot holds an event
+/// with the entry's sequence number (not cancelled, nor freed and reused).
+fn is_live<E>(slots: &[Slot<E>], entry: &Entry) -> bool {
+    let slot = &slots[entry.slot as usize];
+    slot.seq == entry.seq && slot.event.is_some()
 }
 
 #[cfg(test)]
