@@ -25,7 +25,7 @@ use crate::scenario::{Fault, Scenario};
 use crate::time::SimTime;
 use crate::trace::Tracer;
 use outbox::{ClientOut, NodeOut};
-use queue::EventQueue;
+use queue::{Due, EventQueue};
 use rand_chacha::ChaCha8Rng;
 
 pub use faults::FaultOrigin;
@@ -297,8 +297,8 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             self.start();
         }
         while !self.finished {
-            match self.core.queue.pop_until(until) {
-                Some((t, event)) => self.handle(t, event),
+            match self.core.queue.next_due(until) {
+                Some((t, due)) => self.handle(t, due),
                 None => break,
             }
         }
@@ -330,17 +330,17 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     /// Handles the next event.
     pub fn step(&mut self) {
-        match self.core.queue.pop() {
-            Some((t, event)) => self.handle(t, event),
+        match self.core.queue.next_due(SimTime::MAX) {
+            Some((t, due)) => self.handle(t, due),
             None => self.finished = true,
         }
     }
 
-    fn handle(&mut self, t: SimTime, event: Event<N::Msg, N::Timer, C::Timer>) {
+    fn handle(&mut self, t: SimTime, due: Due) {
         debug_assert!(t >= self.core.now, "time never goes backwards");
         self.core.now = t;
         self.core.metrics.events += 1;
-        match event {
+        match self.core.queue.take(due) {
             Event::Deliver {
                 to,
                 from,

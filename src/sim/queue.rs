@@ -25,6 +25,13 @@ struct Slot<E> {
     event: Option<E>,
 }
 
+/// A popped event still in its slot: [`EventQueue::take`] moves it out.
+/// Moving it straight from the slab into the handler's match, rather
+/// than through a copy on the stack, spares the handler a load of bytes
+/// stored a moment before in narrower pieces (a store-forwarding stall).
+#[must_use]
+pub struct Due(u32);
+
 /// A handle to a scheduled event, for cancelling it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scheduled {
@@ -103,16 +110,30 @@ impl<E> EventQueue<E> {
     /// Removes the earliest event if it is due by `until`, skipping (and
     /// forgetting) cancelled ones.
     pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        let (time, due) = self.next_due(until)?;
+        Some((time, self.take(due)))
+    }
+
+    /// Removes the earliest event's entry if it is due by `until`,
+    /// skipping (and forgetting) cancelled ones, and leaves the event in
+    /// its slot for [`EventQueue::take`].
+    #[inline]
+    pub fn next_due(&mut self, until: SimTime) -> Option<(SimTime, Due)> {
         let slots = &self.slots;
         let (entry, dropped) = self.order.pop_live(until, |e| is_live(slots, e));
         self.tombstones -= dropped;
         let entry = entry?;
-        let event = self.slots[entry.slot as usize]
+        Some((entry.time, Due(entry.slot)))
+    }
+
+    /// Moves a due event out of its slot and frees the slot.
+    #[inline(always)]
+    pub fn take(&mut self, due: Due) -> E {
+        self.free.push(due.0);
+        self.slots[due.0 as usize]
             .event
             .take()
-            .expect("a live entry's slot holds its event");
-        self.free.push(entry.slot);
-        Some((entry.time, event))
+            .expect("a live entry's slot holds its event")
     }
 
     /// Cancels a scheduled event; returns it if it was still pending.
