@@ -109,13 +109,15 @@ struct Found {
 
 #[derive(Debug)]
 pub struct Calendar {
-    /// The first node of each bucket's list, unordered.
-    heads: Vec<u32>,
+    /// The first node of each bucket's list, unordered. Arrays of fixed
+    /// length, not vectors: an index reduced modulo the length needs no
+    /// bounds check.
+    heads: Box<[u32; BUCKETS]>,
     /// One bit per bucket, set while its list is nonempty.
-    occupied: Vec<u64>,
+    occupied: Box<[u64; BUCKETS / 64]>,
     /// One bit per word of `occupied`, set while that word is nonzero:
     /// the next nonempty bucket is two bit scans away however far it is.
-    summary: Vec<u64>,
+    summary: [u64; BUCKETS / 64 / 64],
     nodes: Vec<Node>,
     free: Vec<u32>,
     filed: usize,
@@ -128,9 +130,9 @@ pub struct Calendar {
 impl Default for Calendar {
     fn default() -> Self {
         Calendar {
-            heads: vec![NIL; BUCKETS],
-            occupied: vec![0; BUCKETS / 64],
-            summary: vec![0; BUCKETS / 64 / 64],
+            heads: Box::new([NIL; BUCKETS]),
+            occupied: Box::new([0; BUCKETS / 64]),
+            summary: [0; BUCKETS / 64 / 64],
             nodes: Vec::new(),
             free: Vec::new(),
             filed: 0,
