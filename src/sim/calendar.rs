@@ -148,7 +148,10 @@ impl Calendar {
     }
 
     /// Adds an entry, which must not be earlier than the last one popped
-    /// (the simulation never schedules into its past).
+    /// (the simulation never schedules into its past). Inlined, with
+    /// `file`, into the queue's push: a call's register saves and restores
+    /// were a fifth of a push's instructions.
+    #[inline]
     pub fn push(&mut self, entry: Entry) {
         if self.len() == 0 {
             // Nothing filed relies on the window: it may start anywhere.
@@ -248,6 +251,7 @@ impl Calendar {
         (time.0 >> BUCKET_SHIFT) as usize % BUCKETS
     }
 
+    #[inline]
     fn file(&mut self, entry: Entry) {
         let bucket = Self::bucket_of(entry.time);
         let node = Node {

@@ -78,6 +78,7 @@ impl<E> EventQueue<E> {
         self.order.len()
     }
 
+    #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> Scheduled {
         let seq = self.next_seq;
         self.next_seq += 1;
