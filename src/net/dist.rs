@@ -141,7 +141,22 @@ impl Sampler {
 
     /// One delay. Draws the number of uniforms documented in the module
     /// table; every result is at least zero.
+    ///
+    /// Inlined with the exponential's common case (a message's delay, a
+    /// client's gap): the call cost as many instructions as the draw. The
+    /// other shapes stay out of line.
+    #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
+        match &self.shape {
+            Shape::Exponential { mean } => {
+                SimTime::from_nanos_f64(mean * standard_exponential(rng))
+            }
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match &self.shape {
             Shape::Constant(value) => *value,
             Shape::Uniform { min, span } => {
