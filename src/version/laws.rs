@@ -114,6 +114,9 @@ fn check_laws(mode: Mode, states: &[Siblings], picks: (usize, usize, usize)) {
     assert_eq!(join(a, a, mode), *a, "idempotent");
     assert_eq!(join(&ab, b, mode), ab, "absorbs");
 
+    if let (Some(x), Some(y)) = (a.as_clocks(), b.as_clocks()) {
+        assert_eq!(x.le_both(y), (x.le(y), y.le(x)), "both ways at once");
+    }
     assert_eq!(a.compare(a), Order::Equal);
     assert_eq!(b.compare(a), inverse(a.compare(b)));
     assert_eq!(a.compare(b) == Order::Equal, a == b);

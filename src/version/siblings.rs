@@ -66,6 +66,16 @@ impl Siblings {
         }
     }
 
+    /// The vector-clock set, if that is the mode (tests of its fast
+    /// paths against the general rule).
+    #[cfg(test)]
+    pub(crate) fn as_clocks(&self) -> Option<&Versions> {
+        match &self.0 {
+            Repr::Clocks(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The sibling count.
     pub fn len(&self) -> usize {
         match &self.0 {
@@ -213,27 +223,29 @@ impl Siblings {
             // coordinator's new version, a repair): skip the general merge
             // and its allocation. `le` is exact, so the result is the same,
             // and taking theirs shares their cells.
-            (Repr::Clocks(a), Repr::Clocks(b)) if b.le(a) => Effect::default(),
-            (Repr::Clocks(a), Repr::Clocks(b)) if a.le(b) => {
-                *a = b.clone();
-                Effect {
-                    changed: true,
-                    false_conflicts: 0,
+            (Repr::Clocks(a), Repr::Clocks(b)) => match a.le_both(b) {
+                (_, true) => Effect::default(),
+                (true, false) => {
+                    *a = b.clone();
+                    Effect {
+                        changed: true,
+                        false_conflicts: 0,
+                    }
                 }
-            }
+                (false, false) => {
+                    let (changed, false_conflicts) = a.merge(b);
+                    Effect {
+                        changed,
+                        false_conflicts,
+                    }
+                }
+            },
             (Repr::Dvv(a), Repr::Dvv(b)) if b.le(a) => Effect::default(),
             (Repr::Dvv(a), Repr::Dvv(b)) if a.le(b) => {
                 *a = b.clone();
                 Effect {
                     changed: true,
                     false_conflicts: 0,
-                }
-            }
-            (Repr::Clocks(a), Repr::Clocks(b)) => {
-                let (changed, false_conflicts) = a.merge(b);
-                Effect {
-                    changed,
-                    false_conflicts,
                 }
             }
             (Repr::Dvv(a), Repr::Dvv(b)) => Effect {
@@ -263,7 +275,7 @@ impl Siblings {
             (Repr::Empty, Repr::Empty) => (true, true),
             (Repr::Empty, _) => (true, false),
             (_, Repr::Empty) => (false, true),
-            (Repr::Clocks(a), Repr::Clocks(b)) => (a.le(b), b.le(a)),
+            (Repr::Clocks(a), Repr::Clocks(b)) => a.le_both(b),
             (Repr::Dvv(a), Repr::Dvv(b)) => (a.le(b), b.le(a)),
             (Repr::Lww(a), Repr::Lww(b)) => (a <= b, b <= a),
             _ => (false, false),
