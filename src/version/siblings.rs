@@ -216,10 +216,10 @@ impl Siblings {
     /// state shipped by the coordinator, read repair, a hint, anti-entropy):
     /// sync, keeping every version not dominated by the other side.
     pub fn merge(&mut self, mode: Mode, other: &Siblings) -> Effect {
-        if !other.0.matches(mode) || other.0 == Repr::Empty {
+        if !other.0.matches(mode) || matches!(other.0, Repr::Empty) {
             return Effect::default();
         }
-        if !self.0.matches(mode) || self.0 == Repr::Empty {
+        if !self.0.matches(mode) || matches!(self.0, Repr::Empty) {
             self.0 = other.0.clone();
             return Effect {
                 changed: true,
