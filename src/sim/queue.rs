@@ -117,7 +117,7 @@ impl<E> EventQueue<E> {
 
     /// Removes the earliest event's entry if it is due by `until`,
     /// skipping (and forgetting) cancelled ones, and leaves the event in
-    /// its slot for [`EventQueue::take`].
+    /// its slot for [`EventQueue::take`]; the slot stays taken until then.
     #[inline]
     pub fn next_due(&mut self, until: SimTime) -> Option<(SimTime, Due)> {
         let slots = &self.slots;

@@ -229,8 +229,8 @@ impl Siblings {
         match (&mut self.0, &other.0) {
             // Most syncs carry a state that dominates or equals ours (the
             // coordinator's new version, a repair): skip the general merge
-            // and its allocation. `le` is exact, so the result is the same,
-            // and taking theirs shares their cells.
+            // and its allocation. `le` and `le_both` are exact, so the
+            // result is the same, and taking theirs shares their cells.
             (Repr::Clocks(a), Repr::Clocks(b)) => match a.le_both(b) {
                 (_, true) => Effect::default(),
                 (true, false) => {
