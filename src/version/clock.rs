@@ -40,10 +40,10 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<Entry>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Runs `build` on an empty, reused buffer: a put builds its new cells
-/// there and copies them once into their shared allocation, rather than
-/// allocating a `Vec` and then the `Rc`. Only the buffer's capacity
-/// outlives a call, so it never shapes a run.
+/// Runs `build` on an empty, reused buffer: a put or a sync builds its
+/// new cells there and copies them once into their shared allocation,
+/// rather than allocating a `Vec` and then the `Rc`. Only the buffer's
+/// capacity outlives a call, so it never shapes a run.
 pub(crate) fn with_scratch<R>(build: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
     SCRATCH.with_borrow_mut(|out| {
         out.clear();

@@ -109,44 +109,15 @@ impl DvvSet {
         if self == other || other.is_empty() {
             return false;
         }
-        let (va, vb) = (self.vv(), other.vv());
-        let (da, db) = (self.dots(), other.dots());
-        let mut out = Vec::with_capacity(self.cells.len() + other.cells.len());
-        out.push(Entry::new(0, 0, 0));
-        clock::join_into(&mut out, va, vb);
-        out[0] = Entry::new((out.len() - 1) as u32, 0, 0);
-        let (mut i, mut j) = (0, 0);
-        loop {
-            match (da.get(i), db.get(j)) {
-                (Some(x), Some(y)) if x == y => {
-                    out.push(*x);
-                    i += 1;
-                    j += 1;
-                }
-                (Some(x), Some(y)) if x < y => {
-                    if !covers(vb, x) {
-                        out.push(*x);
-                    }
-                    i += 1;
-                }
-                (_, Some(y)) => {
-                    if !covers(va, y) {
-                        out.push(*y);
-                    }
-                    j += 1;
-                }
-                (Some(x), None) => {
-                    if !covers(vb, x) {
-                        out.push(*x);
-                    }
-                    i += 1;
-                }
-                (None, None) => break,
-            }
-        }
-        let changed = out[..] != self.cells[..];
-        if changed {
-            self.cells = Rc::from(out);
+        // Built in the reused scratch buffer and copied once into the new
+        // shared cells, as a put does.
+        let merged = clock::with_scratch(|out| {
+            sync_into(out, self, other);
+            (out[..] != self.cells[..]).then(|| Rc::<[Entry]>::from(&out[..]))
+        });
+        let changed = merged.is_some();
+        if let Some(cells) = merged {
+            self.cells = cells;
         }
         changed
     }
@@ -199,6 +170,45 @@ impl DvvSet {
             sink(&d.stamp.to_le_bytes());
             sink(&d.node.to_le_bytes());
             sink(&d.counter.to_le_bytes());
+        }
+    }
+}
+
+/// Appends to `out` the sync of `a` and `b`: the joined vector, then the
+/// dots of both sides that the other side's vector does not cover.
+fn sync_into(out: &mut Vec<Entry>, a: &DvvSet, b: &DvvSet) {
+    let (va, vb) = (a.vv(), b.vv());
+    let (da, db) = (a.dots(), b.dots());
+    out.push(Entry::new(0, 0, 0));
+    clock::join_into(out, va, vb);
+    out[0] = Entry::new((out.len() - 1) as u32, 0, 0);
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (da.get(i), db.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                out.push(*x);
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                if !covers(vb, x) {
+                    out.push(*x);
+                }
+                i += 1;
+            }
+            (_, Some(y)) => {
+                if !covers(va, y) {
+                    out.push(*y);
+                }
+                j += 1;
+            }
+            (Some(x), None) => {
+                if !covers(vb, x) {
+                    out.push(*x);
+                }
+                i += 1;
+            }
+            (None, None) => break,
         }
     }
 }

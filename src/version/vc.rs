@@ -110,6 +110,54 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+/// Appends to `out` the sync of sets `a` and `b`: the versions of both
+/// sides that no version of the other side dominates, in canonical order.
+/// Returns the false conflicts it newly keeps.
+fn sync_into(out: &mut Vec<Entry>, a: &[Entry], b: &[Entry]) -> u32 {
+    let mut xs = versions(a).peekable();
+    let mut ys = versions(b).peekable();
+    loop {
+        let (next, keep) = match (xs.peek().copied(), ys.peek().copied()) {
+            (Some(x), Some(y)) => match x.canonical(&y) {
+                Ordering::Less => (xs.next(), !dominated(&x, b)),
+                Ordering::Greater => (ys.next(), !dominated(&y, a)),
+                Ordering::Equal if x.same(&y) => {
+                    let keep = !dominated(&x, a) || !dominated(&x, b);
+                    ys.next();
+                    (xs.next(), keep)
+                }
+                Ordering::Equal => (xs.next(), !dominated(&x, b)),
+            },
+            (Some(x), None) => (xs.next(), !dominated(&x, b)),
+            (None, Some(y)) => (ys.next(), !dominated(&y, a)),
+            (None, None) => break,
+        };
+        match next {
+            Some(v) if keep => out.extend_from_slice(v.cells),
+            Some(_) => {}
+            None => break,
+        }
+    }
+
+    let mut false_conflicts = 0;
+    if has_shadows(a) || has_shadows(b) {
+        // Count only pairs this sync brings together: one version from
+        // each side that the other side lacked.
+        for x in versions(a).filter(|x| !contains(b, x) && !dominated(x, b)) {
+            for y in versions(b).filter(|y| !contains(a, y) && !dominated(y, a)) {
+                if false_conflict(&x, &y) {
+                    false_conflicts += 1;
+                }
+            }
+        }
+    }
+    false_conflicts
+}
+
+fn has_shadows(cells: &[Entry]) -> bool {
+    versions(cells).any(|v| !v.shadow.is_empty())
+}
+
 fn versions(cells: &[Entry]) -> Iter<'_> {
     Iter { rest: cells }
 }
@@ -162,7 +210,7 @@ impl Versions {
     }
 
     fn has_shadows(&self) -> bool {
-        self.iter().any(|v| !v.shadow.is_empty())
+        has_shadows(&self.cells)
     }
 
     /// The join of every sibling's clock (and shadow).
@@ -297,47 +345,16 @@ impl Versions {
             return (false, 0);
         }
         let (a, b) = (&self.cells[..], &other.cells[..]);
-        let mut out = Vec::with_capacity(a.len() + b.len());
-        let mut xs = versions(a).peekable();
-        let mut ys = versions(b).peekable();
-        loop {
-            let (next, keep) = match (xs.peek().copied(), ys.peek().copied()) {
-                (Some(x), Some(y)) => match x.canonical(&y) {
-                    Ordering::Less => (xs.next(), !dominated(&x, b)),
-                    Ordering::Greater => (ys.next(), !dominated(&y, a)),
-                    Ordering::Equal if x.same(&y) => {
-                        let keep = !dominated(&x, a) || !dominated(&x, b);
-                        ys.next();
-                        (xs.next(), keep)
-                    }
-                    Ordering::Equal => (xs.next(), !dominated(&x, b)),
-                },
-                (Some(x), None) => (xs.next(), !dominated(&x, b)),
-                (None, Some(y)) => (ys.next(), !dominated(&y, a)),
-                (None, None) => break,
-            };
-            match next {
-                Some(v) if keep => out.extend_from_slice(v.cells),
-                Some(_) => {}
-                None => break,
-            }
-        }
-
-        let mut false_conflicts = 0;
-        if self.has_shadows() || other.has_shadows() {
-            // Count only pairs this sync brings together: one version from
-            // each side that the other side lacked.
-            for x in versions(a).filter(|x| !contains(b, x) && !dominated(x, b)) {
-                for y in versions(b).filter(|y| !contains(a, y) && !dominated(y, a)) {
-                    if false_conflict(&x, &y) {
-                        false_conflicts += 1;
-                    }
-                }
-            }
-        }
-        let changed = out[..] != self.cells[..];
-        if changed {
-            self.cells = Rc::from(out);
+        // Built in the reused scratch buffer and copied once into the new
+        // shared cells, as a put does.
+        let (merged, false_conflicts) = clock::with_scratch(|out| {
+            let false_conflicts = sync_into(out, a, b);
+            let merged = (out[..] != *a).then(|| Rc::<[Entry]>::from(&out[..]));
+            (merged, false_conflicts)
+        });
+        let changed = merged.is_some();
+        if let Some(cells) = merged {
+            self.cells = cells;
         }
         (changed, false_conflicts)
     }
