@@ -158,12 +158,10 @@ impl Sampler {
     #[inline(never)]
     fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match &self.shape {
+            Shape::Exponential { .. } => self.sample(rng),
             Shape::Constant(value) => *value,
             Shape::Uniform { min, span } => {
                 SimTime::from_nanos_f64(min + rng.random::<f64>() * span)
-            }
-            Shape::Exponential { mean } => {
-                SimTime::from_nanos_f64(mean * standard_exponential(rng))
             }
             Shape::Normal { mean, sd } => SimTime::from_nanos_f64(mean + sd * standard_normal(rng)),
             Shape::LogNormal { mu, sigma } => {

@@ -51,6 +51,26 @@ pub(crate) fn with_scratch<R>(build: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
     })
 }
 
+/// Builds a state's cells anew in the scratch buffer (see
+/// [`with_scratch`]) and, if they differ from `cells`, replaces them with
+/// one shared copy: what a sync does. Returns whether they changed, and
+/// what `build` returned.
+pub(crate) fn rebuild<R>(
+    cells: &mut std::rc::Rc<[Entry]>,
+    build: impl FnOnce(&mut Vec<Entry>, &[Entry]) -> R,
+) -> (bool, R) {
+    let (rebuilt, result) = with_scratch(|out| {
+        let result = build(out, cells);
+        let rebuilt = (out[..] != cells[..]).then(|| std::rc::Rc::<[Entry]>::from(&out[..]));
+        (rebuilt, result)
+    });
+    let changed = rebuilt.is_some();
+    if let Some(new) = rebuilt {
+        *cells = new;
+    }
+    (changed, result)
+}
+
 /// Heap bytes behind shared cells: the allocation's two reference counts
 /// and the cells, whoever else shares them; none when there are no cells.
 pub(crate) fn shared_bytes(cells: &std::rc::Rc<[Entry]>) -> usize {

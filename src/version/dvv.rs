@@ -48,14 +48,12 @@ fn covers(vv: &[Entry], d: &Entry) -> bool {
 impl DvvSet {
     /// The set's version vector.
     pub(crate) fn vv(&self) -> &[Entry] {
-        let len = self.cells.first().map_or(0, |h| h.node as usize);
-        self.cells.get(1..1 + len).unwrap_or(&[])
+        vv(&self.cells)
     }
 
     /// The siblings: `node`/`counter` are the dot, `stamp` the value.
     pub(crate) fn dots(&self) -> &[Entry] {
-        let len = self.cells.first().map_or(0, |h| h.node as usize);
-        self.cells.get(1 + len..).unwrap_or(&[])
+        dots(&self.cells)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -109,17 +107,10 @@ impl DvvSet {
         if self == other || other.is_empty() {
             return false;
         }
-        // Built in the reused scratch buffer and copied once into the new
-        // shared cells, as a put does.
-        let merged = clock::with_scratch(|out| {
-            sync_into(out, self, other);
-            (out[..] != self.cells[..]).then(|| Rc::<[Entry]>::from(&out[..]))
-        });
-        let changed = merged.is_some();
-        if let Some(cells) = merged {
-            self.cells = cells;
-        }
-        changed
+        clock::rebuild(&mut self.cells, |out, mine| {
+            sync_into(out, mine, &other.cells)
+        })
+        .0
     }
 
     /// Whether syncing `self` into `other` would leave `other` as it is.
@@ -174,11 +165,23 @@ impl DvvSet {
     }
 }
 
+/// The version vector of a set's cells.
+fn vv(cells: &[Entry]) -> &[Entry] {
+    let len = cells.first().map_or(0, |h| h.node as usize);
+    cells.get(1..1 + len).unwrap_or(&[])
+}
+
+/// The dots of a set's cells.
+fn dots(cells: &[Entry]) -> &[Entry] {
+    let len = cells.first().map_or(0, |h| h.node as usize);
+    cells.get(1 + len..).unwrap_or(&[])
+}
+
 /// Appends to `out` the sync of `a` and `b`: the joined vector, then the
 /// dots of both sides that the other side's vector does not cover.
-fn sync_into(out: &mut Vec<Entry>, a: &DvvSet, b: &DvvSet) {
-    let (va, vb) = (a.vv(), b.vv());
-    let (da, db) = (a.dots(), b.dots());
+fn sync_into(out: &mut Vec<Entry>, a: &[Entry], b: &[Entry]) {
+    let (va, vb) = (vv(a), vv(b));
+    let (da, db) = (dots(a), dots(b));
     out.push(Entry::new(0, 0, 0));
     clock::join_into(out, va, vb);
     out[0] = Entry::new((out.len() - 1) as u32, 0, 0);

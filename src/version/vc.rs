@@ -344,19 +344,9 @@ impl Versions {
         if self == other || other.is_empty() {
             return (false, 0);
         }
-        let (a, b) = (&self.cells[..], &other.cells[..]);
-        // Built in the reused scratch buffer and copied once into the new
-        // shared cells, as a put does.
-        let (merged, false_conflicts) = clock::with_scratch(|out| {
-            let false_conflicts = sync_into(out, a, b);
-            let merged = (out[..] != *a).then(|| Rc::<[Entry]>::from(&out[..]));
-            (merged, false_conflicts)
-        });
-        let changed = merged.is_some();
-        if let Some(cells) = merged {
-            self.cells = cells;
-        }
-        (changed, false_conflicts)
+        clock::rebuild(&mut self.cells, |out, mine| {
+            sync_into(out, mine, &other.cells)
+        })
     }
 
     /// `(self.le(other), other.le(self))`, for a sync or a comparison that
@@ -373,15 +363,16 @@ impl Versions {
             // a strict order rules out equal counters, so only clocks
             // equal in both directions need the canonical tie-break.
             let (x_le_y, y_le_x) = (clock::le(x.clock, y.clock), clock::le(y.clock, x.clock));
-            return match (x_le_y, y_le_x) {
-                (true, false) => (true, false),
-                (false, true) => (false, true),
-                (true, true) if clock::same_counters(x.clock, y.clock) => match x.canonical(&y) {
-                    Ordering::Less => (true, false),
-                    Ordering::Greater => (false, true),
-                    Ordering::Equal => (false, false),
-                },
-                _ => (false, false),
+            if !(x_le_y && y_le_x) {
+                return (x_le_y, y_le_x);
+            }
+            if !clock::same_counters(x.clock, y.clock) {
+                return (false, false);
+            }
+            return match x.canonical(&y) {
+                Ordering::Less => (true, false),
+                Ordering::Greater => (false, true),
+                Ordering::Equal => (false, false),
             };
         }
         (self.le(other), other.le(self))
