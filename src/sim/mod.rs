@@ -17,7 +17,7 @@ pub mod rng;
 pub mod testkit;
 
 use crate::actor::{Client, Describe, Node};
-use crate::check::history::History;
+use crate::check::history::{History, HistoryLog};
 use crate::id::{ClientId, Endpoint, NodeId};
 use crate::metrics::RunMetrics;
 use crate::net::{DropReason, Fate, Net};
@@ -134,7 +134,7 @@ pub(crate) struct Core<M, NT, CT> {
     pub trace: Tracer,
     pub metrics: RunMetrics,
     /// Every client operation, for the checkers.
-    pub history: History,
+    pub history: HistoryLog,
     /// Every status and clock change of every node, in time order.
     pub lifecycle: Vec<LifeEvent>,
     /// The node each client sits beside: its network site.
@@ -213,7 +213,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 fault_rng: rng::stream(scenario.seed, rng::Stream::Faults),
                 trace,
                 metrics: RunMetrics::default(),
-                history: History::new(),
+                history: HistoryLog::new(),
                 lifecycle: Vec::new(),
                 client_home,
                 next_msg_id: 0,
@@ -244,8 +244,8 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         &self.core.metrics
     }
 
-    /// Every client operation so far.
-    pub fn history(&self) -> &History {
+    /// Every client operation so far, as recorded.
+    pub fn history(&self) -> &HistoryLog {
         &self.core.history
     }
 
@@ -256,7 +256,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     /// Hands the history over (the world keeps an empty one).
     pub fn take_history(&mut self) -> History {
-        std::mem::take(&mut self.core.history)
+        std::mem::take(&mut self.core.history).to_history()
     }
 
     /// A node, to set up before the run starts (loading data, say).

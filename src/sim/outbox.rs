@@ -173,6 +173,6 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
                 line.values("values", &done.values);
             }
         }
-        self.core.history.complete(done, self.core.now);
+        self.core.history.complete(&done, self.core.now);
     }
 }
