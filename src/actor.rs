@@ -101,6 +101,11 @@ pub trait Node {
     }
     /// A one-line summary of what the node stores, for tests and `explain`.
     fn stored_keys(&self) -> usize;
+    /// A message for this node was just sent: start bringing into the
+    /// cache what handling it will read (its key's replica, say). Called
+    /// whatever becomes of the message; a hint for speed that must change
+    /// nothing. The default does nothing.
+    fn prefetch(&self, _msg: &Self::Msg) {}
 }
 
 /// What a client asks of the store.

@@ -16,6 +16,7 @@
 mod anti_entropy;
 mod coordinator;
 pub mod directory;
+pub mod keymap;
 mod membership;
 pub mod msg;
 pub mod stats;
@@ -471,6 +472,16 @@ impl DynamoNode {
 }
 
 impl Node for DynamoNode {
+    /// The replica a client request, a replica write or a replica read
+    /// will look up: the run's most frequent cache miss.
+    fn prefetch(&self, msg: &Msg) {
+        match msg {
+            Msg::Request(r) | Msg::Forward(r) => self.store.prefetch(r.key),
+            Msg::Store { key, .. } | Msg::Fetch { key, .. } => self.store.prefetch(*key),
+            _ => {}
+        }
+    }
+
     type Msg = Msg;
     type Timer = Timer;
 

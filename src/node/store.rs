@@ -4,17 +4,18 @@
 //! the disk loses them. (Dynamo keeps hints in a separate local database,
 //! which is what the second map is.)
 
+use super::keymap::KeyMap;
 use crate::id::{Key, NodeId, ValueId};
 use crate::version::{Effect, Mode, Order, Siblings};
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     /// A hash map, not a B-tree: a get or a merge finds its key in one
     /// probe rather than a walk of node arrays whose branches the CPU
-    /// mispredicts. Nothing iterates it unsorted (see [`Store::iter`]).
-    data: HashMap<Key, Siblings, BuildHasherDefault<KeyHasher>>,
+    /// mispredicts; and our own (see `keymap.rs`), so a key's slot can be
+    /// prefetched. Nothing iterates it unsorted (see [`Store::iter`]).
+    data: KeyMap<Siblings>,
     /// Writes kept for another node, by (key, owner): a stand-in answers
     /// reads of a key from all its hints for that key, a range query.
     hints: BTreeMap<(Key, NodeId), Siblings>,
@@ -61,34 +62,6 @@ impl Touched {
     }
 }
 
-/// Hashes a key by one 64×64→128-bit multiply folded in half: keys are
-/// small dense integers, which this spreads over both the low bits (the
-/// bucket) and the high bits (the map's tag byte). Fixed, so a map of the
-/// same inserts is laid out the same on every run.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let product = u128::from(self.0 ^ n) * 0x9e37_79b9_7f4a_7c15;
-        self.0 = (product as u64) ^ ((product >> 64) as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// A list this short is kept even for a near-empty store.
 const MIN_TOUCHED_LIST: usize = 1024;
 
@@ -103,18 +76,26 @@ impl Store {
     }
 
     pub fn get(&self, key: Key) -> Option<&Siblings> {
-        self.data.get(&key)
+        self.data.get(key)
+    }
+
+    /// Starts bringing `key`'s replica into the cache ahead of a message
+    /// about it (see [`crate::actor::Node::prefetch`]). A hint: changes
+    /// nothing.
+    #[inline]
+    pub fn prefetch(&self, key: Key) {
+        self.data.prefetch(key);
     }
 
     /// The key's state, created empty if the node has none.
     pub fn entry(&mut self, key: Key) -> &mut Siblings {
         self.record_change(key);
-        self.data.entry(key).or_default()
+        self.data.get_or_default(key)
     }
 
     /// Merges `state` into the key's replica.
     pub fn merge(&mut self, mode: Mode, key: Key, state: &Siblings) -> Effect {
-        let effect = match self.data.get_mut(&key) {
+        let effect = match self.data.get_mut(key) {
             Some(mine) if self.drops_concurrent && mine.compare(state) == Order::Concurrent => {
                 Effect::default()
             }
@@ -145,10 +126,10 @@ impl Store {
     /// Drops the key's replica if it is still exactly `state` (a newer
     /// write keeps it). Returns whether it was dropped.
     pub fn remove_if(&mut self, key: Key, state: &Siblings) -> bool {
-        if self.data.get(&key) != Some(state) {
+        if self.data.get(key) != Some(state) {
             return false;
         }
-        self.data.remove(&key);
+        self.data.remove(key);
         self.record_change(key);
         true
     }
@@ -249,7 +230,7 @@ impl Store {
     /// the same way on every run. Costs a sort, which these rare callers
     /// can afford.
     pub fn iter(&self) -> impl Iterator<Item = (Key, &Siblings)> {
-        let mut sorted: Vec<(Key, &Siblings)> = self.data.iter().map(|(&k, s)| (k, s)).collect();
+        let mut sorted: Vec<(Key, &Siblings)> = self.data.iter().collect();
         sorted.sort_unstable_by_key(|&(k, _)| k);
         sorted.into_iter()
     }

@@ -144,6 +144,10 @@ pub(crate) struct Core<M, NT, CT> {
     pub faults: Vec<(Fault, FaultOrigin)>,
     pub loss_window: u32,
     pub latency_window: u32,
+    /// Messages sent to nodes by the handler running now, by queue slot:
+    /// once it returns, each receiver is asked to prefetch what the
+    /// message will read (see [`Node::prefetch`]).
+    pub sent_to_nodes: Vec<(NodeId, u32)>,
 }
 
 /// One run of a scenario.
@@ -221,6 +225,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 faults,
                 loss_window: 0,
                 latency_window: 0,
+                sent_to_nodes: Vec::new(),
             },
             end,
             started: false,
@@ -376,6 +381,18 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 }
             }
         }
+        self.prefetch_for_sent();
+    }
+
+    /// Lets each node a message was just sent to start fetching what the
+    /// message will read, some events before it is delivered. Changes
+    /// nothing the run can observe.
+    fn prefetch_for_sent(&mut self) {
+        for (node, slot) in self.core.sent_to_nodes.drain(..) {
+            if let Some(Event::Deliver { msg, .. }) = self.core.queue.get(slot) {
+                self.nodes[node.index()].node.prefetch(msg);
+            }
+        }
     }
 
     fn deliver(&mut self, to: Endpoint, from: Endpoint, msg: N::Msg, msg_id: u64, epoch: u32) {
@@ -528,7 +545,10 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
                     msg_id,
                     epoch,
                 };
-                self.queue.push(self.now + latency, event);
+                let scheduled = self.queue.push(self.now + latency, event);
+                if let Endpoint::Node(n) = to {
+                    self.sent_to_nodes.push((n, scheduled.slot));
+                }
             }
         }
     }

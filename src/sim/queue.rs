@@ -103,6 +103,11 @@ impl<E> EventQueue<E> {
         Scheduled { slot, seq }
     }
 
+    /// The event pending in `slot` (a [`Scheduled`]'s), if any.
+    pub fn get(&self, slot: u32) -> Option<&E> {
+        self.slots.get(slot as usize)?.event.as_ref()
+    }
+
     /// Removes the earliest event, skipping cancelled ones.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.pop_until(SimTime::MAX)
