@@ -235,6 +235,14 @@ impl Store {
         sorted.into_iter()
     }
 
+    /// The replicas in the map's own order (memory order), for a caller
+    /// whose result cannot depend on the order, and that reads every slot:
+    /// a pass in memory order streams, where one in key order waits on a
+    /// cache miss per key.
+    pub fn iter_in_any_order(&self) -> impl Iterator<Item = (Key, &Siblings)> {
+        self.data.iter()
+    }
+
     /// Every value held for `key` here, replica and hints alike.
     pub fn values_held(&self) -> impl Iterator<Item = (Key, Vec<ValueId>)> + '_ {
         self.iter()

@@ -226,40 +226,56 @@ fn diverges(truth: &Truth, stores: &[Option<&Store>], key: Key) -> bool {
     false
 }
 
-/// How many keys ahead of the one judged a sample prefetches replicas:
-/// enough for the CPU to fetch several at once (a lookup that misses
-/// every cache waits about as long as a few hundred instructions take).
-const PREFETCH_AHEAD: usize = 16;
-
-/// Asks each live replica store of `key` on the true ring to start
-/// fetching its slot: a hint, changes nothing.
-fn prefetch_replicas(truth: &Truth, stores: &[Option<&Store>], key: Key) {
-    let Some(&range) = truth.ranges.get(key.0 as usize) else {
-        return;
-    };
-    let list = truth.ring.range_preference_list(range as usize);
-    for replica in &list[..list.len().min(truth.ring.n())] {
-        if let Some(store) = stores.get(replica.index()).copied().flatten() {
-            store.prefetch(key);
-        }
-    }
-}
-
-/// Every key judged: the keys times N lookups, one hash probe each, the
-/// probes of later keys prefetched: with a million keys the stores are
-/// far larger than the cache, and a sample spent most of its time
-/// waiting for one slot at a time.
+/// Every key judged, by one pass over each live store in memory order
+/// rather than N lookups a key in key order: with a million keys the
+/// stores are far larger than the cache, and a lookup per replica waited
+/// on a miss each. The verdict is `diverges`' for every key: the key's
+/// live replicas on the true ring do not all hold the same state (an
+/// empty or absent state counting as one), which does not depend on the
+/// order the replicas are read in.
 fn judge_every_key(truth: &Truth, world: &World, live: Vec<bool>) -> Judged {
     let stores = live_stores(world, &live);
-    let keys = truth.ranges.len() as u32;
-    let divergent: Vec<bool> = (0..keys)
-        .map(|k| {
-            if let Some(later) = k.checked_add(PREFETCH_AHEAD as u32).filter(|&l| l < keys) {
-                prefetch_replicas(truth, &stores, Key(later));
+    let keys = truth.ranges.len();
+    let replicas = |key: usize| {
+        let list = truth.ring.range_preference_list(truth.ranges[key] as usize);
+        &list[..list.len().min(truth.ring.n())]
+    };
+    // Per key: the first non-empty state met at a replica (its identity,
+    // and where it is, for the rare unequal identities), how many
+    // replicas held one.
+    let mut first: Vec<(usize, Option<&Siblings>)> = vec![(0, None); keys];
+    let mut held: Vec<u32> = vec![0; keys];
+    let mut divergent = vec![false; keys];
+    for (node, store) in stores.iter().enumerate() {
+        let Some(store) = store else {
+            continue;
+        };
+        for (key, state) in store.iter_in_any_order() {
+            let k = key.0 as usize;
+            if k >= keys || state.is_empty() || !replicas(k).contains(&NodeId(node as u32)) {
+                continue;
             }
-            diverges(truth, &stores, Key(k))
-        })
-        .collect();
+            held[k] += 1;
+            match first[k] {
+                (_, None) => first[k] = (state.identity(), Some(state)),
+                (id, Some(seen)) => {
+                    if id != state.identity() && seen != state {
+                        divergent[k] = true;
+                    }
+                }
+            }
+        }
+    }
+    // A key one live replica holds and another lacks diverges too.
+    for (k, d) in divergent.iter_mut().enumerate() {
+        if held[k] > 0 && !*d {
+            let live_replicas = replicas(k)
+                .iter()
+                .filter(|r| stores.get(r.index()).copied().flatten().is_some())
+                .count();
+            *d = (held[k] as usize) < live_replicas;
+        }
+    }
     let count = divergent.iter().filter(|&&d| d).count() as u64;
     Judged {
         live,

@@ -34,6 +34,11 @@ pub(crate) struct DvvSet {
 }
 
 impl DvvSet {
+    /// Where the cells start: the allocation's identity.
+    pub(crate) fn cells_ptr(&self) -> *const Entry {
+        self.cells.as_ptr()
+    }
+
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &DvvSet) -> bool {
         Rc::ptr_eq(&self.cells, &other.cells)

@@ -82,6 +82,18 @@ impl Siblings {
         }
     }
 
+    /// The allocation the state's cells live in (0 for an empty state):
+    /// two states with the same identity are equal without a look at the
+    /// cells, as every replica sharing a write's cells is.
+    pub fn identity(&self) -> usize {
+        match &self.0 {
+            Repr::Empty => 0,
+            Repr::Clocks(v) => v.cells_ptr() as usize,
+            Repr::Dvv(d) => d.cells_ptr() as usize,
+            Repr::Lww(s) => Rc::as_ptr(s) as usize,
+        }
+    }
+
     /// The sibling count.
     pub fn len(&self) -> usize {
         match &self.0 {

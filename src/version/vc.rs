@@ -49,6 +49,11 @@ pub(crate) struct Versions {
 }
 
 impl Versions {
+    /// Where the cells start: the allocation's identity.
+    pub(crate) fn cells_ptr(&self) -> *const Entry {
+        self.cells.as_ptr()
+    }
+
     #[cfg(test)]
     pub(crate) fn shares_cells(&self, other: &Versions) -> bool {
         Rc::ptr_eq(&self.cells, &other.cells)
