@@ -48,7 +48,7 @@ fn no_wall_clock_or_unseeded_randomness_in_a_run() {
     ];
     // (file, name): each exemption says why it cannot change a run. None
     // now: the key store's map is our own (`node/keymap.rs`), laid out by
-    // a fixed hash and iterated only through `Store::iter`, which sorts.
+    // a fixed hash, and iterated in key order or where order cannot matter.
     let allowed: [(&str, &str); 0] = [];
     let mut hits = Vec::new();
     for file in rust_files(&src()) {

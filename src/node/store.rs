@@ -14,7 +14,9 @@ pub struct Store {
     /// A hash map, not a B-tree: a get or a merge finds its key in one
     /// probe rather than a walk of node arrays whose branches the CPU
     /// mispredicts; and our own (see `keymap.rs`), so a key's slot can be
-    /// prefetched. Nothing iterates it unsorted (see [`Store::iter`]).
+    /// prefetched. Nothing iterates it unsorted (see [`Store::iter`])
+    /// but [`Store::iter_in_any_order`], for a result that cannot depend
+    /// on the order.
     data: KeyMap<Siblings>,
     /// Writes kept for another node, by (key, owner): a stand-in answers
     /// reads of a key from all its hints for that key, a range query.

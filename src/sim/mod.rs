@@ -25,7 +25,7 @@ use crate::scenario::{Fault, Scenario};
 use crate::time::SimTime;
 use crate::trace::Tracer;
 use outbox::{ClientOut, NodeOut};
-use queue::{Due, EventQueue};
+use queue::{Due, EventQueue, Scheduled};
 use rand_chacha::ChaCha8Rng;
 
 pub use faults::FaultOrigin;
@@ -144,10 +144,10 @@ pub(crate) struct Core<M, NT, CT> {
     pub faults: Vec<(Fault, FaultOrigin)>,
     pub loss_window: u32,
     pub latency_window: u32,
-    /// Messages sent to nodes by the handler running now, by queue slot:
-    /// once it returns, each receiver is asked to prefetch what the
-    /// message will read (see [`Node::prefetch`]).
-    pub sent_to_nodes: Vec<(NodeId, u32)>,
+    /// Messages sent to nodes by the handler running now: once it
+    /// returns, each receiver is asked to prefetch what the message will
+    /// read (see [`Node::prefetch`]).
+    pub sent_to_nodes: Vec<(NodeId, Scheduled)>,
 }
 
 /// One run of a scenario.
@@ -388,8 +388,8 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
     /// message will read, some events before it is delivered. Changes
     /// nothing the run can observe.
     fn prefetch_for_sent(&mut self) {
-        for (node, slot) in self.core.sent_to_nodes.drain(..) {
-            if let Some(Event::Deliver { msg, .. }) = self.core.queue.get(slot) {
+        for (node, scheduled) in self.core.sent_to_nodes.drain(..) {
+            if let Some(Event::Deliver { msg, .. }) = self.core.queue.get(scheduled) {
                 self.nodes[node.index()].node.prefetch(msg);
             }
         }
@@ -547,7 +547,7 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
                 };
                 let scheduled = self.queue.push(self.now + latency, event);
                 if let Endpoint::Node(n) = to {
-                    self.sent_to_nodes.push((n, scheduled.slot));
+                    self.sent_to_nodes.push((n, scheduled));
                 }
             }
         }

@@ -103,9 +103,13 @@ impl<E> EventQueue<E> {
         Scheduled { slot, seq }
     }
 
-    /// The event pending in `slot` (a [`Scheduled`]'s), if any.
-    pub fn get(&self, slot: u32) -> Option<&E> {
-        self.slots.get(slot as usize)?.event.as_ref()
+    /// The event `handle` names, while it is pending.
+    pub fn get(&self, handle: Scheduled) -> Option<&E> {
+        let slot = self.slots.get(handle.slot as usize)?;
+        if slot.seq != handle.seq {
+            return None; // delivered or cancelled, and the slot reused
+        }
+        slot.event.as_ref()
     }
 
     /// Removes the earliest event, skipping cancelled ones.
