@@ -118,13 +118,25 @@ impl DvvSet {
         .0
     }
 
-    /// Whether syncing `self` into `other` would leave `other` as it is.
-    pub(crate) fn le(&self, other: &DvvSet) -> bool {
-        // Equal states, most often shared cells (a replica against the
-        // state it took from the coordinator): merge is idempotent.
-        if Rc::ptr_eq(&self.cells, &other.cells) || self.cells == other.cells {
-            return true;
+    /// Whether syncing `self` into `other` would leave `other` as it is,
+    /// and the other way round: a sync and a comparison need both, and
+    /// the states are told equal once rather than once each way.
+    pub(crate) fn le_both(&self, other: &DvvSet) -> (bool, bool) {
+        if self.equal(other) {
+            return (true, true);
         }
+        (self.le_unequal(other), other.le_unequal(self))
+    }
+
+    /// Equal states, most often shared cells (a replica against the state
+    /// it took from the coordinator): merge is idempotent.
+    fn equal(&self, other: &DvvSet) -> bool {
+        Rc::ptr_eq(&self.cells, &other.cells) || self.cells == other.cells
+    }
+
+    /// Whether syncing `self` into `other` would leave `other` as it is,
+    /// for states known to differ.
+    fn le_unequal(&self, other: &DvvSet) -> bool {
         let (va, vb) = (self.vv(), other.vv());
         let (da, db) = (self.dots(), other.dots());
         clock::le(va, vb)

@@ -260,17 +260,19 @@ impl Siblings {
                     }
                 }
             },
-            (Repr::Dvv(a), Repr::Dvv(b)) if b.le(a) => Effect::default(),
-            (Repr::Dvv(a), Repr::Dvv(b)) if a.le(b) => {
-                *a = b.clone();
-                Effect {
-                    changed: true,
-                    false_conflicts: 0,
+            (Repr::Dvv(a), Repr::Dvv(b)) => match a.le_both(b) {
+                (_, true) => Effect::default(),
+                (true, false) => {
+                    *a = b.clone();
+                    Effect {
+                        changed: true,
+                        false_conflicts: 0,
+                    }
                 }
-            }
-            (Repr::Dvv(a), Repr::Dvv(b)) => Effect {
-                changed: a.merge(b),
-                false_conflicts: 0,
+                (false, false) => Effect {
+                    changed: a.merge(b),
+                    false_conflicts: 0,
+                },
             },
             (Repr::Lww(a), Repr::Lww(b)) => {
                 let changed = **b > **a;
@@ -296,7 +298,7 @@ impl Siblings {
             (Repr::Empty, _) => (true, false),
             (_, Repr::Empty) => (false, true),
             (Repr::Clocks(a), Repr::Clocks(b)) => a.le_both(b),
-            (Repr::Dvv(a), Repr::Dvv(b)) => (a.le(b), b.le(a)),
+            (Repr::Dvv(a), Repr::Dvv(b)) => a.le_both(b),
             (Repr::Lww(a), Repr::Lww(b)) => (a <= b, b <= a),
             _ => (false, false),
         };
