@@ -48,6 +48,32 @@ impl Repr {
     }
 }
 
+/// A sync of one mode's sets, given that mode's `le_both` and general
+/// merge (which returns whether it changed and the false conflicts it
+/// made): nothing to do when ours already knows theirs, their cells
+/// shared when theirs dominates, the general merge only for concurrent
+/// sets. Inlined: each mode's call is on every replica write's path.
+#[inline(always)]
+fn sync<S: Clone>(
+    mine: &mut S,
+    theirs: &S,
+    le_both: impl FnOnce(&S, &S) -> (bool, bool),
+    merge: impl FnOnce(&mut S, &S) -> (bool, u32),
+) -> Effect {
+    let (changed, false_conflicts) = match le_both(mine, theirs) {
+        (_, true) => (false, 0),
+        (true, false) => {
+            *mine = theirs.clone();
+            (true, 0)
+        }
+        (false, false) => merge(mine, theirs),
+    };
+    Effect {
+        changed,
+        false_conflicts,
+    }
+}
+
 impl Siblings {
     /// Whether the replica holds no value for the key.
     pub fn is_empty(&self) -> bool {
@@ -243,37 +269,8 @@ impl Siblings {
             // coordinator's new version, a repair): skip the general merge
             // and its allocation. `le` and `le_both` are exact, so the
             // result is the same, and taking theirs shares their cells.
-            (Repr::Clocks(a), Repr::Clocks(b)) => match a.le_both(b) {
-                (_, true) => Effect::default(),
-                (true, false) => {
-                    *a = b.clone();
-                    Effect {
-                        changed: true,
-                        false_conflicts: 0,
-                    }
-                }
-                (false, false) => {
-                    let (changed, false_conflicts) = a.merge(b);
-                    Effect {
-                        changed,
-                        false_conflicts,
-                    }
-                }
-            },
-            (Repr::Dvv(a), Repr::Dvv(b)) => match a.le_both(b) {
-                (_, true) => Effect::default(),
-                (true, false) => {
-                    *a = b.clone();
-                    Effect {
-                        changed: true,
-                        false_conflicts: 0,
-                    }
-                }
-                (false, false) => Effect {
-                    changed: a.merge(b),
-                    false_conflicts: 0,
-                },
-            },
+            (Repr::Clocks(a), Repr::Clocks(b)) => sync(a, b, Versions::le_both, Versions::merge),
+            (Repr::Dvv(a), Repr::Dvv(b)) => sync(a, b, DvvSet::le_both, |a, b| (a.merge(b), 0)),
             (Repr::Lww(a), Repr::Lww(b)) => {
                 let changed = **b > **a;
                 if changed {
