@@ -7,6 +7,8 @@ use super::{Core, Event};
 use crate::actor::Describe;
 use crate::id::{Endpoint, NodeId};
 use crate::net::{DropReason, Fate};
+use crate::time::SimTime;
+use crate::trace::{Fields, Tracer};
 
 impl<M: Describe, NT, CT> Core<M, NT, CT> {
     /// The node whose network position an endpoint shares.
@@ -24,10 +26,7 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
         self.next_msg_id += 1;
         self.metrics.messages.sent += 1;
         if self.trace.enabled() {
-            let mut line = self.trace.line(self.now.0, "send");
-            endpoint_field(&mut line, "from", from);
-            endpoint_field(&mut line, "to", to);
-            line.str("msg", msg.kind()).u64("m", msg_id);
+            let mut line = message_line(&mut self.trace, self.now, "send", from, to, &msg, msg_id);
             msg.describe(&mut line);
         }
         let (from_site, to_site) = (self.site(from), self.site(to));
@@ -41,10 +40,8 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
                 if let Some(second) = duplicate {
                     self.metrics.messages.duplicated += 1;
                     if self.trace.enabled() {
-                        let mut line = self.trace.line(self.now.0, "duplicate");
-                        endpoint_field(&mut line, "from", from);
-                        endpoint_field(&mut line, "to", to);
-                        line.str("msg", msg.kind()).u64("m", msg_id);
+                        let (trace, now) = (&mut self.trace, self.now);
+                        message_line(trace, now, "duplicate", from, to, &msg, msg_id);
                     }
                     let copy = Event::Deliver {
                         to,
@@ -80,10 +77,7 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
 
     #[cold]
     fn write_deliver(&mut self, from: Endpoint, to: Endpoint, msg: &M, msg_id: u64) {
-        let mut line = self.trace.line(self.now.0, "deliver");
-        endpoint_field(&mut line, "from", from);
-        endpoint_field(&mut line, "to", to);
-        line.str("msg", msg.kind()).u64("m", msg_id);
+        let mut line = message_line(&mut self.trace, self.now, "deliver", from, to, msg, msg_id);
         msg.describe(&mut line);
     }
 
@@ -97,17 +91,31 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
     ) {
         self.metrics.messages.count_drop(why);
         if self.trace.enabled() {
-            let mut line = self.trace.line(self.now.0, "drop");
-            endpoint_field(&mut line, "from", from);
-            endpoint_field(&mut line, "to", to);
-            line.str("msg", msg.kind())
-                .u64("m", msg_id)
+            message_line(&mut self.trace, self.now, "drop", from, to, msg, msg_id)
                 .str("why", why.as_str());
         }
     }
 }
 
-fn endpoint_field(line: &mut crate::trace::Fields<'_>, name: &str, e: Endpoint) {
+/// A trace line about one message: its kind, both ends, the message's
+/// kind and id; the caller adds the rest.
+fn message_line<'a, M: Describe>(
+    trace: &'a mut Tracer,
+    now: SimTime,
+    kind: &str,
+    from: Endpoint,
+    to: Endpoint,
+    msg: &M,
+    msg_id: u64,
+) -> Fields<'a> {
+    let mut line = trace.line(now.0, kind);
+    endpoint_field(&mut line, "from", from);
+    endpoint_field(&mut line, "to", to);
+    line.str("msg", msg.kind()).u64("m", msg_id);
+    line
+}
+
+fn endpoint_field(line: &mut Fields<'_>, name: &str, e: Endpoint) {
     match e {
         Endpoint::Node(n) => line.node(name, n),
         Endpoint::Client(c) => line.client(name, c),
