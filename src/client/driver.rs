@@ -283,6 +283,10 @@ impl StoreClient {
         });
         let to = self.target(now, key, via);
         self.liveness.sending_to(to, now);
+        // Everything of this client's below its oldest unfinished op has
+        // ended here: a node may ignore late copies of those.
+        let floor = self.pending.oldest().map_or(op, |(oldest, _, _)| oldest);
+        let settled_below = u32::try_from(op.0.saturating_sub(floor.0)).unwrap_or(u32::MAX);
         out.send(
             Endpoint::Node(to),
             Msg::Request(Request {
@@ -292,6 +296,8 @@ impl StoreClient {
                 key,
                 value,
                 context: read.context,
+                settled_below,
+                hops: 0,
             }),
         );
         let wait = SimTime(self.setup.timeout.0.saturating_mul(2));

@@ -10,6 +10,10 @@ use crate::node::Answer;
 use crate::time::SimTime;
 use crate::version::{Order, Siblings};
 
+/// How many nodes may pass one request on: the node a client asked, and
+/// once more a node whose view disagrees with that one's.
+const MAX_HOPS: u8 = 2;
+
 /// A put's new local state, and the owner when it is kept as a hint.
 type Versioned = (Siblings, Option<NodeId>);
 
@@ -157,6 +161,8 @@ impl DynamoNode {
         }
         let n = self.directory.n();
         let replicas = &self.directory.preference(req.key)[..n];
+        let mut req = req;
+        req.hops = req.hops.saturating_add(1);
         match replicas.iter().copied().find(|&r| self.reachable(r, now)) {
             Some(to) => {
                 self.liveness.sending_to(to, now);
@@ -169,6 +175,56 @@ impl DynamoNode {
             None => {
                 self.stats.forwards += 1;
                 out.send(Endpoint::Node(replicas[0]), Msg::Forward(req));
+            }
+        }
+    }
+
+    /// A node passed a request here to coordinate. The sender's view made
+    /// this node a replica of the key; if this node's own view agrees, it
+    /// coordinates. If not (views differ during a join or a leave), it
+    /// passes the request once more to a replica it believes reachable,
+    /// never back to the sender; with none, it stands in under a sloppy
+    /// quorum, and under a strict one refuses: a node that holds no
+    /// replica must not mint versions of the key as if it did.
+    pub(super) fn on_forward(
+        &mut self,
+        now: SimTime,
+        from: Option<NodeId>,
+        mut req: Request,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        if self.directory.is_replica(req.key, self.id) {
+            return self.coordinate(now, req, out);
+        }
+        let n = self.directory.n();
+        let replicas = &self.directory.preference(req.key)[..n];
+        let next = replicas
+            .iter()
+            .copied()
+            .find(|&r| Some(r) != from && self.reachable(r, now));
+        match next {
+            Some(to) if req.hops < MAX_HOPS => {
+                self.liveness.sending_to(to, now);
+                self.stats.forwards += 1;
+                req.hops += 1;
+                out.send(Endpoint::Node(to), Msg::Forward(req));
+            }
+            _ if self.config.sloppy_quorum => self.coordinate(now, req, out),
+            _ => {
+                self.stats.refused_requests += 1;
+                out.note("request-refused", |f| {
+                    f.u64("op", req.op.0)
+                        .key("key", req.key)
+                        .str("why", "not a replica, and the quorum is strict");
+                });
+                out.send(
+                    Endpoint::Client(req.client),
+                    Msg::Reply {
+                        op: req.op,
+                        answer: Answer::Fail,
+                        read: Siblings::default(),
+                    },
+                );
             }
         }
     }
@@ -233,10 +289,21 @@ impl DynamoNode {
                 let value = req.value.unwrap_or(ValueId(req.op.0));
                 let state = if is_replica {
                     let actor = self.actor_for(key);
+                    // Hints this node keeps for the key (it stood in before
+                    // its view made it a replica) may hold versions it
+                    // minted: the new one must count past them too.
+                    let hinted = match self.store.has_hints() {
+                        true => self.store.hinted(mode, key),
+                        false => None,
+                    };
                     let local = self.store.entry(key);
+                    if let Some(hinted) = hinted {
+                        local.merge(mode, &hinted);
+                    }
                     let effect = local.put(mode, actor, now, req.context.get(), value);
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = local.clone();
+                    self.minted.check(key, actor, &state);
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),
@@ -245,11 +312,20 @@ impl DynamoNode {
                     }
                     state
                 } else {
-                    // A stand-in coordinator versions the write against the
-                    // hints it holds and keeps it as a hint for the key's
-                    // first owner.
-                    let mut local = self.store.hinted(mode, key).unwrap_or_default();
-                    local.put(mode, self.actor_for(key), now, req.context.get(), value);
+                    // A stand-in coordinator versions the write against
+                    // everything it holds of the key (its hints, and its
+                    // own replica if an old view left it one: versioning
+                    // against the hints alone would mint a counter its
+                    // replica already holds, and a replica taking the new
+                    // version for the old would drop it), and keeps it as
+                    // a hint for the key's first owner.
+                    let mut local = self.store.get(key).cloned().unwrap_or_default();
+                    if let Some(hinted) = self.store.hinted(mode, key) {
+                        local.merge(mode, &hinted);
+                    }
+                    let actor = self.actor_for(key);
+                    local.put(mode, actor, now, req.context.get(), value);
+                    self.minted.check(key, actor, &local);
                     let owner = self.directory.preference(key)[0];
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;

@@ -18,7 +18,9 @@ mod coordinator;
 pub mod directory;
 pub mod keymap;
 mod membership;
+mod minted;
 pub mod msg;
+pub mod requests;
 pub mod stats;
 pub mod store;
 
@@ -141,6 +143,8 @@ pub struct DynamoNode {
     directory: Directory,
     /// Disk.
     store: Store,
+    /// The client requests this node has acted on (disk: see `requests`).
+    requests: requests::RequestJournal,
     // Memory, lost in a crash:
     pending: InFlight,
     /// In-flight requests' deadlines, oldest first (see `expire_requests`).
@@ -171,6 +175,8 @@ pub struct DynamoNode {
     /// Draws gossip peers and anti-entropy ranges: the node's own stream.
     rng: ChaCha8Rng,
     // Bookkeeping of the simulator, kept across crashes:
+    /// Every dot this node minted, checked never to repeat (debug builds).
+    minted: minted::MintLedger,
     stats: NodeStats,
     member_events: Vec<MemberEvent>,
     /// Every Merkle exchange this node ended, for the report's chart.
@@ -206,6 +212,7 @@ impl DynamoNode {
             config,
             directory,
             store,
+            requests: requests::RequestJournal::default(),
             pending: InFlight::default(),
             deadlines: VecDeque::new(),
             deadlines_armed: false,
@@ -220,6 +227,7 @@ impl DynamoNode {
             actor: id,
             epochs: 0,
             rng,
+            minted: minted::MintLedger::default(),
             stats: NodeStats::default(),
             member_events: Vec::new(),
             merkle_exchanges: Vec::new(),
@@ -248,6 +256,23 @@ impl DynamoNode {
     /// The name this node mints versions of `key` under.
     pub(super) fn actor_for(&self, key: Key) -> NodeId {
         self.store.actor_for(key).unwrap_or(self.actor)
+    }
+
+    /// Whether this node acts on `req`: not if it already acted on this
+    /// (client, op), or the client had finished the op (see `requests`).
+    fn first_time(&mut self, req: &Request, out: &mut impl Outbox<Msg, Timer>) -> bool {
+        match self.requests.first_time(req) {
+            Ok(()) => true,
+            Err(repeat) => {
+                self.stats.repeated_requests += 1;
+                out.note("request-ignored", |f| {
+                    f.u64("op", req.op.0)
+                        .key("key", req.key)
+                        .str("why", repeat.as_str());
+                });
+                false
+            }
+        }
     }
 
     /// This node dropped `state` of `key` (a hint handed back, a key handed
@@ -503,9 +528,21 @@ impl Node for DynamoNode {
         out: &mut impl Outbox<Msg, Timer>,
     ) {
         match (from, msg) {
-            (_, Msg::Request(req)) => self.on_request(now, req, out),
+            (_, Msg::Request(req)) => {
+                if self.first_time(&req, out) {
+                    self.on_request(now, req, out);
+                }
+            }
             // The sender chose this node to coordinate.
-            (_, Msg::Forward(req)) => self.coordinate(now, req, out),
+            (from, Msg::Forward(req)) => {
+                if self.first_time(&req, out) {
+                    let from = match from {
+                        Endpoint::Node(peer) => Some(peer),
+                        Endpoint::Client(_) => None,
+                    };
+                    self.on_forward(now, from, req, out);
+                }
+            }
             (Endpoint::Node(peer), msg) => {
                 self.liveness.heard_from(peer);
                 self.serve(now, peer, msg, out);
@@ -543,6 +580,7 @@ impl Node for DynamoNode {
     fn on_restart(&mut self, now: SimTime, wipe_disk: bool, out: &mut impl Outbox<Msg, Timer>) {
         if wipe_disk {
             self.store.wipe();
+            self.requests.clear();
             self.epochs += 1;
             self.actor = self.id.actor(self.epochs);
         }
@@ -566,5 +604,7 @@ impl Node for DynamoNode {
     }
 }
 
+#[cfg(test)]
+mod request_tests;
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,24 @@ pub struct Request {
     pub value: Option<ValueId>,
     /// A put's context: what its writer had read (empty for a blind put).
     pub context: CarriedContext,
+    /// How far below `op` the client's oldest unfinished operation was when
+    /// it sent this (0: none older). Every operation of the client below
+    /// `op - settled_below` had ended at the client, so a node may ignore a
+    /// late copy of one (see `node::requests`). A gap, not an id, so the
+    /// request stays 48 bytes.
+    pub settled_below: u32,
+    /// How many nodes have passed this request on (0 from the client): a
+    /// node whose view disagrees with the sender's passes it on once more,
+    /// never in a loop.
+    pub hops: u8,
+}
+
+impl Request {
+    /// The client's oldest operation that may still be unfinished: every
+    /// lower id of this client has ended at the client.
+    pub fn settled_floor(&self) -> OpId {
+        OpId(self.op.0.saturating_sub(u64::from(self.settled_below)))
+    }
 }
 
 /// A context as a message carries it: boxed, and absent when empty.

@@ -21,6 +21,13 @@ pub struct NodeStats {
     pub false_conflicts: u64,
     /// Requests answered with a failure: no quorum in time.
     pub quorum_failures: u64,
+    /// Copies of a client request this node had already acted on (the
+    /// network duplicated it), or of one its client had finished: ignored.
+    pub repeated_requests: u64,
+    /// Requests this node refused: forwarded to it by a node whose view
+    /// disagrees with its own, with no replica left to pass them to and no
+    /// sloppy quorum to stand in under.
+    pub refused_requests: u64,
     /// Replica messages (store, fetch) that reached a node which, by its own
     /// view, holds no replica of the key: a stale view somewhere.
     pub misrouted: u64,
@@ -49,6 +56,8 @@ impl NodeStats {
         self.late_replies += o.late_replies;
         self.false_conflicts += o.false_conflicts;
         self.quorum_failures += o.quorum_failures;
+        self.repeated_requests += o.repeated_requests;
+        self.refused_requests += o.refused_requests;
         self.misrouted += o.misrouted;
         self.transfers += o.transfers;
         self.transfers_dropped += o.transfers_dropped;

@@ -10,7 +10,7 @@ use crate::version::{Context, Mode, Siblings};
 use std::sync::Arc;
 
 #[derive(Default)]
-struct Effects {
+pub(super) struct Effects {
     sent: Vec<(Endpoint, Msg)>,
     timers: Vec<(SimTime, Timer)>,
 }
@@ -29,15 +29,15 @@ impl Outbox<Msg, Timer> for Effects {
 }
 
 impl Effects {
-    fn take(&mut self) -> Vec<(Endpoint, Msg)> {
+    pub(super) fn take(&mut self) -> Vec<(Endpoint, Msg)> {
         std::mem::take(&mut self.sent)
     }
 }
 
-const KEY: Key = Key(0);
-const T0: SimTime = SimTime::from_secs(1);
+pub(super) const KEY: Key = Key(0);
+pub(super) const T0: SimTime = SimTime::from_secs(1);
 
-fn config(w: usize, r: usize) -> Config {
+pub(super) fn config(w: usize, r: usize) -> Config {
     Config {
         n: 3,
         r,
@@ -78,7 +78,7 @@ fn plan(nodes: u32) -> ClusterPlan {
 }
 
 /// A ring of `nodes` nodes and the preference list of `KEY`.
-fn cluster(nodes: u32, mut cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
+pub(super) fn cluster(nodes: u32, mut cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
     let spec = spec();
     cfg.plan = plan(nodes);
     let members = cfg.plan.initial.clone();
@@ -99,7 +99,7 @@ fn cluster(nodes: u32, mut cfg: Config) -> (Vec<DynamoNode>, Vec<NodeId>) {
     (nodes, pref)
 }
 
-fn put(op: u64, value: u64) -> Msg {
+pub(super) fn put(op: u64, value: u64) -> Msg {
     Msg::Request(Request {
         op: OpId(op),
         client: ClientId(0),
@@ -107,6 +107,8 @@ fn put(op: u64, value: u64) -> Msg {
         key: KEY,
         value: Some(ValueId(value)),
         context: CarriedContext::default(),
+        settled_below: 0,
+        hops: 0,
     })
 }
 
@@ -118,10 +120,12 @@ fn get(op: u64) -> Msg {
         key: KEY,
         value: None,
         context: CarriedContext::default(),
+        settled_below: 0,
+        hops: 0,
     })
 }
 
-const CLIENT: Endpoint = Endpoint::Client(ClientId(0));
+pub(super) const CLIENT: Endpoint = Endpoint::Client(ClientId(0));
 
 fn replies(sent: &[(Endpoint, Msg)]) -> Vec<(Answer, Vec<ValueId>)> {
     sent.iter()

@@ -187,6 +187,13 @@ pub struct Coordination {
     pub forwards: u64,
     /// Requests answered with a failure: no quorum before the timeout.
     pub quorum_failures: u64,
+    /// Copies of client requests a node had already acted on (network
+    /// duplicates), or of ops their client had finished: ignored, so each
+    /// (client, op) is coordinated at most once.
+    pub repeated_requests: u64,
+    /// Requests refused by a node that a stale view forwarded them to, with
+    /// no replica to pass them to and a strict quorum.
+    pub refused_requests: u64,
     /// Replica answers that came after their request was over.
     pub late_replies: u64,
     /// Siblings kept only because truncated vector clocks hid their order.
@@ -389,6 +396,8 @@ impl Summary {
                 gets: out.nodes.coordinated_gets,
                 forwards: out.nodes.forwards,
                 quorum_failures: out.nodes.quorum_failures,
+                repeated_requests: out.nodes.repeated_requests,
+                refused_requests: out.nodes.refused_requests,
                 late_replies: out.nodes.late_replies,
                 false_conflicts: out.nodes.false_conflicts,
             },
