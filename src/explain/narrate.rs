@@ -201,6 +201,18 @@ impl Narrator {
                     at: None,
                 })
             }
+            "dropped" => {
+                let key = r.str("key").unwrap_or("?");
+                Some(Draft {
+                    text: format!(
+                        "{node} drops its copy of {key}: every new replica has it (hand-over done)"
+                    ),
+                    key: Some(key.to_string()),
+                    nodes: vec![node.clone()],
+                    global: false,
+                    at: None,
+                })
+            }
             "hint-delivered" => {
                 let owner = r.str("owner").unwrap_or("?");
                 let key = r.str("key").unwrap_or("?");

@@ -21,6 +21,14 @@ type Versioned = (Siblings, Option<NodeId>);
 /// the state that won.
 type Dropped = (ValueId, SimTime, Siblings);
 
+/// Where a request goes (see `DynamoNode::targets`).
+struct Targets {
+    targets: Vec<Target>,
+    is_replica: bool,
+    /// A stand-in coordinator: the owner whose hint it keeps.
+    own_hint_for: Option<NodeId>,
+}
+
 /// One replica a request went to.
 #[derive(Clone, Debug)]
 struct Target {
@@ -232,18 +240,26 @@ impl DynamoNode {
     /// The replicas a request goes to, besides this node: the key's top N,
     /// each unreachable one replaced by the next reachable node past the
     /// top N when the quorum is sloppy (that node keeps the write as a hint
-    /// for the owner). Also says whether this node is one of the top N,
-    /// which the walk finds out anyway: one ring lookup per request.
-    fn targets(&mut self, key: Key, now: SimTime) -> (Vec<Target>, bool) {
-        let mut is_replica = false;
+    /// for the owner). Also says whether this node is one of the top N
+    /// and, when it is not (a stand-in coordinator, which keeps the write
+    /// as a hint itself), whom it stands in for: the first owner it cannot
+    /// reach, so that no two stand-ins keep hints for one owner while
+    /// another owner gets none (else the write reaches that owner only by
+    /// anti-entropy), or, with every owner reachable, the first owner.
+    fn targets(&mut self, key: Key, now: SimTime) -> Targets {
         let mut targets = self.pending.spare_targets.pop().unwrap_or_default();
         let n = self.directory.n();
         let pref = self.directory.preference(key);
+        let top = &pref[..n.min(pref.len())];
+        let is_replica = top.contains(&self.id);
+        let mut own_hint_for = None;
+        if !is_replica && self.config.sloppy_quorum {
+            own_hint_for = top.iter().copied().find(|&o| !self.reachable(o, now));
+        }
         // Built only when a fallback is needed: walking allocates.
         let mut fallbacks = None;
-        for &owner in &pref[..n.min(pref.len())] {
-            if owner == self.id {
-                is_replica = true;
+        for &owner in top {
+            if owner == self.id || Some(owner) == own_hint_for {
                 continue;
             }
             let mut target = Target {
@@ -263,7 +279,14 @@ impl DynamoNode {
             }
             targets.push(target);
         }
-        (targets, is_replica)
+        Targets {
+            targets,
+            is_replica,
+            own_hint_for: match is_replica {
+                true => None,
+                false => Some(own_hint_for.unwrap_or(top[0])),
+            },
+        }
     }
 
     pub(super) fn coordinate(
@@ -274,7 +297,11 @@ impl DynamoNode {
     ) {
         let mode = self.config.mode;
         let key = req.key;
-        let (targets, is_replica) = self.targets(key, now);
+        let Targets {
+            targets,
+            is_replica,
+            own_hint_for,
+        } = self.targets(key, now);
         for t in &targets {
             self.liveness.sending_to(t.node, now);
         }
@@ -326,7 +353,7 @@ impl DynamoNode {
                     let actor = self.actor_for(key);
                     local.put(mode, actor, now, req.context.get(), value);
                     self.minted.check(key, actor, &local);
-                    let owner = self.directory.preference(key)[0];
+                    let owner = own_hint_for.unwrap_or(self.id);
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
                     }

@@ -333,8 +333,16 @@ impl DynamoNode {
 
     /// A transferred key was merged by its new replica `from`: once every
     /// new replica has it, drop it here if this node no longer replicates
-    /// it and nothing was written since.
-    pub(super) fn on_transfer_ack(&mut self, from: NodeId, key: Key, state: &Siblings) {
+    /// it and nothing was written since. The drop is a trace line
+    /// (`dropped`), so a reader of the trace alone can rebuild each
+    /// node's store.
+    pub(super) fn on_transfer_ack(
+        &mut self,
+        from: NodeId,
+        key: Key,
+        state: &Siblings,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
         self.handover.unacked.remove(&(key, from));
         if self.handover.awaits(key) {
             return;
@@ -342,6 +350,11 @@ impl DynamoNode {
         if !self.directory.is_replica(key, self.id) && self.store.remove_if(key, state) {
             self.forget(key, state);
             self.stats.transfers_dropped += 1;
+            out.note("dropped", |f| {
+                f.key("key", key)
+                    .values("values", &state.values())
+                    .str("why", "handed over");
+            });
         }
     }
 

@@ -477,7 +477,7 @@ impl DynamoNode {
                 }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
             }
-            Msg::TransferAck { key, state } => self.on_transfer_ack(from, key, &state),
+            Msg::TransferAck { key, state } => self.on_transfer_ack(from, key, &state, out),
             Msg::Gossip(g) => self.on_gossip(now, from, g, out),
             Msg::AntiEntropy {
                 step,

@@ -141,3 +141,25 @@ fn a_replica_mints_past_the_versions_of_hints_it_keeps() {
     assert_eq!(mine.counter_of(coord_id), 2);
     assert_eq!(mine.values().len(), 2);
 }
+
+#[test]
+fn a_stand_in_coordinator_keeps_the_hint_of_an_owner_no_other_stand_in_covers() {
+    let (mut nodes, pref) = cluster(5, config(2, 2));
+    let coord = &mut nodes[pref[3].index()];
+    // Every owner looks down from here (their requests timed out).
+    for &owner in &pref[..3] {
+        coord.liveness.suspect(owner, T0);
+    }
+    let mut out = Effects::default();
+    coord.on_message(T0, CLIENT, put(1, 7), &mut out);
+    assert!(
+        coord.store().hint(pref[0], KEY).is_some(),
+        "its own: the first owner"
+    );
+    // The one fallback left (pref[4]) stands in for the second owner, not
+    // the first again; the third gets the write directly, if it can.
+    assert_eq!(
+        stores(&out.take()),
+        vec![(pref[4], Some(pref[1])), (pref[2], None)]
+    );
+}

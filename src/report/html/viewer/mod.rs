@@ -225,7 +225,7 @@ pub fn build(
             ("restart", _) if r.bool("wipe_disk") == Some(true) => {
                 data.erased.push((i, data.a[i], -1));
             }
-            ("hint-delivered", _) => data.erased.push((i, data.a[i], key)),
+            ("hint-delivered" | "dropped", _) => data.erased.push((i, data.a[i], key)),
             _ => {}
         }
     }
