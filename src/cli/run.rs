@@ -42,6 +42,8 @@ pub struct RunArgs {
 enum PlantedBug {
     AckBeforeQuorum,
     MergeDropsSibling,
+    CoordinateAnyForward,
+    CoordinateDuplicates,
 }
 
 impl PlantedBug {
@@ -49,6 +51,8 @@ impl PlantedBug {
         match self {
             PlantedBug::AckBeforeQuorum => crate::node::DeliberateBug::AckBeforeQuorum,
             PlantedBug::MergeDropsSibling => crate::node::DeliberateBug::MergeDropsSibling,
+            PlantedBug::CoordinateAnyForward => crate::node::DeliberateBug::CoordinateAnyForward,
+            PlantedBug::CoordinateDuplicates => crate::node::DeliberateBug::CoordinateDuplicates,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! sloppy; count acknowledgements against W and replies against R; answer
 //! the client; repair the stale replicas a get has seen.
 
-use super::{Config, DynamoNode, Msg, ReqId, Request, Timer};
+use super::{Config, DeliberateBug, DynamoNode, Msg, ReqId, Request, Timer};
 use crate::actor::{OpKind, Outbox};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
@@ -201,7 +201,8 @@ impl DynamoNode {
         mut req: Request,
         out: &mut impl Outbox<Msg, Timer>,
     ) {
-        if self.directory.is_replica(req.key, self.id) {
+        let planted = self.config.deliberate_bug == Some(DeliberateBug::CoordinateAnyForward);
+        if planted || self.directory.is_replica(req.key, self.id) {
             return self.coordinate(now, req, out);
         }
         let n = self.directory.n();
@@ -346,7 +347,10 @@ impl DynamoNode {
                     // replica already holds, and a replica taking the new
                     // version for the old would drop it), and keeps it as
                     // a hint for the key's first owner.
-                    let mut local = self.store.get(key).cloned().unwrap_or_default();
+                    let mut local = match self.config.deliberate_bug {
+                        Some(DeliberateBug::CoordinateAnyForward) => Siblings::default(),
+                        _ => self.store.get(key).cloned().unwrap_or_default(),
+                    };
                     if let Some(hinted) = self.store.hinted(mode, key) {
                         local.merge(mode, &hinted);
                     }

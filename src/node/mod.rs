@@ -79,18 +79,28 @@ pub enum DeliberateBug {
     /// A replica merging a state concurrent with its own keeps its own
     /// siblings and drops the incoming ones.
     MergeDropsSibling,
+    /// A forwarded request is coordinated wherever it lands, and a
+    /// stand-in versions it against its hints alone (the bug an outside
+    /// check found: a leaving node minted one dot twice).
+    CoordinateAnyForward,
+    /// Every copy of a request the network duplicated is coordinated.
+    CoordinateDuplicates,
 }
 
 impl DeliberateBug {
-    pub const ALL: [DeliberateBug; 2] = [
+    pub const ALL: [DeliberateBug; 4] = [
         DeliberateBug::AckBeforeQuorum,
         DeliberateBug::MergeDropsSibling,
+        DeliberateBug::CoordinateAnyForward,
+        DeliberateBug::CoordinateDuplicates,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DeliberateBug::AckBeforeQuorum => "ack-before-quorum",
             DeliberateBug::MergeDropsSibling => "merge-drops-sibling",
+            DeliberateBug::CoordinateAnyForward => "coordinate-any-forward",
+            DeliberateBug::CoordinateDuplicates => "coordinate-duplicates",
         }
     }
 }
@@ -261,6 +271,9 @@ impl DynamoNode {
     /// Whether this node acts on `req`: not if it already acted on this
     /// (client, op), or the client had finished the op (see `requests`).
     fn first_time(&mut self, req: &Request, out: &mut impl Outbox<Msg, Timer>) -> bool {
+        if self.config.deliberate_bug == Some(DeliberateBug::CoordinateDuplicates) {
+            return true;
+        }
         match self.requests.first_time(req) {
             Ok(()) => true,
             Err(repeat) => {
