@@ -11,7 +11,7 @@ use super::tree::Value;
 use crate::id::NodeId;
 use crate::time::SimTime;
 
-const OP_KEYS: &[&str] = &[
+pub(super) const OP_KEYS: &[&str] = &[
     "at", "client", "get", "put", "value", "context", "via", "returns",
 ];
 
@@ -112,7 +112,7 @@ fn only_for(child: &Child<'_>, message: &str) -> Diag {
     Diag::new(child.key_span(), &child.path, message)
 }
 
-const ACTIONS: &[&str] = &[
+pub(super) const ACTIONS: &[&str] = &[
     "partition",
     "heal",
     "isolate",
@@ -131,7 +131,7 @@ const ACTIONS: &[&str] = &[
 ];
 
 /// Keys that qualify an action, and the actions they belong to.
-const MODIFIERS: &[(&str, &[&str])] =
+pub(super) const MODIFIERS: &[(&str, &[&str])] =
     &[("wipe_disk", &["restart"]), ("until", &["loss", "latency"])];
 
 /// The `[[fault]]` array.
