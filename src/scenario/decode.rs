@@ -260,10 +260,29 @@ fn regions(field: Field<'_>) -> Result<Vec<(String, u32)>, Diag> {
         let child = t
             .get(&entry.key)
             .ok_or_else(|| field.error("region vanished"))?;
+        if looks_like_a_node(&entry.key) {
+            return Err(Diag::new(
+                &entry.key_span,
+                &child.path,
+                format!(
+                    "a region cannot be called `{}`: that is a node's name, and a fault may name either",
+                    entry.key
+                ),
+            )
+            .with_help("name regions by place, e.g. us-east, eu-west"));
+        }
         let size = child.field().u32_in(1, MAX_NODES, "a region's size")?;
         out.push((entry.key.clone(), size));
     }
     Ok(out)
+}
+
+/// `n` and digits: the form of a node's name (`n3`, and `n0` or `n03`,
+/// which are no node's but read as one), which regions and clients may
+/// not take.
+pub(super) fn looks_like_a_node(name: &str) -> bool {
+    name.strip_prefix('n')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn replication(field: Field<'_>) -> Result<Replication, Diag> {
