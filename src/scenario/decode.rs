@@ -166,7 +166,12 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
     scenario.workload = top.or("workload", None, |f| workload(f).map(Some))?;
     if let Some(ops) = top.get("op") {
-        let (ops, clients) = events::ops(ops.field(), space, scenario.duration)?;
+        let (ops, clients) = events::ops(
+            ops.field(),
+            space,
+            &scenario.cluster.regions,
+            scenario.duration,
+        )?;
         scenario.ops = ops;
         scenario.named_clients = clients;
     }

@@ -19,6 +19,7 @@ pub(super) const OP_KEYS: &[&str] = &[
 pub fn ops(
     field: Field<'_>,
     space: NodeSpace,
+    regions: &[(String, u32)],
     duration: SimTime,
 ) -> Result<(Vec<ScriptedOp>, Vec<String>), Diag> {
     let mut ops = Vec::new();
@@ -36,6 +37,21 @@ pub fn ops(
         let client_name = client_field.field().str()?;
         if client_name.is_empty() {
             return Err(client_field.field().error("a client name cannot be empty"));
+        }
+        // Traces, the report and `explain` name clients and nodes side by
+        // side: a client called `n1` would read as the node.
+        if super::decode::looks_like_a_node(client_name) {
+            return Err(client_field
+                .field()
+                .error(format!(
+                    "a client cannot be called `{client_name}`: that is a node's name"
+                ))
+                .with_help("name clients as people, e.g. \"alice\""));
+        }
+        if regions.iter().any(|(region, _)| region == client_name) {
+            return Err(client_field.field().error(format!(
+                "a client cannot be called `{client_name}`: that is a region's name"
+            )));
         }
         let client = match clients.iter().position(|c| c == client_name) {
             Some(i) => i,

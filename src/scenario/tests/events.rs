@@ -237,6 +237,31 @@ fn a_fault_may_name_a_region_wherever_it_names_nodes() {
 }
 
 #[test]
+fn a_client_may_not_take_a_node_or_region_name() {
+    let op = |client: &str| {
+        err(&format!(
+            "name = \"x\"\n[cluster]\nregions = {{ west = 8 }}\n[[op]]\nat = \"1s\"\nclient = \"{client}\"\nget = \"k\"\n"
+        ))
+    };
+    check(
+        &op("n1"),
+        "op[0].client",
+        6,
+        10,
+        "a client cannot be called `n1`: that is a node's name",
+    );
+    check(&op("n42"), "op[0].client", 6, 10, "that is a node's name");
+    check(
+        &op("west"),
+        "op[0].client",
+        6,
+        10,
+        "that is a region's name",
+    );
+    assert!(parse("name = \"x\"\n[[op]]\nat = \"1s\"\nclient = \"nina\"\nget = \"k\"\n").is_ok());
+}
+
+#[test]
 fn scripted_ops() {
     let op = |body: &str| {
         err(&format!(
