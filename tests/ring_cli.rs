@@ -208,3 +208,36 @@ fn a_bad_scenario_file_exits_2_naming_the_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vnodes"));
 }
+
+/// `--key` shows where a run puts the key: the replicas of the first keys
+/// a run coordinates (their `pref` in the trace) are the ones it prints,
+/// under region-aware placement too.
+#[test]
+fn key_shows_the_preference_list_a_run_uses() {
+    let dir = std::env::temp_dir().join(format!("dynsim-ring-key-{}", std::process::id()));
+    let file = "scenarios/failures/region-loss.toml";
+    let run = dynsim(&["run", file, "--out", dir.to_str().unwrap()]);
+    assert!(run.status.code().is_some(), "the run ends");
+    let trace = fs::read_to_string(dir.join("trace.jsonl")).unwrap();
+    let mut checked = 0;
+    for line in trace
+        .lines()
+        .filter(|l| l.contains("\"coordinate\""))
+        .take(20)
+    {
+        let note: Value = serde_json::from_str(line).unwrap();
+        let key = note["key"].as_str().unwrap();
+        let report = json(&[file, "--key", key]);
+        assert_eq!(report["keys"][0]["key"], key);
+        assert_eq!(report["keys"][0]["replicas"], note["pref"], "{key}");
+        let fallbacks = report["keys"][0]["fallbacks"].as_array().unwrap();
+        assert_eq!(fallbacks.len(), 3, "2N entries in a six-node ring");
+        checked += 1;
+    }
+    assert_eq!(checked, 20);
+    let text = dynsim(&["ring", file, "--key", "cart"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("key cart: replicas "), "{text}");
+    assert!(!json(&[file])["keys"].is_array(), "no keys without --key");
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,11 +1,12 @@
 //! `dynsim ring`: a ring's layout and load balance, no run. Shows each
 //! node's tokens and share of the key space it replicates, and the
 //! load-balancing efficiency of Dynamo's Figure 8 (§6.2), for a cluster
-//! taken from the scenario defaults, a scenario file, and flags.
+//! taken from the scenario defaults, a scenario file, and flags; with
+//! `--key`, where a key lives (its preference list, §4.3).
 
 use super::{EXIT_BAD_INPUT, EXIT_HELD};
 use crate::id::NodeId;
-use crate::ring::{Layout, NodeSpec, Placement, Ring, RingSpec, Strategy};
+use crate::ring::{Layout, NodeSpec, Placement, Ring, RingSpec, Strategy, key_position};
 use crate::scenario::Scenario;
 use crate::scenario::defaults::{MAX_NODES, MAX_PARTITIONS, MAX_VNODES};
 use serde::Serialize;
@@ -45,6 +46,10 @@ pub struct RingArgs {
     /// clockwise | region-aware.
     #[arg(long, value_name = "P", value_parser = parse_placement)]
     placement: Option<Placement>,
+    /// Show this key's preference list (its N replicas, then the
+    /// fallbacks a sloppy quorum takes) instead of the table; repeatable.
+    #[arg(long, value_name = "K")]
+    key: Vec<String>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -92,10 +97,13 @@ pub fn ring(args: RingArgs) -> u8 {
     };
     let layout = Layout::initial(&setup.spec, &setup.nodes);
     let ring = layout.ring(&setup.spec);
+    let keys: Vec<KeyPlace> = args.key.iter().map(|k| KeyPlace::new(k, &ring)).collect();
     if args.json {
-        println!("{}", json(&setup, &layout, &ring));
-    } else {
+        println!("{}", json(&setup, &layout, &ring, keys));
+    } else if keys.is_empty() {
         print!("{}", table(&setup, &layout, &ring));
+    } else {
+        print!("{}", key_lines(&setup, &keys));
     }
     if let Some(file) = &args.svg {
         let svg =
@@ -263,6 +271,59 @@ fn table(setup: &Setup, layout: &Layout, ring: &Ring) -> String {
     out
 }
 
+/// Where a key lives: the same hash and ring a run uses, so `via` and
+/// faults can be chosen before a scenario is written.
+#[derive(Serialize)]
+struct KeyPlace {
+    key: String,
+    /// The key's position on the ring (the first 8 bytes of its MD5).
+    position: u64,
+    /// Its N replicas, the coordinator first.
+    replicas: Vec<String>,
+    /// Where a sloppy quorum goes next, in order, when replicas are down.
+    fallbacks: Vec<String>,
+}
+
+impl KeyPlace {
+    fn new(key: &str, ring: &Ring) -> KeyPlace {
+        let position = key_position(key.as_bytes());
+        let list = ring.preference_list(position);
+        let n = ring.replicas(position).len();
+        let names = |nodes: &[NodeId]| nodes.iter().map(NodeId::to_string).collect();
+        KeyPlace {
+            key: key.to_string(),
+            position,
+            replicas: names(&list[..n]),
+            fallbacks: names(&list[n..]),
+        }
+    }
+}
+
+fn key_lines(setup: &Setup, keys: &[KeyPlace]) -> String {
+    let spec = &setup.spec;
+    let mut out = format!(
+        "ring: {} nodes, strategy {}, N={}, placement {}, seed {}\n",
+        setup.nodes.len(),
+        spec.strategy.as_str(),
+        spec.n,
+        spec.placement.as_str(),
+        spec.seed
+    );
+    for place in keys {
+        let fallbacks = match place.fallbacks.is_empty() {
+            true => "none (every node is a replica)".to_string(),
+            false => place.fallbacks.join(", "),
+        };
+        out += &format!(
+            "key {}: replicas {} (coordinator {}); sloppy-quorum fallbacks {fallbacks}\n",
+            place.key,
+            place.replicas.join(", "),
+            place.replicas.first().map_or("none", String::as_str),
+        );
+    }
+    out
+}
+
 /// Shares as a JSON object in node order (not sorted by name, where n10
 /// would come before n2).
 struct Shares(Vec<(String, f64)>);
@@ -290,9 +351,12 @@ struct Report {
     tokens: u64,
     shares: Shares,
     efficiency: f64,
+    /// The `--key` arguments' preference lists; absent without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<KeyPlace>,
 }
 
-fn json(setup: &Setup, layout: &Layout, ring: &Ring) -> String {
+fn json(setup: &Setup, layout: &Layout, ring: &Ring, keys: Vec<KeyPlace>) -> String {
     let spec = &setup.spec;
     let report = Report {
         nodes: setup.nodes.len(),
@@ -310,6 +374,7 @@ fn json(setup: &Setup, layout: &Layout, ring: &Ring) -> String {
                 .collect(),
         ),
         efficiency: ring.efficiency(),
+        keys,
     };
     // Serializing plain numbers and strings cannot fail.
     serde_json::to_string(&report).unwrap_or_default()

@@ -32,6 +32,113 @@ const TOP_KEYS: &[&str] = &[
     "expect",
 ];
 
+const CLUSTER_KEYS: &[&str] = &[
+    "nodes",
+    "regions",
+    "racks",
+    "vnodes",
+    "strategy",
+    "partitions",
+    "placement",
+    "seeds",
+    "spares",
+];
+const REPLICATION_KEYS: &[&str] = &[
+    "n",
+    "r",
+    "w",
+    "request_timeout",
+    "sloppy_quorum",
+    "hinted_handoff",
+    "read_repair",
+    "versioning",
+    "clock_truncation",
+    "handoff_interval",
+    "suspect_for",
+];
+const NETWORK_KEYS: &[&str] = &[
+    "latency",
+    "inter_rack",
+    "inter_region",
+    "links",
+    "loss",
+    "duplicate",
+];
+const LINK_KEYS: &[&str] = &["from", "to", "latency", "one_way"];
+const GOSSIP_KEYS: &[&str] = &[
+    "enabled",
+    "interval",
+    "fanout",
+    "suspect_after",
+    "reporters",
+];
+const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth"];
+const METRICS_KEYS: &[&str] = &["sample_interval"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "clients",
+    "keys",
+    "key_dist",
+    "mix",
+    "mode",
+    "rate",
+    "read_modify_write",
+    "balancer",
+];
+const NEMESIS_KEYS: &[&str] = &["rate", "mix", "heal_by", "min_fault", "max_fault"];
+const EXPECT_KEYS: &[&str] = &[
+    "lost_acked_writes",
+    "stale_reads",
+    "durability_violations",
+    "converged_within",
+    "availability",
+    "get_availability",
+    "put_availability",
+    "get_p99",
+    "put_p99",
+    "max_siblings",
+];
+
+/// Every field a scenario file may hold, as the dotted paths the docs use
+/// (`cluster.nodes`, `op[].via`, `fault[].isolate`): read from the same
+/// key lists the decoder opens its tables with, so a test can hold the
+/// scenario reference to them. Sections are not listed, their keys are;
+/// `[workload] mix` and `[nemesis] mix` keep their kinds inside one field.
+pub fn accepted_fields() -> Vec<String> {
+    let sections: &[(&str, &[&str])] = &[
+        ("cluster", CLUSTER_KEYS),
+        ("replication", REPLICATION_KEYS),
+        ("network", NETWORK_KEYS),
+        ("network.links[]", LINK_KEYS),
+        ("gossip", GOSSIP_KEYS),
+        ("anti_entropy", ANTI_ENTROPY_KEYS),
+        ("metrics", METRICS_KEYS),
+        ("workload", WORKLOAD_KEYS),
+        ("op[]", events::OP_KEYS),
+        ("fault[]", &["at"]),
+        ("fault[]", events::ACTIONS),
+        ("nemesis", NEMESIS_KEYS),
+        ("expect", EXPECT_KEYS),
+    ];
+    let mut fields: Vec<String> = TOP_KEYS
+        .iter()
+        .filter(|key| {
+            !sections
+                .iter()
+                .any(|(s, _)| s.trim_end_matches("[]") == **key)
+        })
+        .map(|key| key.to_string())
+        .collect();
+    for (section, keys) in sections {
+        fields.extend(keys.iter().map(|key| format!("{section}.{key}")));
+    }
+    fields.extend(
+        events::MODIFIERS
+            .iter()
+            .map(|(m, _)| format!("fault[].{m}")),
+    );
+    fields
+}
+
 /// Decodes and validates a whole scenario.
 pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     let top = Field {
@@ -59,7 +166,12 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
     scenario.workload = top.or("workload", None, |f| workload(f).map(Some))?;
     if let Some(ops) = top.get("op") {
-        let (ops, clients) = events::ops(ops.field(), space, scenario.duration)?;
+        let (ops, clients) = events::ops(
+            ops.field(),
+            space,
+            &scenario.cluster.regions,
+            scenario.duration,
+        )?;
         scenario.ops = ops;
         scenario.named_clients = clients;
     }
@@ -91,17 +203,7 @@ fn scenario_name(field: Field<'_>) -> Result<&str, Diag> {
 }
 
 fn cluster(field: Field<'_>) -> Result<Cluster, Diag> {
-    let t = field.table(&[
-        "nodes",
-        "regions",
-        "racks",
-        "vnodes",
-        "strategy",
-        "partitions",
-        "placement",
-        "seeds",
-        "spares",
-    ])?;
+    let t = field.table(CLUSTER_KEYS)?;
     let d = Cluster::default();
     let nodes = t.or("nodes", d.nodes, |f| f.u32_in(1, MAX_NODES, "`nodes`"))?;
     let spares = t.or("spares", d.spares, |f| f.u32_in(0, MAX_NODES, "`spares`"))?;
@@ -163,26 +265,33 @@ fn regions(field: Field<'_>) -> Result<Vec<(String, u32)>, Diag> {
         let child = t
             .get(&entry.key)
             .ok_or_else(|| field.error("region vanished"))?;
+        if looks_like_a_node(&entry.key) {
+            return Err(Diag::new(
+                &entry.key_span,
+                &child.path,
+                format!(
+                    "a region cannot be called `{}`: that is a node's name, and a fault may name either",
+                    entry.key
+                ),
+            )
+            .with_help("name regions by place, e.g. us-east, eu-west"));
+        }
         let size = child.field().u32_in(1, MAX_NODES, "a region's size")?;
         out.push((entry.key.clone(), size));
     }
     Ok(out)
 }
 
+/// `n` and digits: the form of a node's name (`n3`, and `n0` or `n03`,
+/// which are no node's but read as one), which regions and clients may
+/// not take.
+pub(super) fn looks_like_a_node(name: &str) -> bool {
+    name.strip_prefix('n')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn replication(field: Field<'_>) -> Result<Replication, Diag> {
-    let t = field.table(&[
-        "n",
-        "r",
-        "w",
-        "request_timeout",
-        "sloppy_quorum",
-        "hinted_handoff",
-        "read_repair",
-        "versioning",
-        "clock_truncation",
-        "handoff_interval",
-        "suspect_for",
-    ])?;
+    let t = field.table(REPLICATION_KEYS)?;
     let d = Replication::default();
     Ok(Replication {
         n: t.or("n", d.n, |f| f.u32_in(1, MAX_NODES, "`n`"))?,
@@ -212,14 +321,7 @@ fn replication(field: Field<'_>) -> Result<Replication, Diag> {
 }
 
 fn network(field: Field<'_>, space: NodeSpace) -> Result<Network, Diag> {
-    let t = field.table(&[
-        "latency",
-        "inter_rack",
-        "inter_region",
-        "links",
-        "loss",
-        "duplicate",
-    ])?;
+    let t = field.table(NETWORK_KEYS)?;
     let d = Network::default();
     let links = match t.get("links") {
         Some(c) => c
@@ -241,7 +343,7 @@ fn network(field: Field<'_>, space: NodeSpace) -> Result<Network, Diag> {
 }
 
 fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Diag> {
-    let t = field.table(&["from", "to", "latency", "one_way"])?;
+    let t = field.table(LINK_KEYS)?;
     let from = t.required("from", "\"n1\"")?.field().node(space, true)?;
     let to_field = t.required("to", "\"n2\"")?;
     let to = to_field.field().node(space, true)?;
@@ -260,13 +362,7 @@ fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Dia
 }
 
 fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
-    let t = field.table(&[
-        "enabled",
-        "interval",
-        "fanout",
-        "suspect_after",
-        "reporters",
-    ])?;
+    let t = field.table(GOSSIP_KEYS)?;
     let d = Gossip::default();
     Ok(Gossip {
         enabled: t.or("enabled", d.enabled, |f| f.bool())?,
@@ -280,7 +376,7 @@ fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
 }
 
 fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
-    let t = field.table(&["enabled", "interval", "tree_depth"])?;
+    let t = field.table(ANTI_ENTROPY_KEYS)?;
     let d = AntiEntropy::default();
     Ok(AntiEntropy {
         enabled: t.or("enabled", d.enabled, |f| f.bool())?,
@@ -292,7 +388,7 @@ fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
 }
 
 fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
-    let t = field.table(&["sample_interval"])?;
+    let t = field.table(METRICS_KEYS)?;
     let d = Metrics::default();
     Ok(Metrics {
         sample_interval: t.or("sample_interval", d.sample_interval, |f| {
@@ -302,16 +398,7 @@ fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
 }
 
 fn workload(field: Field<'_>) -> Result<Workload, Diag> {
-    let t = field.table(&[
-        "clients",
-        "keys",
-        "key_dist",
-        "mix",
-        "mode",
-        "rate",
-        "read_modify_write",
-        "balancer",
-    ])?;
+    let t = field.table(WORKLOAD_KEYS)?;
     let d = Workload::default();
     let (mix_get, mix_put) = t.or("mix", (d.mix_get, d.mix_put), mix)?;
     let mode = t.or("mode", d.mode, |f| {
@@ -366,7 +453,7 @@ fn mix(field: Field<'_>) -> Result<(f64, f64), Diag> {
 }
 
 fn nemesis(field: Field<'_>, duration: SimTime, end: SimTime) -> Result<Nemesis, Diag> {
-    let t = field.table(&["rate", "mix", "heal_by", "min_fault", "max_fault"])?;
+    let t = field.table(NEMESIS_KEYS)?;
     let d = Nemesis::default();
     let heal_by = t.or("heal_by", duration, |f| {
         let heal_by = f.duration()?;
@@ -439,18 +526,7 @@ fn nemesis_mix(field: Field<'_>) -> Result<NemesisMix, Diag> {
 }
 
 fn expect(field: Field<'_>) -> Result<Expect, Diag> {
-    let t = field.table(&[
-        "lost_acked_writes",
-        "stale_reads",
-        "durability_violations",
-        "converged_within",
-        "availability",
-        "get_availability",
-        "put_availability",
-        "get_p99",
-        "put_p99",
-        "max_siblings",
-    ])?;
+    let t = field.table(EXPECT_KEYS)?;
     let some = |key: &str, read: fn(Field<'_>) -> Result<f64, Diag>| {
         t.or(key, None, |f| read(f).map(Some))
     };

@@ -11,7 +11,7 @@ use super::tree::Value;
 use crate::id::NodeId;
 use crate::time::SimTime;
 
-const OP_KEYS: &[&str] = &[
+pub(super) const OP_KEYS: &[&str] = &[
     "at", "client", "get", "put", "value", "context", "via", "returns",
 ];
 
@@ -19,6 +19,7 @@ const OP_KEYS: &[&str] = &[
 pub fn ops(
     field: Field<'_>,
     space: NodeSpace,
+    regions: &[(String, u32)],
     duration: SimTime,
 ) -> Result<(Vec<ScriptedOp>, Vec<String>), Diag> {
     let mut ops = Vec::new();
@@ -36,6 +37,21 @@ pub fn ops(
         let client_name = client_field.field().str()?;
         if client_name.is_empty() {
             return Err(client_field.field().error("a client name cannot be empty"));
+        }
+        // Traces, the report and `explain` name clients and nodes side by
+        // side: a client called `n1` would read as the node.
+        if super::decode::looks_like_a_node(client_name) {
+            return Err(client_field
+                .field()
+                .error(format!(
+                    "a client cannot be called `{client_name}`: that is a node's name"
+                ))
+                .with_help("name clients as people, e.g. \"alice\""));
+        }
+        if regions.iter().any(|(region, _)| region == client_name) {
+            return Err(client_field.field().error(format!(
+                "a client cannot be called `{client_name}`: that is a region's name"
+            )));
         }
         let client = match clients.iter().position(|c| c == client_name) {
             Some(i) => i,
@@ -112,7 +128,7 @@ fn only_for(child: &Child<'_>, message: &str) -> Diag {
     Diag::new(child.key_span(), &child.path, message)
 }
 
-const ACTIONS: &[&str] = &[
+pub(super) const ACTIONS: &[&str] = &[
     "partition",
     "heal",
     "isolate",
@@ -131,20 +147,62 @@ const ACTIONS: &[&str] = &[
 ];
 
 /// Keys that qualify an action, and the actions they belong to.
-const MODIFIERS: &[(&str, &[&str])] =
+pub(super) const MODIFIERS: &[(&str, &[&str])] =
     &[("wipe_disk", &["restart"]), ("until", &["loss", "latency"])];
 
 /// The `[[fault]]` array.
 pub fn faults(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Vec<Fault>, Diag> {
     let mut faults = Vec::new();
+    let regions = Regions(&scenario.cluster.regions);
     for item in field.array()? {
-        faults.push(fault(item.field(), space, scenario)?);
+        faults.extend(fault(item.field(), space, regions, scenario)?);
     }
     faults.sort_by_key(|f| f.at);
     Ok(faults)
 }
 
-fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Fault, Diag> {
+/// The cluster's regions, so a fault may name one wherever it names nodes.
+#[derive(Clone, Copy)]
+struct Regions<'s>(&'s [(String, u32)]);
+
+impl Regions<'_> {
+    /// The nodes of the region called `name`: regions are filled in order.
+    fn nodes(&self, name: &str) -> Option<Vec<NodeId>> {
+        let mut first = 0;
+        for (region, size) in self.0 {
+            if region == name {
+                return Some((first..first + size).map(NodeId).collect());
+            }
+            first += size;
+        }
+        None
+    }
+
+    /// A node, or every node of a region.
+    fn nodes_named(&self, field: Field<'_>, space: NodeSpace) -> Result<Vec<NodeId>, Diag> {
+        if let Value::String(name) = &field.node.value {
+            if let Some(nodes) = self.nodes(name) {
+                return Ok(nodes);
+            }
+        }
+        field.node(space, true).map(|id| vec![id]).map_err(|diag| {
+            if self.0.is_empty() {
+                return diag;
+            }
+            let names: Vec<&str> = self.0.iter().map(|(name, _)| name.as_str()).collect();
+            diag.with_help(format!("or a region: {}", backticked_list(&names)))
+        })
+    }
+}
+
+/// One `[[fault]]` entry: one fault, or one per node when it names a
+/// region where the action takes a single node (`crash = "eu-west"`).
+fn fault(
+    field: Field<'_>,
+    space: NodeSpace,
+    regions: Regions<'_>,
+    scenario: &Scenario,
+) -> Result<Vec<Fault>, Diag> {
     let t = field.table_any()?;
     let mut action: Option<Child<'_>> = None;
     for (key, child) in t.children() {
@@ -222,8 +280,18 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
     };
     let a = action.field();
     let node = |f: Field<'_>| f.node(space, true);
+    let each = |f: Field<'_>, make: &dyn Fn(NodeId) -> FaultAction| -> Result<Vec<Fault>, Diag> {
+        let nodes = regions.nodes_named(f, space)?;
+        Ok(nodes
+            .into_iter()
+            .map(|id| Fault {
+                at,
+                action: make(id),
+            })
+            .collect())
+    };
     let action = match name {
-        "partition" => FaultAction::Partition(groups(a, space)?),
+        "partition" => FaultAction::Partition(groups(a, space, regions)?),
         "heal" => match &a.node.value {
             Value::String(s) if s == "all" => FaultAction::HealAll,
             Value::String(_) => {
@@ -231,9 +299,13 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
                     a.error("write heal = \"all\" or a list of groups, heal = [[\"n1\", \"n4\"]]")
                 );
             }
-            _ => FaultAction::Heal(groups(a, space)?),
+            _ => FaultAction::Heal(groups(a, space, regions)?),
         },
-        "isolate" => FaultAction::Isolate(node(a)?),
+        // A region is isolated as one group, cut off from every other node.
+        "isolate" => match regions.nodes_named(a, space)?.as_slice() {
+            [one] => FaultAction::Isolate(*one),
+            many => FaultAction::Partition(vec![many.to_vec()]),
+        },
         "cut" => {
             let c = a.table(&["from", "to"])?;
             let from = node(c.required("from", "\"n1\"")?.field())?;
@@ -246,18 +318,18 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
             }
             FaultAction::Cut { from, to }
         }
-        "bridge" => bridge(a, space)?,
+        "bridge" => bridge(a, space, regions)?,
         "split" => match a.str()? {
             "majority" => FaultAction::SplitMajority,
             _ => return Err(a.error("the only split is \"majority\"")),
         },
-        "crash" => FaultAction::Crash(node(a)?),
-        "restart" => FaultAction::Restart {
-            node: node(a)?,
-            wipe_disk: t.or("wipe_disk", false, |f| f.bool())?,
-        },
-        "pause" => FaultAction::Pause(node(a)?),
-        "resume" => FaultAction::Resume(node(a)?),
+        "crash" => return each(a, &FaultAction::Crash),
+        "restart" => {
+            let wipe_disk = t.or("wipe_disk", false, |f| f.bool())?;
+            return each(a, &|node| FaultAction::Restart { node, wipe_disk });
+        }
+        "pause" => return each(a, &FaultAction::Pause),
+        "resume" => return each(a, &FaultAction::Resume),
         "loss" => FaultAction::Loss {
             probability: a.unit_interval()?,
             until: until(&t)?,
@@ -290,15 +362,20 @@ fn fault(field: Field<'_>, space: NodeSpace, scenario: &Scenario) -> Result<Faul
         }
         _ => FaultAction::Leave(node(a)?),
     };
-    Ok(Fault { at, action })
+    Ok(vec![Fault { at, action }])
 }
 
 fn last_segment(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }
 
-/// Node groups `[["n1","n2"],["n3"]]`: each non-empty, no node twice.
-fn groups(field: Field<'_>, space: NodeSpace) -> Result<Vec<Vec<NodeId>>, Diag> {
+/// Node groups `[["n1","n2"],["n3"]]`, a member a node or a region: each
+/// non-empty, no node twice.
+fn groups(
+    field: Field<'_>,
+    space: NodeSpace,
+    regions: Regions<'_>,
+) -> Result<Vec<Vec<NodeId>>, Diag> {
     let mut seen: Vec<(NodeId, usize)> = Vec::new();
     let mut out = Vec::new();
     let items = field.array()?;
@@ -314,25 +391,28 @@ fn groups(field: Field<'_>, space: NodeSpace) -> Result<Vec<Vec<NodeId>>, Diag> 
         }
         let mut ids = Vec::new();
         for member in &members {
-            let id = member.field().node(space, true)?;
-            if let Some((_, other)) = seen.iter().find(|(n, _)| *n == id) {
-                return Err(member.field().error(if *other == g {
-                    format!("`{id}` appears twice in this group")
-                } else {
-                    format!("`{id}` is already in group {other}: groups must not overlap")
-                }));
+            for id in regions.nodes_named(member.field(), space)? {
+                if let Some((_, other)) = seen.iter().find(|(n, _)| *n == id) {
+                    return Err(member.field().error(if *other == g {
+                        format!("`{id}` appears twice in this group")
+                    } else {
+                        format!("`{id}` is already in group {other}: groups must not overlap")
+                    }));
+                }
+                seen.push((id, g));
+                ids.push(id);
             }
-            seen.push((id, g));
-            ids.push(id);
         }
         out.push(ids);
     }
     Ok(out)
 }
 
-fn bridge(field: Field<'_>, space: NodeSpace) -> Result<FaultAction, Diag> {
+fn bridge(field: Field<'_>, space: NodeSpace, regions: Regions<'_>) -> Result<FaultAction, Diag> {
     let t = field.table(&["left", "right", "via"])?;
-    let side = |key: &str| -> Result<(Vec<NodeId>, Child<'_>), Diag> {
+    // Each side's nodes, with the index of the item that named each (a
+    // region names several), so an overlap points at the text behind it.
+    let side = |key: &str| -> Result<(Vec<(NodeId, usize)>, Child<'_>), Diag> {
         let child = t.required(key, "[\"n1\", \"n2\"]")?;
         let items = child.field().array()?;
         if items.is_empty() {
@@ -340,21 +420,22 @@ fn bridge(field: Field<'_>, space: NodeSpace) -> Result<FaultAction, Diag> {
                 .field()
                 .error(format!("`{key}` needs at least one node")));
         }
-        let ids = items
-            .iter()
-            .map(|i| i.field().node(space, true))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            for id in regions.nodes_named(item.field(), space)? {
+                ids.push((id, i));
+            }
+        }
         Ok((ids, child))
     };
-    let (left, _) = side("left")?;
-    let (right, right_child) = side("right")?;
-    for (i, id) in right.iter().enumerate() {
-        if left.contains(id) {
-            let at = right_child.field().array()?;
-            let spot = at.get(i).map_or(right_child.field(), Child::field);
-            return Err(spot.error(format!("`{id}` is on both sides of the bridge")));
-        }
+    let left: Vec<NodeId> = side("left")?.0.into_iter().map(|(id, _)| id).collect();
+    let (right_named, right_child) = side("right")?;
+    if let Some((id, i)) = right_named.iter().find(|(id, _)| left.contains(id)) {
+        let at = right_child.field().array()?;
+        let spot = at.get(*i).map_or(right_child.field(), Child::field);
+        return Err(spot.error(format!("`{id}` is on both sides of the bridge")));
     }
+    let right: Vec<NodeId> = right_named.into_iter().map(|(id, _)| id).collect();
     let via_child = t.required("via", "\"n4\"")?;
     let via = via_child.field().node(space, true)?;
     if left.contains(&via) || right.contains(&via) {

@@ -26,6 +26,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use decode::accepted_fields;
 pub use diag::ScenarioError;
 pub use emit::to_toml;
 pub use model::*;

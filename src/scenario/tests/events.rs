@@ -164,6 +164,104 @@ fn faults() {
 }
 
 #[test]
+fn a_fault_may_name_a_region_wherever_it_names_nodes() {
+    let with = |body: &str| {
+        parse(&format!(
+            "name = \"x\"\n[cluster]\nnodes = 5\nregions = {{ us-east = 3, eu-west = 2 }}\n\
+             [[fault]]\nat = \"10s\"\n{body}\n"
+        ))
+    };
+    let faults = |body: &str| -> Vec<FaultAction> {
+        with(body)
+            .unwrap()
+            .faults
+            .into_iter()
+            .map(|f| f.action)
+            .collect()
+    };
+    let (n1, n2, n3, n4, n5) = (NodeId(0), NodeId(1), NodeId(2), NodeId(3), NodeId(4));
+    assert_eq!(
+        faults("isolate = \"eu-west\""),
+        [FaultAction::Partition(vec![vec![n4, n5]])]
+    );
+    assert_eq!(faults("isolate = \"n2\""), [FaultAction::Isolate(n2)]);
+    assert_eq!(
+        faults("partition = [[\"us-east\"], [\"eu-west\"]]"),
+        [FaultAction::Partition(vec![vec![n1, n2, n3], vec![n4, n5]])]
+    );
+    assert_eq!(
+        faults("crash = \"eu-west\""),
+        [FaultAction::Crash(n4), FaultAction::Crash(n5)]
+    );
+    assert_eq!(
+        faults("restart = \"eu-west\"\nwipe_disk = true"),
+        [
+            FaultAction::Restart {
+                node: n4,
+                wipe_disk: true
+            },
+            FaultAction::Restart {
+                node: n5,
+                wipe_disk: true
+            }
+        ]
+    );
+    assert_eq!(
+        faults("bridge = { left = [\"eu-west\"], right = [\"n1\", \"n2\"], via = \"n3\" }"),
+        [FaultAction::Bridge {
+            left: vec![n4, n5],
+            right: vec![n1, n2],
+            via: n3
+        }]
+    );
+    check(
+        &with("partition = [[\"eu-west\"], [\"n5\"]]").unwrap_err(),
+        "fault[0].partition[1][0]",
+        7,
+        28,
+        "`n5` is already in group 0",
+    );
+    let e = with("crash = \"asia\"").unwrap_err();
+    check(&e, "fault[0].crash", 7, 9, "not a node name");
+    assert_eq!(e.help(), Some("or a region: `us-east`, `eu-west`"));
+
+    // A region may not take a node's name: a fault could mean either.
+    let e = err("name = \"x\"\n[cluster]\nnodes = 4\nregions = { n1 = 2, b = 2 }\n");
+    check(
+        &e,
+        "cluster.regions.n1",
+        4,
+        13,
+        "a region cannot be called `n1`",
+    );
+}
+
+#[test]
+fn a_client_may_not_take_a_node_or_region_name() {
+    let op = |client: &str| {
+        err(&format!(
+            "name = \"x\"\n[cluster]\nregions = {{ west = 8 }}\n[[op]]\nat = \"1s\"\nclient = \"{client}\"\nget = \"k\"\n"
+        ))
+    };
+    check(
+        &op("n1"),
+        "op[0].client",
+        6,
+        10,
+        "a client cannot be called `n1`: that is a node's name",
+    );
+    check(&op("n42"), "op[0].client", 6, 10, "that is a node's name");
+    check(
+        &op("west"),
+        "op[0].client",
+        6,
+        10,
+        "that is a region's name",
+    );
+    assert!(parse("name = \"x\"\n[[op]]\nat = \"1s\"\nclient = \"nina\"\nget = \"k\"\n").is_ok());
+}
+
+#[test]
 fn scripted_ops() {
     let op = |body: &str| {
         err(&format!(

@@ -249,6 +249,39 @@ fn overrides() {
 }
 
 #[test]
+fn overrides_reach_into_lists() {
+    let base = "name = \"x\"\n[[op]]\nat = \"1s\"\nclient = \"a\"\nput = \"cart\"\nvalue = \"milk\"\n\
+                [[op]]\nat = \"2s\"\nclient = \"b\"\nget = \"cart\"\n\
+                [[fault]]\nat = \"3s\"\ncrash = \"n2\"\n";
+    let s = parse_with(base, &["fault[0].at=1500ms", "op[0].value=tea"]).unwrap();
+    assert_eq!(s.faults[0].at, SimTime::from_millis(1500));
+    assert!(matches!(&s.ops[0].kind, ScriptedKind::Put { value, .. } if value == "tea"));
+    // A whole entry can be replaced too.
+    let s = parse_with(base, &["fault[0]={ at = \"4s\", isolate = \"n3\" }"]).unwrap();
+    assert_eq!(s.faults[0].action, FaultAction::Isolate(NodeId(2)));
+
+    let e = parse_with(base, &["op[2].value=tea"]).unwrap_err();
+    check(
+        &e,
+        "op",
+        1,
+        7,
+        "`op[2]` is out of range: the file has 2, `op[0]` to `op[1]`",
+    );
+    let e = parse_with(base, &["fault[1].at=1s"]).unwrap_err();
+    check(&e, "fault", 1, 7, "the file has one, `fault[0]`");
+    let e = parse_with("name = \"x\"\n", &["fault[0].at=1s"]).unwrap_err();
+    check(&e, "fault", 1, 7, "`fault` has no entries");
+    let e = parse_with(base, &["name[0]=y"]).unwrap_err();
+    check(&e, "name", 1, 7, "not a list");
+    let e = parse_with(base, &["fault[x].at=1s"]).unwrap_err();
+    check(&e, "fault[x].at", 1, 7, "not a key or a list entry");
+    // The value is checked like the file's: a fault after the run's end.
+    let e = parse_with(base, &["fault[0].at=2h"]).unwrap_err();
+    check(&e, "fault[0].at", 1, 19, "outside the run");
+}
+
+#[test]
 fn rendering_shows_the_line_and_a_caret() {
     let e = err("name = \"x\"\n[replication]\nn = 3\nr = 5\n");
     assert_eq!(
