@@ -99,6 +99,15 @@ pub trait Node {
     fn on_leave(&mut self, _now: SimTime, out: &mut impl Outbox<Self::Msg, Self::Timer>) {
         out.halt();
     }
+    /// A disk fault: the node loses what it stores of `key` and nothing
+    /// else. The default ignores it.
+    fn on_forget(
+        &mut self,
+        _now: SimTime,
+        _key: Key,
+        _out: &mut impl Outbox<Self::Msg, Self::Timer>,
+    ) {
+    }
     /// A one-line summary of what the node stores, for tests and `explain`.
     fn stored_keys(&self) -> usize;
     /// A message for this node was just sent: start bringing into the

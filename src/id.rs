@@ -164,6 +164,14 @@ impl Names {
         Key(self.workload_keys + pos as u32)
     }
 
+    /// The key called `name`, if the run names it (see `intern_key`).
+    pub fn find_key(&self, name: &str) -> Option<Key> {
+        let mut probe = self.clone();
+        let before = probe.named_keys.len();
+        let key = probe.intern_key(name);
+        (probe.named_keys.len() == before).then_some(key)
+    }
+
     pub fn key(&self, key: Key) -> std::borrow::Cow<'_, str> {
         match key.0.checked_sub(self.workload_keys) {
             Some(i) => match self.named_keys.get(i as usize) {

@@ -1,9 +1,9 @@
 //! Eventual consistency as a swarm property test (TigerBeetle's VOPR
 //! draws its faults the same way): each case first draws which fault
 //! kinds it may use, from every kind the simulator has (partitions,
-//! crashes with and without a wiped disk, pauses, one-way cuts, loss and
-//! latency windows, clock skew, a join, a graceful leave, and network
-//! duplication), then draws up to four faults from those kinds, all ending
+//! crashes with and without a wiped disk, pauses, one-way cuts, loss
+//! windows, clock skew, a join, a graceful leave, a key lost on one disk,
+//! and network duplication), then draws up to four faults from those kinds, all ending
 //! before the workload does, over random small clusters (3 to 6 nodes, N,
 //! R and W with and without R + W > N, vector clocks, DVV or
 //! last-write-wins, either balancer), anti-entropy every second. After a
@@ -15,7 +15,8 @@
 //!    supersedes it: the history carries contexts, not clocks);
 //! 3. never store one value twice in one replica's siblings (a put is
 //!    coordinated once, whatever the network duplicates);
-//! 4. under `dvv`, lose no acknowledged write unless a disk was wiped.
+//! 4. under `dvv`, lose no acknowledged write unless a disk was wiped or
+//!    lost a key.
 //!    (Vector clocks legitimately lose blind writes through one
 //!    coordinator, last-write-wins loses writes under skew: not asserted.)
 //! 5. under `dvv` with R + W > N and no faults, read nothing stale: every
@@ -78,9 +79,11 @@ enum FaultKind {
     Join,
     /// The last node leaves gracefully (never undone).
     Leave,
+    /// A node loses its replica of key k0 (a bad sector).
+    Forget,
 }
 
-const ALL_KINDS: [FaultKind; 9] = [
+const ALL_KINDS: [FaultKind; 10] = [
     FaultKind::Partition,
     FaultKind::Crash,
     FaultKind::CrashWipe,
@@ -90,6 +93,7 @@ const ALL_KINDS: [FaultKind; 9] = [
     FaultKind::Skew,
     FaultKind::Join,
     FaultKind::Leave,
+    FaultKind::Forget,
 ];
 
 #[derive(Clone, Debug)]
@@ -350,6 +354,13 @@ fn toml_text(spec: &Spec) -> String {
                 entries.push((f.start_ms, format!("leave = \"n{}\"", spec.nodes)));
                 None
             }
+            FaultKind::Forget => {
+                entries.push((
+                    f.start_ms,
+                    format!("forget = {{ node = {node}, key = \"k0\" }}"),
+                ));
+                None
+            }
         };
         if let Some(end) = end {
             entries.push((f.end_ms, end));
@@ -493,8 +504,11 @@ fn with_expectations(s: &Scenario) -> Scenario {
     s
 }
 
+/// A wiped disk or a lost key: an acknowledged write whose copies were
+/// there may be lost without a bug (with W = 1, say).
 fn wipes_a_disk(s: &Scenario) -> bool {
-    scenario::to_toml(s).contains("wipe_disk = true")
+    let text = scenario::to_toml(s);
+    text.contains("wipe_disk = true") || text.contains("forget = ")
 }
 
 fn replay_command(path: &std::path::Path, bug: Option<DeliberateBug>) -> String {
@@ -524,7 +538,7 @@ fn broken_property(s: &Scenario, o: &Outcome) -> Option<String> {
     if o.stored_twice > 0 {
         return Some(format!("{} states hold one value twice", o.stored_twice));
     }
-    if dvv && !o.wiped && o.lost > 0 {
+    if dvv && !o.wiped && !wipes_a_disk(s) && o.lost > 0 {
         return Some(format!("dvv lost {} acknowledged writes", o.lost));
     }
     if dvv && r.r + r.w > r.n && s.faults.is_empty() && o.stale > 0 {

@@ -33,7 +33,9 @@ pub fn heals_at(fault: &Fault) -> Option<SimTime> {
         | FaultAction::Restart { .. }
         | FaultAction::Resume(_)
         | FaultAction::Join(_)
-        | FaultAction::Leave(_) => Some(fault.at),
+        | FaultAction::Leave(_)
+        // A lost key diverges at once; repair runs from then.
+        | FaultAction::Forget { .. } => Some(fault.at),
         FaultAction::Loss { until, .. } | FaultAction::Latency { until, .. } => Some(*until),
         FaultAction::Partition(_)
         | FaultAction::Isolate(_)

@@ -325,13 +325,21 @@ impl DynamoNode {
                         false => None,
                     };
                     let local = self.store.entry(key);
+                    let before = local.clone();
                     if let Some(hinted) = hinted {
                         local.merge(mode, &hinted);
                     }
                     let effect = local.put(mode, actor, now, req.context.get(), value);
+                    if self.config.too_many_siblings(local.len()) {
+                        let siblings = local.len();
+                        *local = before;
+                        return self.refuse_put(req, siblings, targets, out);
+                    }
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = local.clone();
-                    self.minted.check(key, actor, &state);
+                    if self.config.key_epochs {
+                        self.minted.check(key, actor, &state);
+                    }
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),
@@ -356,7 +364,12 @@ impl DynamoNode {
                     }
                     let actor = self.actor_for(key);
                     local.put(mode, actor, now, req.context.get(), value);
-                    self.minted.check(key, actor, &local);
+                    if self.config.too_many_siblings(local.len()) {
+                        return self.refuse_put(req, local.len(), targets, out);
+                    }
+                    if self.config.key_epochs {
+                        self.minted.check(key, actor, &local);
+                    }
                     let owner = own_hint_for.unwrap_or(self.id);
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
@@ -455,6 +468,38 @@ impl DynamoNode {
                 self.deadlines_armed = true;
                 out.set_timer(self.config.request_timeout, Timer::Requests);
             }
+        }
+    }
+
+    /// A put that would leave more siblings than `max_siblings` fails at
+    /// once, as Riak's does: nothing is stored or sent (the version it
+    /// would have minted was seen by no one, so its counter is free).
+    fn refuse_put(
+        &mut self,
+        req: Request,
+        siblings: usize,
+        mut targets: Vec<Target>,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        self.stats.refused_over_max_siblings += 1;
+        out.note("put-refused", |f| {
+            f.u64("op", req.op.0)
+                .key("key", req.key)
+                .u64("siblings", siblings as u64)
+                .u64("max", self.config.max_siblings as u64)
+                .str("why", "too many siblings");
+        });
+        out.send(
+            Endpoint::Client(req.client),
+            Msg::Reply {
+                op: req.op,
+                answer: Answer::Fail,
+                read: Siblings::default(),
+            },
+        );
+        if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
+            targets.clear();
+            self.pending.spare_targets.push(targets);
         }
     }
 

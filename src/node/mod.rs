@@ -52,6 +52,13 @@ pub struct Config {
     pub hinted_handoff: bool,
     pub read_repair: bool,
     pub mode: Mode,
+    /// A put that would leave a key more siblings than this fails (Riak's
+    /// `max_siblings`); 0: no cap.
+    pub max_siblings: usize,
+    /// Riak's KV679 fix: a node that forgets what it minted on a key (a
+    /// dropped hint or hand-over, a lost key, a wiped disk) mints under a
+    /// fresh actor name from then on. `false` shows the loss without it.
+    pub key_epochs: bool,
     /// How often a stand-in offers its hints to their owners.
     pub handoff_interval: SimTime,
     /// How long a peer that let a request time out stays suspected.
@@ -113,6 +120,12 @@ pub struct AntiEntropyConfig {
 }
 
 impl Config {
+    /// Whether a put leaving `siblings` siblings goes past the cap.
+    #[inline]
+    pub fn too_many_siblings(&self, siblings: usize) -> bool {
+        self.max_siblings > 0 && siblings > self.max_siblings
+    }
+
     pub fn from_scenario(scenario: &Scenario) -> Config {
         let r = &scenario.replication;
         Config {
@@ -130,6 +143,8 @@ impl Config {
                 Versioning::Dvv => Mode::Dvv,
                 Versioning::Lww => Mode::Lww,
             },
+            max_siblings: r.max_siblings as usize,
+            key_epochs: r.key_epochs,
             handoff_interval: r.handoff_interval,
             suspect_for: r.suspect_for,
             gossip: scenario
@@ -296,7 +311,7 @@ impl DynamoNode {
     /// dropping it on merge). So it takes a fresh name for that key, as
     /// Riak does after its KV679 data-loss bug.
     pub(super) fn forget(&mut self, key: Key, state: &crate::version::Siblings) {
-        if state.counter_of(self.actor_for(key)) > 0 {
+        if self.config.key_epochs && state.counter_of(self.actor_for(key)) > 0 {
             self.epochs += 1;
             self.store.set_actor(key, self.id.actor(self.epochs));
         }
@@ -594,8 +609,10 @@ impl Node for DynamoNode {
         if wipe_disk {
             self.store.wipe();
             self.requests.clear();
-            self.epochs += 1;
-            self.actor = self.id.actor(self.epochs);
+            if self.config.key_epochs {
+                self.epochs += 1;
+                self.actor = self.id.actor(self.epochs);
+            }
         }
         self.arm_handoff(out);
         self.start_gossip(now, out);
@@ -612,11 +629,29 @@ impl Node for DynamoNode {
         self.leave(now, out);
     }
 
+    /// A bad sector: the replica of `key` is gone (hints live in their own
+    /// store and survive). The node finds the key missing, so with key
+    /// epochs it mints under a fresh name there (Riak's KV679 fix);
+    /// without, its next version of the key reuses a counter its peers
+    /// have seen, and they drop it as known.
+    fn on_forget(&mut self, _now: SimTime, key: Key, out: &mut impl Outbox<Msg, Timer>) {
+        if let Some(lost) = self.store.lose(key) {
+            self.forget(key, &lost);
+            out.note("dropped", |f| {
+                f.key("key", key)
+                    .values("values", &lost.values())
+                    .str("why", "lost on disk");
+            });
+        }
+    }
+
     fn stored_keys(&self) -> usize {
         self.store.keys()
     }
 }
 
+#[cfg(test)]
+mod coordinator_tests;
 #[cfg(test)]
 mod request_tests;
 #[cfg(test)]

@@ -163,3 +163,29 @@ fn a_stand_in_coordinator_keeps_the_hint_of_an_owner_no_other_stand_in_covers() 
         vec![(pref[4], Some(pref[1])), (pref[2], None)]
     );
 }
+
+#[test]
+fn a_node_that_loses_a_key_mints_under_a_fresh_name_there() {
+    for key_epochs in [true, false] {
+        let mut cfg = config(1, 1);
+        cfg.key_epochs = key_epochs;
+        let (mut nodes, pref) = cluster(5, cfg);
+        let id = pref[0];
+        let coord = &mut nodes[id.index()];
+        let mut out = Effects::default();
+        coord.on_message(T0, CLIENT, put(1, 7), &mut out);
+        assert_eq!(coord.store().get(KEY).map(|s| s.counter_of(id)), Some(1));
+        coord.on_forget(T0, KEY, &mut out);
+        assert!(coord.store().get(KEY).is_none(), "the replica is gone");
+        coord.on_message(T0, CLIENT, put(2, 8), &mut out);
+        let state = coord.store().get(KEY).expect("the new write");
+        if key_epochs {
+            assert_eq!(state.counter_of(id), 0);
+            assert_eq!(state.counter_of(id.actor(1)), 1, "n#1 mints afresh");
+        } else {
+            // The KV679 bug, kept on purpose when the fix is off: the
+            // counter n minted before is minted again.
+            assert_eq!(state.counter_of(id), 1);
+        }
+    }
+}

@@ -28,6 +28,9 @@ pub struct NodeStats {
     /// disagrees with its own, with no replica left to pass them to and no
     /// sloppy quorum to stand in under.
     pub refused_requests: u64,
+    /// Puts refused because they would leave more siblings than
+    /// `replication.max_siblings` (Riak's cap).
+    pub refused_over_max_siblings: u64,
     /// Replica messages (store, fetch) that reached a node which, by its own
     /// view, holds no replica of the key: a stale view somewhere.
     pub misrouted: u64,
@@ -58,6 +61,7 @@ impl NodeStats {
         self.quorum_failures += o.quorum_failures;
         self.repeated_requests += o.repeated_requests;
         self.refused_requests += o.refused_requests;
+        self.refused_over_max_siblings += o.refused_over_max_siblings;
         self.misrouted += o.misrouted;
         self.transfers += o.transfers;
         self.transfers_dropped += o.transfers_dropped;

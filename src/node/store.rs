@@ -136,6 +136,14 @@ impl Store {
         true
     }
 
+    /// The key's replica is lost (a disk fault); returns what it held.
+    pub fn lose(&mut self, key: Key) -> Option<Siblings> {
+        let lost = self.data.get(key).cloned()?;
+        self.data.remove(key);
+        self.record_change(key);
+        Some(lost)
+    }
+
     /// From now on this node mints versions of `key` as `actor`.
     pub fn set_actor(&mut self, key: Key, actor: NodeId) {
         self.actors.insert(key, actor);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 #[derive(Default)]
 pub(super) struct Effects {
     sent: Vec<(Endpoint, Msg)>,
-    timers: Vec<(SimTime, Timer)>,
+    pub(super) timers: Vec<(SimTime, Timer)>,
 }
 
 impl Outbox<Msg, Timer> for Effects {
@@ -47,6 +47,8 @@ pub(super) fn config(w: usize, r: usize) -> Config {
         hinted_handoff: true,
         read_repair: true,
         mode: Mode::Dvv,
+        max_siblings: 0,
+        key_epochs: true,
         handoff_interval: SimTime::from_secs(1),
         suspect_for: SimTime::from_secs(2),
         gossip: None,
@@ -112,7 +114,7 @@ pub(super) fn put(op: u64, value: u64) -> Msg {
     })
 }
 
-fn get(op: u64) -> Msg {
+pub(super) fn get(op: u64) -> Msg {
     Msg::Request(Request {
         op: OpId(op),
         client: ClientId(0),

@@ -194,6 +194,9 @@ pub struct Coordination {
     /// Requests refused by a node that a stale view forwarded them to, with
     /// no replica to pass them to and a strict quorum.
     pub refused_requests: u64,
+    /// Puts that failed because they would have left more siblings than
+    /// `replication.max_siblings`.
+    pub refused_over_max_siblings: u64,
     /// Replica answers that came after their request was over.
     pub late_replies: u64,
     /// Siblings kept only because truncated vector clocks hid their order.
@@ -398,6 +401,7 @@ impl Summary {
                 quorum_failures: out.nodes.quorum_failures,
                 repeated_requests: out.nodes.repeated_requests,
                 refused_requests: out.nodes.refused_requests,
+                refused_over_max_siblings: out.nodes.refused_over_max_siblings,
                 late_replies: out.nodes.late_replies,
                 false_conflicts: out.nodes.false_conflicts,
             },

@@ -16,6 +16,7 @@ use crate::node::{
     ClusterPlan, Config, DeliberateBug, Directory, DynamoNode, MerkleExchange, NodeStats,
 };
 use crate::ring::{Layout, NodeSpec, key_position};
+use crate::scenario::FaultAction;
 use crate::scenario::{Fault, PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
 use crate::sim::{FaultOrigin, LifeEvent, Sim};
@@ -46,6 +47,11 @@ pub fn names(scenario: &Scenario) -> Names {
         names.intern_key(&op.key);
         if let ScriptedKind::Put { value, .. } = &op.kind {
             names.value_labels.push(value.clone());
+        }
+    }
+    for f in &scenario.faults {
+        if let FaultAction::Forget { key, .. } = &f.action {
+            names.intern_key(key);
         }
     }
     names

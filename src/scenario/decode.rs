@@ -53,6 +53,8 @@ const REPLICATION_KEYS: &[&str] = &[
     "read_repair",
     "versioning",
     "clock_truncation",
+    "max_siblings",
+    "key_epochs",
     "handoff_interval",
     "suspect_for",
 ];
@@ -313,6 +315,10 @@ fn replication(field: Field<'_>) -> Result<Replication, Diag> {
         clock_truncation: t.or("clock_truncation", d.clock_truncation, |f| {
             f.u32_in(0, u32::MAX, "`clock_truncation`")
         })?,
+        max_siblings: t.or("max_siblings", d.max_siblings, |f| {
+            f.u32_in(0, u32::MAX, "`max_siblings`")
+        })?,
+        key_epochs: t.or("key_epochs", d.key_epochs, |f| f.bool())?,
         handoff_interval: t.or("handoff_interval", d.handoff_interval, |f| {
             f.positive_duration()
         })?,

@@ -74,6 +74,9 @@ impl Default for Replication {
             read_repair: true,
             versioning: Versioning::VectorClock,
             clock_truncation: 10,
+            // Riak's default.
+            max_siblings: 100,
+            key_epochs: true,
             handoff_interval: SimTime::from_secs(1),
             suspect_for: SimTime::from_secs(2),
         }

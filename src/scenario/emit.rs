@@ -110,6 +110,8 @@ fn replication(o: &mut String, r: &Replication) {
     };
     line(o, "versioning", &string(versioning));
     line(o, "clock_truncation", &r.clock_truncation.to_string());
+    line(o, "max_siblings", &r.max_siblings.to_string());
+    line(o, "key_epochs", &r.key_epochs.to_string());
     line(o, "handoff_interval", &duration(r.handoff_interval));
     line(o, "suspect_for", &duration(r.suspect_for));
 }
@@ -290,6 +292,11 @@ fn fault(o: &mut String, f: &Fault) {
         ),
         FaultAction::Join(n) => line(o, "join", &node(*n)),
         FaultAction::Leave(n) => line(o, "leave", &node(*n)),
+        FaultAction::Forget { node: n, key } => line(
+            o,
+            "forget",
+            &format!("{{ node = {}, key = {} }}", node(*n), string(key)),
+        ),
     }
 }
 

@@ -144,6 +144,7 @@ pub(super) const ACTIONS: &[&str] = &[
     "skew",
     "join",
     "leave",
+    "forget",
 ];
 
 /// Keys that qualify an action, and the actions they belong to.
@@ -359,6 +360,18 @@ fn fault(
                     .with_help("add spares with [cluster] spares = 1"));
             }
             FaultAction::Join(id)
+        }
+        "forget" => {
+            let s = a.table(&["node", "key"])?;
+            let key_field = s.required("key", "\"cart\"")?;
+            let key = key_field.field().str()?;
+            if key.is_empty() {
+                return Err(key_field.field().error("the key cannot be empty"));
+            }
+            FaultAction::Forget {
+                node: node(s.required("node", "\"n2\"")?.field())?,
+                key: key.to_string(),
+            }
         }
         _ => FaultAction::Leave(node(a)?),
     };

@@ -99,6 +99,12 @@ pub struct Replication {
     pub versioning: Versioning,
     /// 0 = never truncate.
     pub clock_truncation: u32,
+    /// A put that would leave a key more siblings than this fails, as in
+    /// Riak; 0 = no cap.
+    pub max_siblings: u32,
+    /// Riak's KV679 fix: a node that forgets what it minted on a key
+    /// mints under a fresh actor name there.
+    pub key_epochs: bool,
     /// How often a node holding hints offers them to their owners.
     pub handoff_interval: SimTime,
     /// How long a node (or client) that saw a peer let a request time out
@@ -319,6 +325,12 @@ pub enum FaultAction {
     Join(NodeId),
     /// A member leaves gracefully.
     Leave(NodeId),
+    /// The node loses its replica of one key (a bad sector), and nothing
+    /// else (Riak's KV679 scenarios).
+    Forget {
+        node: NodeId,
+        key: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

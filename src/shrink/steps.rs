@@ -336,7 +336,8 @@ fn visit_nodes(s: &mut Scenario, mut visit: impl FnMut(&mut NodeId)) {
             | FaultAction::Join(n)
             | FaultAction::Leave(n)
             | FaultAction::Restart { node: n, .. }
-            | FaultAction::Skew { node: n, .. } => visit(n),
+            | FaultAction::Skew { node: n, .. }
+            | FaultAction::Forget { node: n, .. } => visit(n),
             FaultAction::HealAll
             | FaultAction::SplitMajority
             | FaultAction::Loss { .. }
@@ -516,6 +517,7 @@ pub fn describe_fault(f: &crate::scenario::Fault) -> String {
         }
         FaultAction::Join(n) => format!("join {n}"),
         FaultAction::Leave(n) => format!("leave {n}"),
+        FaultAction::Forget { node, key } => format!("{node} forgets {key}"),
     };
     format!("{what} at {}", f.at)
 }

@@ -168,6 +168,17 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             FaultAction::Resume(n) => kind = self.resume(*n, origin),
             FaultAction::Join(n) => kind = self.join(*n, origin),
             FaultAction::Leave(n) => kind = self.leave(*n, origin),
+            FaultAction::Forget { node, key } => {
+                // Scenario keys are all named in the run's table.
+                if let Some(k) = self.core.trace.names().find_key(key) {
+                    if tracing {
+                        let mut line = self.core.trace.line(now.0, "forget");
+                        line.node("node", *node).str("key", key);
+                        nemesis_flag(&mut line, origin);
+                    }
+                    self.with_node(*node, |n, now, out| n.on_forget(now, k, out));
+                }
+            }
         }
         // Lifecycle faults trace themselves; one that did not apply (a crash
         // of a crashed node) is traced as ignored, with why.

@@ -184,6 +184,7 @@ pub(super) fn describe(action: &FaultAction) -> String {
         }
         FaultAction::Join(n) => format!("{n} joins"),
         FaultAction::Leave(n) => format!("{n} leaves"),
+        FaultAction::Forget { node, key } => format!("{node} loses its copy of {key}"),
     }
 }
 
