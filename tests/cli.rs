@@ -346,6 +346,52 @@ fn a_failed_expectation_exits_1_and_prints_the_replay_command() {
     assert_eq!(s["expectations"][0]["actual"], serde_json::json!(["milk"]));
 }
 
+/// The printed command carries every flag of the run, the hidden
+/// `--deliberate-bug` included, and replays it: same verdicts, same trace.
+#[test]
+fn the_replay_command_carries_every_flag_and_replays() {
+    let dir = with_file("eggs.toml", &GOOD.replace("[\"milk\"]", "[\"eggs\"]"));
+    let args = [
+        "run",
+        "eggs.toml",
+        "--set",
+        "replication.w=1",
+        "--out",
+        "first",
+        "--trace",
+        "jsonl,shiviz",
+        "--deliberate-bug",
+        "merge-drops-sibling",
+    ];
+    let out = dynsim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let replay = text
+        .lines()
+        .skip_while(|l| !l.contains("replay this run with"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no replay command in {text}"))
+        .trim();
+    assert_eq!(
+        replay,
+        "dynsim run eggs.toml --seed 7 --set replication.w=1 --out first \
+         --trace jsonl,shiviz --deliberate-bug merge-drops-sibling"
+    );
+    let first_trace = fs::read(dir.path().join("first/trace.jsonl")).unwrap();
+    // Replayed as printed (no word needs quoting here), into another
+    // folder so both reports can be compared.
+    let mut words: Vec<&str> = replay.split(' ').skip(1).collect();
+    let at = words.iter().position(|w| *w == "first").unwrap();
+    words[at] = "second";
+    let again = dynsim(dir.path(), &words);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert_eq!(
+        fs::read(dir.path().join("second/trace.jsonl")).unwrap(),
+        first_trace
+    );
+    assert!(dir.path().join("second/shiviz.log").is_file());
+}
+
 #[test]
 fn out_puts_the_report_where_asked() {
     let dir = with_file("good.toml", GOOD);

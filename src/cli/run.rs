@@ -180,17 +180,39 @@ pub fn run(args: RunArgs) -> u8 {
     if summary.ok {
         EXIT_HELD
     } else {
-        let mut replay = format!(
-            "dynsim run {} --seed {}",
-            args.file.display(),
-            scenario.seed
+        println!(
+            "an expectation failed; replay this run with:\n  {}",
+            replay_command(&args, scenario.seed)
         );
-        for s in &args.sets {
-            replay.push_str(&format!(" --set {s}"));
-        }
-        println!("an expectation failed; replay this run with:\n  {replay}");
         EXIT_FAILED
     }
+}
+
+/// The command that replays this run: every flag it was given (the
+/// hidden `--deliberate-bug` too, or the replay would pass), shell-quoted.
+fn replay_command(args: &RunArgs, seed: u64) -> String {
+    use crate::sweep::grid::shell_quote;
+    use clap::ValueEnum;
+    let file = args.file.display().to_string();
+    let mut command = format!("dynsim run {} --seed {seed}", shell_quote(&file));
+    for set in &args.sets {
+        command += &format!(" --set {}", shell_quote(set));
+    }
+    if let Some(out) = &args.out {
+        command += &format!(" --out {}", shell_quote(&out.display().to_string()));
+    }
+    if args.trace != [TraceFormat::Jsonl] {
+        let names: Vec<String> = args
+            .trace
+            .iter()
+            .filter_map(|t| t.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        command += &format!(" --trace {}", names.join(","));
+    }
+    if let Some(bug) = args.deliberate_bug.and_then(|b| b.to_possible_value()) {
+        command += &format!(" --deliberate-bug {}", bug.get_name());
+    }
+    command
 }
 
 /// Runs the world through the one driver, [`run::drive`], drawing a bar
