@@ -535,3 +535,52 @@ fn out_replaces_an_earlier_report() {
         "the old report is gone"
     );
 }
+
+/// SIGINT or SIGTERM stops a run (or a sweep) with exit 130 and removes
+/// its hidden staging folder: nothing is left beside the report's place.
+#[test]
+fn an_interrupted_run_removes_its_staging_folder() {
+    let soak = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/soak-100-nodes.toml");
+    let soak = soak.to_str().unwrap();
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("INT", vec!["run", soak, "--out", "out/r"]),
+        ("TERM", vec!["run", soak, "--out", "out/r"]),
+        (
+            "TERM",
+            vec!["sweep", soak, "--seeds", "1..4", "--out", "out/r"],
+        ),
+    ];
+    for (signal, args) in cases {
+        let dir = TempDir::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = dir.path().join("out");
+        // Wait for the staging folder, then interrupt the run inside it.
+        let started = std::time::Instant::now();
+        while fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()) {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no staging folder appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        let mut said = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut said).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal} {args:?}: {said}");
+        assert!(said.contains("interrupted"), "{said}");
+        let left: Vec<_> = fs::read_dir(&out).unwrap().collect();
+        assert!(left.is_empty(), "{signal} {args:?} left {left:?}");
+    }
+}

@@ -62,8 +62,24 @@ struct ValidateArgs {
     sets: Vec<String>,
 }
 
+/// The exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as
+/// shells report an interrupted command).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted run removes its half-written report folder. The
+    // handler runs on its own thread, outside every run.
+    let installed = ctrlc::set_handler(|| {
+        crate::report::staging::remove_all();
+        eprintln!("dynsim: interrupted; the unfinished report folder was removed");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "warning: cannot catch interrupts ({e}): an interrupted run may leave a .partial folder"
+        );
+    }
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
