@@ -584,3 +584,53 @@ fn an_interrupted_run_removes_its_staging_folder() {
         assert!(left.is_empty(), "{signal} {args:?} left {left:?}");
     }
 }
+
+/// An answer that would be empty says why: a missing file is named, and a
+/// window past the run's end is refused (exit 2, no file written), a quiet
+/// one noted.
+#[test]
+fn empty_answers_say_why() {
+    let dir = with_file("good.toml", GOOD);
+    let missing = dynsim(dir.path(), &["run", "nosuch.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot read nosuch.toml"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let late = "error: --from 50s is not before the run's end at 32s (duration 2s + quiesce 30s)";
+    let lamport = dynsim(
+        dir.path(),
+        &["lamport", "good.toml", "--from", "50s", "--out", "l.svg"],
+    );
+    assert_eq!(lamport.status.code(), Some(2));
+    assert!(stderr(&lamport).contains(late), "{}", stderr(&lamport));
+    assert!(!dir.path().join("l.svg").exists());
+    let explain = dynsim(dir.path(), &["explain", "good.toml", "--from", "50s"]);
+    assert_eq!(explain.status.code(), Some(2));
+    assert!(stderr(&explain).contains(late), "{}", stderr(&explain));
+
+    let quiet = ["--from", "1.5s", "--until", "1.6s"];
+    let explain = dynsim(
+        dir.path(),
+        &[&["explain", "good.toml"][..], &quiet].concat(),
+    );
+    assert_eq!(explain.status.code(), Some(0));
+    assert!(stdout(&explain).is_empty());
+    assert!(
+        stderr(&explain).contains("nothing to tell between 1.5s and 1.6s (the run ends at 32s)"),
+        "{}",
+        stderr(&explain)
+    );
+    let lamport = dynsim(
+        dir.path(),
+        &[&["lamport", "good.toml", "--out", "q.svg"][..], &quiet].concat(),
+    );
+    assert_eq!(lamport.status.code(), Some(0));
+    assert!(
+        stderr(&lamport).contains("no message is sent between 1.5s and 1.6s"),
+        "{}",
+        stderr(&lamport)
+    );
+}

@@ -137,6 +137,25 @@ fn load(file: &std::path::Path, sets: &[String]) -> Result<crate::scenario::Scen
     })
 }
 
+/// Refuses a `--from` at or after the run's end, where nothing happens:
+/// an empty answer would leave the user guessing why.
+pub(super) fn refuse_after_the_end(
+    from_ns: u64,
+    scenario: &crate::scenario::Scenario,
+) -> Option<u8> {
+    let end = scenario.end();
+    if from_ns < end.0 {
+        return None;
+    }
+    eprintln!(
+        "error: --from {} is not before the run's end at {end} (duration {} + quiesce {}): nothing happens from then on",
+        crate::time::SimTime(from_ns),
+        scenario.duration,
+        scenario.quiesce
+    );
+    Some(EXIT_BAD_INPUT)
+}
+
 /// A `--key` or `--node` that names nothing in the run leaves `explain`
 /// only the cluster-wide sentences and `lamport` an empty window; say so,
 /// with the names the run does have, rather than leave the user guessing
