@@ -73,7 +73,7 @@ fn irrelevant_faults_nodes_and_load_are_shrunk_away() {
     let said = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("removed fault 2 (crash n5 at 3s): still fails"),
+        said.contains("removed fault[1] (crash n5 at 3s): still fails"),
         "{said}"
     );
     assert!(
