@@ -634,3 +634,27 @@ fn empty_answers_say_why() {
         stderr(&lamport)
     );
 }
+
+/// The terminal summary counts in words ("1 stale read", "1 get") and says
+/// why a stale read can sit beside "100.00% ... saw the latest": it
+/// returned the latest put but missed an older one.
+#[test]
+fn a_stale_read_beside_a_consistent_get_is_explained() {
+    let dir = TempDir::new().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/dynamo/blind-puts-one-coordinator.toml");
+    let out = dynsim(
+        dir.path(),
+        &["run", file.to_str().unwrap(), "--trace", "off"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("1 lost acknowledged write, 1 stale read;"),
+        "{text}"
+    );
+    assert!(text.contains("100.00% of 1 get saw the latest"), "{text}");
+    assert!(
+        text.contains("1 stale read returned the latest acknowledged put but missed an older one"),
+        "{text}"
+    );
+}

@@ -215,6 +215,15 @@ fn replay_command(args: &RunArgs, seed: u64) -> String {
     command
 }
 
+/// "1 stale read", "2 stale reads", "- stale reads" when not measured.
+fn counted(n: Option<u64>, one: &str, many: &str) -> String {
+    match n {
+        Some(1) => format!("1 {one}"),
+        Some(n) => format!("{n} {many}"),
+        None => format!("- {many}"),
+    }
+}
+
 /// Runs the world through the one driver, [`run::drive`], drawing a bar
 /// on a terminal between slices.
 fn drive_with_progress(scenario: &Scenario, world: &mut run::World) -> run::Observations {
@@ -302,9 +311,13 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     );
     let count = |c: Option<u64>| c.map_or("-".to_string(), |c| c.to_string());
     println!(
-        "  consistency: {} lost acknowledged writes, {} stale reads; hints {} kept / {} handed back; {} read repairs",
-        count(s.lost_acked_writes),
-        count(s.stale_reads),
+        "  consistency: {}, {}; hints {} kept / {} handed back; {} read repairs",
+        counted(
+            s.lost_acked_writes,
+            "lost acknowledged write",
+            "lost acknowledged writes"
+        ),
+        counted(s.stale_reads, "stale read", "stale reads"),
         s.hints.stored,
         s.hints.delivered,
         s.read_repairs
@@ -322,10 +335,21 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     if let Some(p) = s.staleness.p_consistent {
         let behind = versions_behind(&s.staleness.k_staleness);
         println!(
-            "  staleness: {:.2}% of {} gets saw the latest acknowledged put{behind}",
+            "  staleness: {:.2}% of {} saw the latest acknowledged put{behind}",
             100.0 * p,
-            s.staleness.gets
+            counted(Some(s.staleness.gets), "get", "gets")
         );
+        // Every get inconsistent here is a stale read; a stale read can be
+        // consistent here, which reads as a contradiction unless said.
+        let inconsistent: u64 = s.staleness.k_staleness.values().sum();
+        if let Some(also) = s.stale_reads.and_then(|n| n.checked_sub(inconsistent)) {
+            if also > 0 {
+                println!(
+                    "    {} returned the latest acknowledged put but missed an older one it does not supersede: stale, yet consistent in this measure",
+                    counted(Some(also), "stale read", "stale reads")
+                );
+            }
+        }
     }
     let d = &s.durability;
     if d.wiping_restarts > 0 {
