@@ -346,6 +346,52 @@ fn a_failed_expectation_exits_1_and_prints_the_replay_command() {
     assert_eq!(s["expectations"][0]["actual"], serde_json::json!(["milk"]));
 }
 
+/// The printed command carries every flag of the run, the hidden
+/// `--deliberate-bug` included, and replays it: same verdicts, same trace.
+#[test]
+fn the_replay_command_carries_every_flag_and_replays() {
+    let dir = with_file("eggs.toml", &GOOD.replace("[\"milk\"]", "[\"eggs\"]"));
+    let args = [
+        "run",
+        "eggs.toml",
+        "--set",
+        "replication.w=1",
+        "--out",
+        "first",
+        "--trace",
+        "jsonl,shiviz",
+        "--deliberate-bug",
+        "merge-drops-sibling",
+    ];
+    let out = dynsim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let replay = text
+        .lines()
+        .skip_while(|l| !l.contains("replay this run with"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no replay command in {text}"))
+        .trim();
+    assert_eq!(
+        replay,
+        "dynsim run eggs.toml --seed 7 --set replication.w=1 --out first \
+         --trace jsonl,shiviz --deliberate-bug merge-drops-sibling"
+    );
+    let first_trace = fs::read(dir.path().join("first/trace.jsonl")).unwrap();
+    // Replayed as printed (no word needs quoting here), into another
+    // folder so both reports can be compared.
+    let mut words: Vec<&str> = replay.split(' ').skip(1).collect();
+    let at = words.iter().position(|w| *w == "first").unwrap();
+    words[at] = "second";
+    let again = dynsim(dir.path(), &words);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert_eq!(
+        fs::read(dir.path().join("second/trace.jsonl")).unwrap(),
+        first_trace
+    );
+    assert!(dir.path().join("second/shiviz.log").is_file());
+}
+
 #[test]
 fn out_puts_the_report_where_asked() {
     let dir = with_file("good.toml", GOOD);
@@ -487,5 +533,128 @@ fn out_replaces_an_earlier_report() {
     assert!(
         !dir.path().join("r/trace.jsonl").exists(),
         "the old report is gone"
+    );
+}
+
+/// SIGINT or SIGTERM stops a run (or a sweep) with exit 130 and removes
+/// its hidden staging folder: nothing is left beside the report's place.
+#[test]
+fn an_interrupted_run_removes_its_staging_folder() {
+    let soak = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/soak-100-nodes.toml");
+    let soak = soak.to_str().unwrap();
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("INT", vec!["run", soak, "--out", "out/r"]),
+        ("TERM", vec!["run", soak, "--out", "out/r"]),
+        (
+            "TERM",
+            vec!["sweep", soak, "--seeds", "1..4", "--out", "out/r"],
+        ),
+    ];
+    for (signal, args) in cases {
+        let dir = TempDir::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = dir.path().join("out");
+        // Wait for the staging folder, then interrupt the run inside it.
+        let started = std::time::Instant::now();
+        while fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()) {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no staging folder appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        let mut said = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut said).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal} {args:?}: {said}");
+        assert!(said.contains("interrupted"), "{said}");
+        let left: Vec<_> = fs::read_dir(&out).unwrap().collect();
+        assert!(left.is_empty(), "{signal} {args:?} left {left:?}");
+    }
+}
+
+/// An answer that would be empty says why: a missing file is named, and a
+/// window past the run's end is refused (exit 2, no file written), a quiet
+/// one noted.
+#[test]
+fn empty_answers_say_why() {
+    let dir = with_file("good.toml", GOOD);
+    let missing = dynsim(dir.path(), &["run", "nosuch.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot read nosuch.toml"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let late = "error: --from 50s is not before the run's end at 32s (duration 2s + quiesce 30s)";
+    let lamport = dynsim(
+        dir.path(),
+        &["lamport", "good.toml", "--from", "50s", "--out", "l.svg"],
+    );
+    assert_eq!(lamport.status.code(), Some(2));
+    assert!(stderr(&lamport).contains(late), "{}", stderr(&lamport));
+    assert!(!dir.path().join("l.svg").exists());
+    let explain = dynsim(dir.path(), &["explain", "good.toml", "--from", "50s"]);
+    assert_eq!(explain.status.code(), Some(2));
+    assert!(stderr(&explain).contains(late), "{}", stderr(&explain));
+
+    let quiet = ["--from", "1.5s", "--until", "1.6s"];
+    let explain = dynsim(
+        dir.path(),
+        &[&["explain", "good.toml"][..], &quiet].concat(),
+    );
+    assert_eq!(explain.status.code(), Some(0));
+    assert!(stdout(&explain).is_empty());
+    assert!(
+        stderr(&explain).contains("nothing to tell between 1.5s and 1.6s (the run ends at 32s)"),
+        "{}",
+        stderr(&explain)
+    );
+    let lamport = dynsim(
+        dir.path(),
+        &[&["lamport", "good.toml", "--out", "q.svg"][..], &quiet].concat(),
+    );
+    assert_eq!(lamport.status.code(), Some(0));
+    assert!(
+        stderr(&lamport).contains("no message is sent between 1.5s and 1.6s"),
+        "{}",
+        stderr(&lamport)
+    );
+}
+
+/// The terminal summary counts in words ("1 stale read", "1 get") and says
+/// why a stale read can sit beside "100.00% ... saw the latest": it
+/// returned the latest put but missed an older one.
+#[test]
+fn a_stale_read_beside_a_consistent_get_is_explained() {
+    let dir = TempDir::new().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/dynamo/blind-puts-one-coordinator.toml");
+    let out = dynsim(
+        dir.path(),
+        &["run", file.to_str().unwrap(), "--trace", "off"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("1 lost acknowledged write, 1 stale read;"),
+        "{text}"
+    );
+    assert!(text.contains("100.00% of 1 get saw the latest"), "{text}");
+    assert!(
+        text.contains("1 stale read returned the latest acknowledged put but missed an older one"),
+        "{text}"
     );
 }

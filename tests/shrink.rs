@@ -73,7 +73,7 @@ fn irrelevant_faults_nodes_and_load_are_shrunk_away() {
     let said = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("removed fault 2 (crash n5 at 3s): still fails"),
+        said.contains("removed fault[1] (crash n5 at 3s): still fails"),
         "{said}"
     );
     assert!(
@@ -84,6 +84,7 @@ fn irrelevant_faults_nodes_and_load_are_shrunk_away() {
     let before = scenario::load(Path::new(&input), &[]).unwrap();
     let after = scenario::load(&small, &[]).unwrap();
     assert_eq!(after.seed, 5);
+    assert_eq!(after.name, "skew-and-noise-shrunk", "its own report folder");
     assert!(after.description.contains("lost_acked_writes"));
     assert_eq!(after.faults.len(), 1, "only the skew is needed");
     assert!(matches!(after.faults[0].action, FaultAction::Skew { .. }));
@@ -172,6 +173,26 @@ fn bad_input_exits_2() {
         ],
     );
     assert_eq!(bad_set.status.code(), Some(2));
+    // An --out that cannot be written is refused before the shrink starts.
+    for out in ["/proc/z.toml", "no-such-folder/small.toml", "."] {
+        let unwritable = dynsim(
+            dir.path(),
+            &[
+                "shrink",
+                &repo("tests/shrink/skew-and-noise.toml"),
+                "--seed",
+                "5",
+                "--out",
+                out,
+            ],
+        );
+        assert_eq!(unwritable.status.code(), Some(2), "{out}");
+        assert!(stdout(&unwritable).is_empty(), "nothing ran: {out}");
+        assert!(
+            String::from_utf8_lossy(&unwritable.stderr).contains("cannot write"),
+            "{out}"
+        );
+    }
     assert!(files_in(dir.path()).is_empty());
 }
 

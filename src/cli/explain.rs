@@ -63,6 +63,9 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some(code) = super::refuse_after_the_end(filter.from_ns, &scenario) {
+        return code;
+    }
     let records = match explain::trace_of(&scenario) {
         Ok(r) => r,
         Err(e) => {
@@ -77,8 +80,34 @@ pub fn explain(args: ExplainArgs) -> u8 {
         super::warn_of_unknown(node, "node", &records);
     }
     let sentences = explain::narrate(&records, &scenario, &filter);
+    if sentences.is_empty() {
+        eprintln!(
+            "note: nothing to tell{}{}{} (the run ends at {})",
+            filter
+                .key
+                .as_ref()
+                .map_or(String::new(), |k| format!(" about key `{k}`")),
+            filter
+                .node
+                .as_ref()
+                .map_or(String::new(), |n| format!(" naming node `{n}`")),
+            window_words(filter.from_ns, filter.until_ns),
+            scenario.end()
+        );
+    }
     // A closed pipe (`| head`) ends the output quietly.
     let mut stdout = std::io::stdout().lock();
     let _ = std::io::Write::write_all(&mut stdout, explain::render(&sentences).as_bytes());
     EXIT_HELD
+}
+
+/// "between 1s and 2s", "from 1s on", "until 2s", or nothing.
+fn window_words(from_ns: u64, until_ns: u64) -> String {
+    use crate::time::SimTime;
+    match (from_ns, until_ns) {
+        (0, u64::MAX) => String::new(),
+        (0, until) => format!(" until {}", SimTime(until)),
+        (from, u64::MAX) => format!(" from {} on", SimTime(from)),
+        (from, until) => format!(" between {} and {}", SimTime(from), SimTime(until)),
+    }
 }

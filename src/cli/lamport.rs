@@ -51,6 +51,12 @@ pub fn lamport(args: LamportArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
+    if let Some(code) = args
+        .from
+        .and_then(|from| super::refuse_after_the_end(from.0, &scenario))
+    {
+        return code;
+    }
     let buffer = SharedBuffer::default();
     let mut world = run::build(&scenario, Tracer::jsonl(Box::new(buffer.clone())));
     run::drive(&scenario, &mut world, SimTime::MAX, |_| {});
@@ -78,6 +84,18 @@ pub fn lamport(args: LamportArgs) -> u8 {
             until.map(|t| t.0),
         ),
     };
+    let sends = records
+        .iter()
+        .filter(|r| r.kind == "send" && (window.from_ns..=window.until_ns).contains(&r.t))
+        .count();
+    if sends == 0 {
+        eprintln!(
+            "note: no message is sent between {} and {}: the diagram has no arrow (the run ends at {})",
+            SimTime(window.from_ns),
+            SimTime(window.until_ns),
+            scenario.end()
+        );
+    }
     let svg = lamport::draw(&records, &window);
     let out = args
         .out

@@ -62,8 +62,24 @@ struct ValidateArgs {
     sets: Vec<String>,
 }
 
+/// The exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as
+/// shells report an interrupted command).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted run removes its half-written report folder. The
+    // handler runs on its own thread, outside every run.
+    let installed = ctrlc::set_handler(|| {
+        crate::report::staging::remove_all();
+        eprintln!("dynsim: interrupted; the unfinished report folder was removed");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "warning: cannot catch interrupts ({e}): an interrupted run may leave a .partial folder"
+        );
+    }
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
@@ -119,6 +135,25 @@ fn load(file: &std::path::Path, sets: &[String]) -> Result<crate::scenario::Scen
         eprint!("{}", e.render(color));
         EXIT_BAD_INPUT
     })
+}
+
+/// Refuses a `--from` at or after the run's end, where nothing happens:
+/// an empty answer would leave the user guessing why.
+pub(super) fn refuse_after_the_end(
+    from_ns: u64,
+    scenario: &crate::scenario::Scenario,
+) -> Option<u8> {
+    let end = scenario.end();
+    if from_ns < end.0 {
+        return None;
+    }
+    eprintln!(
+        "error: --from {} is not before the run's end at {end} (duration {} + quiesce {}): nothing happens from then on",
+        crate::time::SimTime(from_ns),
+        scenario.duration,
+        scenario.quiesce
+    );
+    Some(EXIT_BAD_INPUT)
 }
 
 /// A `--key` or `--node` that names nothing in the run leaves `explain`

@@ -180,16 +180,47 @@ pub fn run(args: RunArgs) -> u8 {
     if summary.ok {
         EXIT_HELD
     } else {
-        let mut replay = format!(
-            "dynsim run {} --seed {}",
-            args.file.display(),
-            scenario.seed
+        println!(
+            "an expectation failed; replay this run with:\n  {}",
+            replay_command(&args, scenario.seed)
         );
-        for s in &args.sets {
-            replay.push_str(&format!(" --set {s}"));
-        }
-        println!("an expectation failed; replay this run with:\n  {replay}");
         EXIT_FAILED
+    }
+}
+
+/// The command that replays this run: every flag it was given (the
+/// hidden `--deliberate-bug` too, or the replay would pass), shell-quoted.
+fn replay_command(args: &RunArgs, seed: u64) -> String {
+    use crate::sweep::grid::shell_quote;
+    use clap::ValueEnum;
+    let file = args.file.display().to_string();
+    let mut command = format!("dynsim run {} --seed {seed}", shell_quote(&file));
+    for set in &args.sets {
+        command += &format!(" --set {}", shell_quote(set));
+    }
+    if let Some(out) = &args.out {
+        command += &format!(" --out {}", shell_quote(&out.display().to_string()));
+    }
+    if args.trace != [TraceFormat::Jsonl] {
+        let names: Vec<String> = args
+            .trace
+            .iter()
+            .filter_map(|t| t.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        command += &format!(" --trace {}", names.join(","));
+    }
+    if let Some(bug) = args.deliberate_bug.and_then(|b| b.to_possible_value()) {
+        command += &format!(" --deliberate-bug {}", bug.get_name());
+    }
+    command
+}
+
+/// "1 stale read", "2 stale reads", "- stale reads" when not measured.
+fn counted(n: Option<u64>, one: &str, many: &str) -> String {
+    match n {
+        Some(1) => format!("1 {one}"),
+        Some(n) => format!("{n} {many}"),
+        None => format!("- {many}"),
     }
 }
 
@@ -280,9 +311,13 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     );
     let count = |c: Option<u64>| c.map_or("-".to_string(), |c| c.to_string());
     println!(
-        "  consistency: {} lost acknowledged writes, {} stale reads; hints {} kept / {} handed back; {} read repairs",
-        count(s.lost_acked_writes),
-        count(s.stale_reads),
+        "  consistency: {}, {}; hints {} kept / {} handed back; {} read repairs",
+        counted(
+            s.lost_acked_writes,
+            "lost acknowledged write",
+            "lost acknowledged writes"
+        ),
+        counted(s.stale_reads, "stale read", "stale reads"),
         s.hints.stored,
         s.hints.delivered,
         s.read_repairs
@@ -300,10 +335,21 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     if let Some(p) = s.staleness.p_consistent {
         let behind = versions_behind(&s.staleness.k_staleness);
         println!(
-            "  staleness: {:.2}% of {} gets saw the latest acknowledged put{behind}",
+            "  staleness: {:.2}% of {} saw the latest acknowledged put{behind}",
             100.0 * p,
-            s.staleness.gets
+            counted(Some(s.staleness.gets), "get", "gets")
         );
+        // Every get inconsistent here is a stale read; a stale read can be
+        // consistent here, which reads as a contradiction unless said.
+        let inconsistent: u64 = s.staleness.k_staleness.values().sum();
+        if let Some(also) = s.stale_reads.and_then(|n| n.checked_sub(inconsistent)) {
+            if also > 0 {
+                println!(
+                    "    {} returned the latest acknowledged put but missed an older one it does not supersede: stale, yet consistent in this measure",
+                    counted(Some(also), "stale read", "stale reads")
+                );
+            }
+        }
     }
     let d = &s.durability;
     if d.wiping_restarts > 0 {

@@ -40,6 +40,16 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}-shrunk.toml", start.name)));
+    // A shrink can take minutes: find out now, not after it, that the
+    // result cannot be written.
+    if let Err(e) = check_writable(&out) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return EXIT_BAD_INPUT;
+    }
     let Some(verdicts) = verdicts(&start) else {
         eprintln!("error: the run of `{}` did not complete", start.name);
         return EXIT_BAD_INPUT;
@@ -96,6 +106,11 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
     }
 
     let mut small = outcome.scenario;
+    // Its own name, so replaying it writes its own report folder beside
+    // the original's rather than over it.
+    if !small.name.ends_with("-shrunk") {
+        small.name = format!("{}-shrunk", start.name);
+    }
     let verdict_name = outcome.target.verdict_name();
     small.description = description(&args, &start, &verdict_name);
     let text = scenario::to_toml(&small);
@@ -106,10 +121,6 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
     if !replayed {
         eprintln!("warning: the written scenario no longer fails `{verdict_name}` on replay");
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}-shrunk.toml", start.name)));
     if let Err(e) = std::fs::write(&out, &text) {
         eprintln!("error: cannot write {}: {e}", out.display());
         return EXIT_BAD_INPUT;
@@ -124,6 +135,24 @@ pub fn shrink(args: ShrinkArgs) -> u8 {
     );
     println!("replay it with:\n  dynsim run {}", out.display());
     EXIT_FAILED
+}
+
+/// Whether `path` can be written, without changing what is there: a file
+/// that exists is opened for appending, one that does not is created and
+/// removed again.
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("it is a folder"));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    if !existed {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
 }
 
 /// The verdicts of one run, or `None` when the run could not complete.

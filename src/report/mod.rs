@@ -10,6 +10,7 @@ pub mod checks;
 pub mod html;
 pub mod lamport;
 pub mod membership;
+pub mod staging;
 
 use crate::check::consistency::{LostWrite, StaleRead};
 use crate::check::durability::DurabilitySummary;
@@ -64,6 +65,7 @@ impl ReportDir {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
+        staging::register(&staging);
         Ok(ReportDir {
             staging,
             target: target.to_path_buf(),
@@ -83,6 +85,7 @@ impl ReportDir {
         }
         fs::rename(&self.staging, &self.target)?;
         self.committed = true;
+        staging::unregister(&self.staging);
         Ok(self.target.clone())
     }
 }
@@ -102,6 +105,7 @@ impl Drop for ReportDir {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
+            staging::unregister(&self.staging);
         }
     }
 }

@@ -74,7 +74,7 @@ pub fn files_under(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::without_position(&name, "", &format!("cannot read the file: {e}"), None)
+        ScenarioError::without_position(&name, "", &format!("cannot read {name}: {e}"), None)
     })?;
     parse_str(&name, &text, Format::from_path(path), sets)
 }

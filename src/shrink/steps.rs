@@ -135,7 +135,7 @@ pub fn remove_faults(s: &Scenario, target: &Target) -> Vec<Candidate> {
         .map(|i| {
             let mut small = s.clone();
             let gone = small.faults.remove(i);
-            let change = format!("removed fault {} ({})", i + 1, describe_fault(&gone));
+            let change = format!("removed fault[{i}] ({})", describe_fault(&gone));
             candidate(small, target, change)
         })
         .collect()
@@ -164,10 +164,8 @@ pub fn remove_ops(s: &Scenario, target: &Target) -> Vec<Candidate> {
         };
         drop_unused_clients(&mut small);
         let change = format!(
-            "removed op {} ({verb} {} by {client} at {})",
-            i + 1,
-            gone.key,
-            gone.at
+            "removed op[{i}] ({verb} {} by {client} at {})",
+            gone.key, gone.at
         );
         out.push(Candidate {
             scenario: small,

@@ -110,8 +110,10 @@ fn operations(html: &mut String, s: &Scenario) {
     if s.ops.is_empty() {
         return;
     }
-    html.push_str("<h3>Scripted operations</h3>\n<ol class=\"faults\">\n");
-    for op in s.ops.iter().take(MAX_LISTED_OPS) {
+    // Numbered as the verdicts (`op[5].returns`) and `--set op[5]...`
+    // name them, from 0, rather than by the list's own 1, 2, ...
+    html.push_str("<h3>Scripted operations</h3>\n<ol class=\"faults ops\">\n");
+    for (index, op) in s.ops.iter().enumerate().take(MAX_LISTED_OPS) {
         let client = s
             .named_clients
             .get(op.client as usize)
@@ -134,7 +136,7 @@ fn operations(html: &mut String, s: &Scenario) {
         }
         let _ = writeln!(
             html,
-            "<li><span class=\"at\">{}</span> {}</li>",
+            "<li><code>op[{index}]</code> <span class=\"at\">{}</span> {}</li>",
             op.at,
             escape(&text)
         );

@@ -119,7 +119,10 @@ fn the_page_has_its_sections_and_every_verdict() {
     assert!(!html.contains("id=\"spacetime\""));
     assert!(html.contains("lost acked writes"));
     assert!(html.contains("crash n2") && html.contains("restart n2"));
-    assert!(html.contains("<span class=\"at\">100ms</span> alice puts milk in cart</li>"));
+    // Scripted ops are numbered as their verdicts name them, from 0.
+    assert!(html.contains(
+        "<li><code>op[0]</code> <span class=\"at\">100ms</span> alice puts milk in cart</li>"
+    ));
     assert!(html.contains("Alice writes &lt;b&gt;milk&lt;/b&gt;; n2 crashes."));
     // No network: nothing is fetched from anywhere.
     for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {

@@ -155,7 +155,17 @@
   var current = 0;
   function name(e) { return e >= 0 ? D.endpoints[e] : ""; }
   function label(l) { return l >= 0 ? D.labels[l] : ""; }
-  function ms(t) { return (t / 1e6).toFixed(3) + " ms"; }
+  // Simulated time as `dynsim explain` writes it (explain::time): 101.0ms
+  // below a second, 2.001s above, so the page and the terminal agree.
+  function ms(t) {
+    if (t === 0) return "0s";
+    const tenths = Math.floor((t + 50000) / 100000);
+    if (tenths < 10000) return Math.floor(tenths / 10) + "." + (tenths % 10) + "ms";
+    const millis = Math.floor((t + 500000) / 1e6);
+    const secs = Math.floor(millis / 1000), frac = millis % 1000;
+    if (frac === 0) return secs + "s";
+    return secs + "." + String(frac).padStart(3, "0").replace(/0+$/, "") + "s";
+  }
 
   function describe(j) {
     var parts = ["#" + (j + 1), D.kinds[D.kind[j]]];
@@ -293,7 +303,7 @@
     slider.value = String(at);
     root.setAttribute("data-index", String(at));
     root.setAttribute("data-time", String(T[at]));
-    $("v-time").textContent = "t = " + ms(T[at]);
+    $("v-time").textContent = "t=" + ms(T[at]);
     $("v-count").textContent = "event " + (at + 1) + " of " + n + (D.total > n ? " (the first " + n + " of " + D.total + ")" : "");
     $("v-event").textContent = describe(at);
     var si = lastAtOrBefore(D.sentences, at, first);

@@ -300,7 +300,7 @@ fn rendering_shows_the_line_and_a_caret() {
     let e = load(Path::new("/nonexistent/x.toml"), &[]).unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("/nonexistent/x.toml: cannot read the file"),
+            .starts_with("/nonexistent/x.toml: cannot read /nonexistent/x.toml"),
         "{e}"
     );
     assert!(e.render(false).contains("cannot read"));
