@@ -41,6 +41,9 @@ pub struct Observations {
     /// `(sample time, up nodes whose membership view differs from the
     /// truth)`; empty with gossip off.
     pub views_differ: Vec<(SimTime, u64)>,
+    /// What each wiping restart took, from [`super::DiskLossRecorder`]
+    /// (filled in by [`super::drive`]).
+    pub disk_losses: Vec<crate::check::durability::DiskLoss>,
 }
 
 /// Takes the samples of one run.
