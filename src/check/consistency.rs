@@ -504,6 +504,38 @@ impl KeyOps {
         }
     }
 
+    /// Per local put, whether `held` holds its value or the value of a put
+    /// superseding it.
+    pub(super) fn remembered(&self, ops: &[HistoryOp], held: &[ValueId], rule: Rule) -> Vec<bool> {
+        let n = self.puts.len();
+        match rule {
+            Rule::Causal => {
+                let mut reached = vec![false; n];
+                let mut stack: Vec<u32> = held.iter().filter_map(|v| self.put_of(*v)).collect();
+                while let Some(p) = stack.pop() {
+                    if !std::mem::replace(&mut reached[p as usize], true) {
+                        stack.extend_from_slice(self.children(p));
+                    }
+                }
+                reached
+            }
+            Rule::RealTime => {
+                let reach = held
+                    .iter()
+                    .filter_map(|v| self.put_of(*v))
+                    .map(|p| completed(self.put(ops, p)))
+                    .max();
+                (0..n as u32)
+                    .map(|p| {
+                        let put = self.put(ops, p);
+                        reach.is_some_and(|t| put.invoked_at <= t)
+                            || put.value.is_some_and(|v| held.contains(&v))
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Acknowledged puts of this key that `at_end` neither holds nor
     /// supersedes.
     fn lost(
@@ -514,32 +546,7 @@ impl KeyOps {
         firsts: &mut Firsts<LostWrite>,
     ) -> u64 {
         let n = self.puts.len();
-        let remembered: Vec<bool> = match rule {
-            Rule::Causal => {
-                let mut reached = vec![false; n];
-                let mut stack: Vec<u32> = at_end.iter().filter_map(|v| self.put_of(*v)).collect();
-                while let Some(p) = stack.pop() {
-                    if !std::mem::replace(&mut reached[p as usize], true) {
-                        stack.extend_from_slice(self.children(p));
-                    }
-                }
-                reached
-            }
-            Rule::RealTime => {
-                let reach = at_end
-                    .iter()
-                    .filter_map(|v| self.put_of(*v))
-                    .map(|p| completed(self.put(ops, p)))
-                    .max();
-                (0..n as u32)
-                    .map(|p| {
-                        let put = self.put(ops, p);
-                        reach.is_some_and(|t| put.invoked_at <= t)
-                            || put.value.is_some_and(|v| at_end.contains(&v))
-                    })
-                    .collect()
-            }
-        };
+        let remembered = self.remembered(ops, at_end, rule);
         let mut lost = 0;
         for p in 0..n as u32 {
             let put = self.put(ops, p);

@@ -3,7 +3,10 @@
 //! samples (`run::observe`) and the fault schedule.
 //!
 //! - *Converged*: the final sample (taken at the end of the run) counts no
-//!   divergent key.
+//!   divergent key. A sample counts the keys whose live replicas disagree,
+//!   less those a put was invoked on within the last request timeout
+//!   (`run::observe`): a key mid-replication is not divergent, so the time
+//!   to converge is not the time the workload stops writing.
 //! - The *last heal* is when the last fault that ends a disruption took
 //!   effect: a `heal`, a `restart`, a `resume`, the end (`until`) of a loss
 //!   or latency window, a `join` or a `leave` (a membership change ends

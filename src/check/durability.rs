@@ -1,29 +1,70 @@
 //! The durability checker: Dynamo's promise that a write acknowledged by W
-//! replicas survives any W-1 crashes that lose the disk. For each lost
-//! acknowledged write (found by [`super::consistency::lost_acked_writes`])
-//! it counts the distinct nodes restarted with a wiped disk after the
-//! acknowledgement, and says which write was lost and why:
+//! replicas survives any W-1 crashes that lose the disk (§4.5, §4.7). For
+//! each lost acknowledged write (found by
+//! [`super::consistency::lost_acked_writes`]) it asks whether disk losses
+//! took the write's last copies, and if so how many distinct disks held a
+//! copy when they were wiped:
 //!
-//! - at least W wiped nodes: an *expected* loss, more disks were lost than
-//!   the promise covers (`lost_after_disk_loss`);
-//! - 1 to W-1 wiped nodes: a *durability violation*, the promise broken;
-//! - none: not a disk loss at all (the versioning overwrote the write, as
-//!   per-node clocks do with blind puts, or last-writer-wins under skew), so
-//!   neither of the above.
+//! - at least W: an *expected* loss, more disks were lost than the promise
+//!   covers (`lost_after_disk_loss`);
+//! - 1 to W-1: a *durability violation*, the promise broken (the other
+//!   copies went some other way, and a disk loss finished the write off);
+//! - the wipes never took its last copies (none happened after it, none
+//!   held it, or other nodes still held it or had overwritten it): not a
+//!   disk loss (the versioning overwrote the write, as per-node clocks do
+//!   with blind puts, or last-writer-wins under skew, or a bug), so neither.
 //!
-//! The checker reads the fault record (when and which nodes were wiped),
-//! never the nodes: it does not know which nodes held the write, so any
-//! wiped node counts. That can only call a violation expected, never the
-//! reverse, when a wipe hit a node holding no copy.
+//! What the wiped nodes held comes from the run's record of each wiping
+//! restart ([`DiskLoss`]): just before the wipe, the run reads each wiped
+//! node's values of every key it held, the values every other node held of
+//! that key (replicas and hints, a crashed node's disk included: it comes
+//! back), and the values a sync of all their states would keep. A set of
+//! values *holds a copy* of `w` when it holds `w`'s value or a superseding
+//! put's (the supersession of [`super::consistency`]). The wipes at one
+//! instant take the last copies of `w` when the wiped nodes held a copy,
+//! no other node did, and the sync would have kept one (otherwise the
+//! versioning had already overwritten `w` elsewhere, and would have here:
+//! the disk took nothing the run would have kept). The checker reads this record and
+//! the history, never a node.
 
-use super::consistency::LostWrite;
-use crate::id::{Names, NodeId};
+use super::consistency::{KeyOps, LostWrite, Rule, key_groups};
+use super::history::History;
+use crate::id::{Key, Names, NodeId, ValueId};
 use crate::time::SimTime;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How many lost writes a report explains.
 pub const MAX_EXAMPLES: usize = super::consistency::MAX_EXAMPLES;
+
+/// The restarts that wiped disks at one instant, and what the wiped nodes
+/// held just before: recorded by the run (`run::disk_loss`), read here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskLoss {
+    pub at: SimTime,
+    /// The nodes wiped at `at`, sorted.
+    pub nodes: Vec<NodeId>,
+    /// Every key some wiped node held (replica or hint), sorted by key.
+    pub keys: Vec<KeyAtWipe>,
+}
+
+/// One key at a wipe: what the wiped nodes and everyone else held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyAtWipe {
+    pub key: Key,
+    /// Each wiped node that held the key, with its values (replica and
+    /// hints together), by node.
+    pub wiped: Vec<(NodeId, Vec<ValueId>)>,
+    /// The values every other node held (replicas and hints, crashed
+    /// nodes' disks included), sorted, without repeats.
+    pub elsewhere: Vec<ValueId>,
+    /// The values a sync of every wiped and every other node's state would
+    /// keep (their merge), sorted: a wiped value missing here was already
+    /// overwritten elsewhere (per-node clocks drop a version that a newer
+    /// one from the same coordinator dominates), so the wipe did not take
+    /// it from the run.
+    pub kept_by_sync: Vec<ValueId>,
+}
 
 /// One lost write and the disk losses after its acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,25 +73,31 @@ pub struct Attributed {
     /// `(when, node)` of each wiping restart after the acknowledgement,
     /// in time order.
     pub wipes_after: Vec<(SimTime, NodeId)>,
-    /// Distinct nodes among `wipes_after`.
+    /// `(when, node)` of those wipes whose node held a copy of the write
+    /// (its value or a superseding one), up to `last_copies_at`.
+    pub copies_wiped: Vec<(SimTime, NodeId)>,
+    /// When wipes took the write's last copies; `None` if they never did.
+    pub last_copies_at: Option<SimTime>,
+    /// Distinct nodes among `copies_wiped` when the wipes took the last
+    /// copies; 0 when they never did.
     pub wiped_nodes: usize,
 }
 
-/// Why a lost write was lost, as far as the fault record tells.
+/// Why a lost write was lost, as far as the record of disk losses tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
-    /// No disk was lost after the acknowledgement.
+    /// No wipe took the write's last copies.
     NotDiskLoss,
-    /// Fewer than W nodes lost their disks: the promise was broken.
+    /// Fewer than W disks held a copy when wiped: the promise was broken.
     Violation,
-    /// W or more nodes lost their disks: more than the promise covers.
+    /// W or more disks held a copy when wiped: more than the promise covers.
     TooManyDiskLosses,
 }
 
 impl Attributed {
     pub fn cause(&self, w: u32) -> Cause {
         match self.wiped_nodes {
-            0 => Cause::NotDiskLoss,
+            _ if self.last_copies_at.is_none() => Cause::NotDiskLoss,
             n if n < w as usize => Cause::Violation,
             _ => Cause::TooManyDiskLosses,
         }
@@ -65,24 +112,36 @@ impl Attributed {
             names.key(self.write.key),
             self.write.acked_at.as_millis_f64(),
         );
+        let list = |wipes: &[(SimTime, NodeId)]| {
+            let shown: Vec<String> = wipes
+                .iter()
+                .map(|(at, node)| format!("{node} at {}", seconds(*at)))
+                .collect();
+            shown.join(", ")
+        };
         if self.wipes_after.is_empty() {
             return format!(
                 "{write}; no disk was lost after it, so it was overwritten, not lost to a crash"
             );
         }
-        let wipes: Vec<String> = self
-            .wipes_after
-            .iter()
-            .map(|(at, node)| format!("{node} at {}", seconds(*at)))
-            .collect();
+        let Some(at) = self.last_copies_at else {
+            return format!(
+                "{write}; disks were wiped after it ({}), but none took its last copy \
+                 (other nodes held it, a superseding value, or a state that had overwritten it), \
+                 so it was not lost to a crash",
+                list(&self.wipes_after)
+            );
+        };
         let verdict = match self.cause(w) {
             Cause::TooManyDiskLosses => "more disk losses than W-1: an expected loss",
             _ => "fewer than W disk losses: a durability violation",
         };
         format!(
-            "{write}; {} node(s) restarted with wiped disks after it ({}); {verdict}",
+            "{write}; {} node(s) holding a copy restarted with wiped disks ({}), \
+             the last copies gone at {}; {verdict}",
             self.wiped_nodes,
-            wipes.join(", ")
+            list(&self.copies_wiped),
+            seconds(at)
         )
     }
 }
@@ -96,26 +155,34 @@ fn seconds(t: SimTime) -> String {
 pub struct Durability {
     pub wiping_restarts: u64,
     pub lost_acked_writes: u64,
-    /// Lost after at least W wiped nodes.
+    /// Lost with the last copies on at least W wiped disks.
     pub lost_after_disk_loss: u64,
-    /// Lost after 1 to W-1 wiped nodes.
+    /// Lost with the last copies on 1 to W-1 wiped disks.
     pub violations: u64,
     /// The first few lost writes, attributed.
     pub examples: Vec<Attributed>,
 }
 
-/// Attributes every lost write (in op order) to the wiping restarts after
-/// its acknowledgement, for a write quorum of `w`.
-pub fn durability(lost: &[LostWrite], wiping_restarts: &[(SimTime, NodeId)], w: u32) -> Durability {
-    let mut wipes = wiping_restarts.to_vec();
-    wipes.sort_unstable();
+/// Attributes every lost write (in op order) to the disk losses after its
+/// acknowledgement, for a write quorum of `w`; `rule` is the run's
+/// supersession rule, `history` the run's history.
+pub fn durability(
+    history: &History,
+    lost: &[LostWrite],
+    disk_losses: &[DiskLoss],
+    w: u32,
+    rule: Rule,
+) -> Durability {
+    let mut losses: Vec<&DiskLoss> = disk_losses.iter().collect();
+    losses.sort_by_key(|l| l.at);
     let mut found = Durability {
-        wiping_restarts: wipes.len() as u64,
+        wiping_restarts: losses.iter().map(|l| l.nodes.len() as u64).sum(),
         lost_acked_writes: lost.len() as u64,
         ..Durability::default()
     };
+    let mut copies = Copies::new(history, rule, lost, &losses);
     for write in lost {
-        let attributed = attribute(write, &wipes);
+        let attributed = copies.attribute(write, &losses);
         match attributed.cause(w) {
             Cause::NotDiskLoss => {}
             Cause::Violation => found.violations += 1,
@@ -128,21 +195,114 @@ pub fn durability(lost: &[LostWrite], wiping_restarts: &[(SimTime, NodeId)], w: 
     found
 }
 
-fn attribute(write: &LostWrite, sorted_wipes: &[(SimTime, NodeId)]) -> Attributed {
-    let from = sorted_wipes.partition_point(|(at, _)| *at <= write.acked_at);
-    let wipes_after = sorted_wipes[from..].to_vec();
-    let wiped_nodes = wipes_after
-        .iter()
-        .map(|(_, n)| *n)
-        .collect::<BTreeSet<_>>()
-        .len();
-    Attributed {
-        write: write.clone(),
-        wipes_after,
-        wiped_nodes,
-    }
+/// Which puts each wiped node's values and the others' values remember,
+/// per key and disk loss, computed once for all the key's lost writes.
+struct Copies<'h> {
+    history: &'h History,
+    rule: Rule,
+    /// The history's indices of each key with a lost write and a wipe.
+    groups: BTreeMap<Key, Vec<u32>>,
+    key_ops: BTreeMap<Key, KeyOps>,
+    /// Per (key, disk loss index): per wiped node that held the key,
+    /// which local puts its values remember; then which the others' do,
+    /// and which the sync's would.
+    remembered: BTreeMap<(Key, usize), Remembered>,
 }
 
+struct Remembered {
+    wiped: Vec<(NodeId, Vec<bool>)>,
+    elsewhere: Vec<bool>,
+    kept_by_sync: Vec<bool>,
+}
+
+impl<'h> Copies<'h> {
+    fn new(history: &'h History, rule: Rule, lost: &[LostWrite], losses: &[&DiskLoss]) -> Self {
+        let mut groups = BTreeMap::new();
+        if !lost.is_empty() && !losses.is_empty() {
+            let wanted: BTreeSet<Key> = lost.iter().map(|l| l.key).collect();
+            let ops = history.ops();
+            for group in key_groups(ops) {
+                let Some(&first) = group.first() else {
+                    continue;
+                };
+                let key = ops[first as usize].key;
+                if wanted.contains(&key) {
+                    groups.insert(key, group);
+                }
+            }
+        }
+        Copies {
+            history,
+            rule,
+            groups,
+            key_ops: BTreeMap::new(),
+            remembered: BTreeMap::new(),
+        }
+    }
+
+    fn attribute(&mut self, write: &LostWrite, losses: &[&DiskLoss]) -> Attributed {
+        let from = losses.partition_point(|l| l.at <= write.acked_at);
+        let mut attributed = Attributed {
+            write: write.clone(),
+            wipes_after: losses[from..]
+                .iter()
+                .flat_map(|l| l.nodes.iter().map(|&n| (l.at, n)))
+                .collect(),
+            copies_wiped: Vec::new(),
+            last_copies_at: None,
+            wiped_nodes: 0,
+        };
+        let ops = self.history.ops();
+        let Some(group) = self.groups.get(&write.key) else {
+            return attributed;
+        };
+        let key_ops = self
+            .key_ops
+            .entry(write.key)
+            .or_insert_with(|| KeyOps::new(ops, group));
+        let Some(put) = key_ops.put_of(write.value) else {
+            return attributed;
+        };
+        for (index, loss) in losses.iter().enumerate().skip(from) {
+            let Ok(at) = loss.keys.binary_search_by_key(&write.key, |k| k.key) else {
+                continue;
+            };
+            let held = &loss.keys[at];
+            let rule = self.rule;
+            let remembered = self
+                .remembered
+                .entry((write.key, index))
+                .or_insert_with(|| Remembered {
+                    wiped: held
+                        .wiped
+                        .iter()
+                        .map(|(node, values)| (*node, key_ops.remembered(ops, values, rule)))
+                        .collect(),
+                    elsewhere: key_ops.remembered(ops, &held.elsewhere, rule),
+                    kept_by_sync: key_ops.remembered(ops, &held.kept_by_sync, rule),
+                });
+            let before = attributed.copies_wiped.len();
+            for (node, remembers) in &remembered.wiped {
+                if remembers[put as usize] {
+                    attributed.copies_wiped.push((loss.at, *node));
+                }
+            }
+            let took_copies = attributed.copies_wiped.len() > before;
+            let p = put as usize;
+            if took_copies && !remembered.elsewhere[p] && remembered.kept_by_sync[p] {
+                attributed.last_copies_at = Some(loss.at);
+                attributed.wiped_nodes = attributed
+                    .copies_wiped
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<BTreeSet<_>>()
+                    .len();
+                break;
+            }
+        }
+        attributed
+    }
+}
 /// The `durability` key of `summary.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct DurabilitySummary {
@@ -187,7 +347,26 @@ impl Durability {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id::{Key, OpId, ValueId};
+    use crate::actor::{OpKind, Outcome};
+    use crate::check::history::HistoryOp;
+    use crate::id::{ClientId, OpId};
+
+    /// A put of value `op` to key 0, acknowledged at `acked_ms`, whose
+    /// writer had read `context`.
+    fn put(op: u64, acked_ms: u64, context: &[u64]) -> HistoryOp {
+        HistoryOp {
+            op: OpId(op),
+            client: ClientId(0),
+            kind: OpKind::Put,
+            key: Key(0),
+            value: Some(ValueId(op)),
+            context: context.iter().map(|&v| ValueId(v)).collect(),
+            invoked_at: SimTime::from_millis(acked_ms.saturating_sub(1)),
+            completed_at: Some(SimTime::from_millis(acked_ms)),
+            outcome: Some(Outcome::Ok),
+            values: Vec::new(),
+        }
+    }
 
     fn lost_at(op: u64, acked_ms: u64) -> LostWrite {
         LostWrite {
@@ -199,17 +378,40 @@ mod tests {
         }
     }
 
-    fn judge(lost: &[LostWrite], wipes: &[(u64, u32)], w: u32) -> Durability {
-        let wipes: Vec<(SimTime, NodeId)> = wipes
-            .iter()
-            .map(|&(s, n)| (SimTime::from_secs(s), NodeId(n)))
-            .collect();
-        durability(lost, &wipes, w)
+    fn values(v: &[u64]) -> Vec<ValueId> {
+        v.iter().map(|&v| ValueId(v)).collect()
+    }
+
+    /// Nodes wiped at `secs`, holding `wiped` of key 0 while the others
+    /// held `elsewhere` (and overwrote none of them).
+    fn wipe(secs: u64, wiped: &[(u32, &[u64])], elsewhere: &[u64]) -> DiskLoss {
+        let mut kept: Vec<u64> = wiped.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+        kept.extend_from_slice(elsewhere);
+        kept.sort_unstable();
+        kept.dedup();
+        DiskLoss {
+            at: SimTime::from_secs(secs),
+            nodes: wiped.iter().map(|&(n, _)| NodeId(n)).collect(),
+            keys: vec![KeyAtWipe {
+                key: Key(0),
+                wiped: wiped
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|&(n, v)| (NodeId(n), values(v)))
+                    .collect(),
+                elsewhere: values(elsewhere),
+                kept_by_sync: values(&kept),
+            }],
+        }
+    }
+
+    fn judge(ops: Vec<HistoryOp>, lost: &[LostWrite], wipes: &[DiskLoss], w: u32) -> Durability {
+        durability(&History::from_ops(ops), lost, wipes, w, Rule::Causal)
     }
 
     #[test]
     fn no_wipe_is_not_a_disk_loss() {
-        let d = judge(&[lost_at(1, 12)], &[], 2);
+        let d = judge(vec![put(1, 12, &[])], &[lost_at(1, 12)], &[], 2);
         assert_eq!((d.violations, d.lost_after_disk_loss), (0, 0));
         assert_eq!(d.examples[0].cause(2), Cause::NotDiskLoss);
         let why = d.examples[0].why(&Names::default(), 2);
@@ -217,29 +419,92 @@ mod tests {
     }
 
     #[test]
-    fn fewer_than_w_wipes_is_a_violation() {
-        // W=2: one wipe after the ack (and one before it, which the write
-        // outlived) breaks the promise.
-        let d = judge(&[lost_at(1, 12_000)], &[(5, 1), (20, 2)], 2);
+    fn a_wiped_node_without_a_copy_is_not_a_disk_loss() {
+        // n3 is wiped after the ack, but held another value of the key, or
+        // nothing of it: the write was lost some other way.
+        for held in [&[2][..], &[]] {
+            let ops = vec![put(1, 12, &[]), put(2, 15, &[])];
+            let d = judge(ops, &[lost_at(1, 12)], &[wipe(20, &[(2, held)], &[2])], 2);
+            assert_eq!((d.violations, d.lost_after_disk_loss), (0, 0), "{held:?}");
+            assert_eq!(d.wiping_restarts, 1);
+            let why = d.examples[0].why(&Names::default(), 2);
+            assert!(why.contains("none took its last copy"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_copy_left_elsewhere_is_not_a_disk_loss() {
+        let ops = vec![put(1, 12, &[])];
+        let d = judge(ops, &[lost_at(1, 12)], &[wipe(20, &[(2, &[1])], &[1])], 2);
+        assert_eq!(d.examples[0].cause(2), Cause::NotDiskLoss);
+        // A superseding value elsewhere keeps it too.
+        let ops = vec![put(1, 12, &[]), put(2, 15, &[1])];
+        let d = judge(ops, &[lost_at(1, 12)], &[wipe(20, &[(2, &[1])], &[2])], 2);
+        assert_eq!(d.examples[0].cause(2), Cause::NotDiskLoss);
+        assert!(d.examples[0].copies_wiped.len() == 1);
+    }
+
+    #[test]
+    fn a_state_elsewhere_that_overwrote_it_is_not_a_disk_loss() {
+        // Per-node clocks: the others' newer version of the key dominates
+        // the write's, so a sync keeps only theirs: the write was gone
+        // there already and would have gone here. The wiped node's other
+        // value, which the sync would keep, changes nothing for it.
+        let ops = vec![put(1, 12, &[]), put(2, 15, &[]), put(3, 16, &[])];
+        let mut loss = wipe(20, &[(2, &[1, 3])], &[2]);
+        loss.keys[0].kept_by_sync = values(&[2, 3]);
+        let d = judge(ops, &[lost_at(1, 12)], &[loss], 2);
+        assert_eq!(d.examples[0].cause(2), Cause::NotDiskLoss);
+    }
+
+    #[test]
+    fn the_last_copy_on_fewer_than_w_disks_is_a_violation() {
+        // W=2: the write's other copy went some other way; the wipe of n3,
+        // which held the last one, after the ack breaks the promise. A wipe
+        // before the ack does not count.
+        let ops = vec![put(1, 12_000, &[]), put(2, 15_000, &[])];
+        let wipes = [wipe(5, &[(1, &[1])], &[]), wipe(20, &[(2, &[1])], &[2])];
+        let d = judge(ops, &[lost_at(1, 12_000)], &wipes, 2);
         assert_eq!((d.violations, d.lost_after_disk_loss), (1, 0));
-        assert_eq!(d.examples[0].wipes_after.len(), 1);
-        let why = d.examples[0].why(&Names::default(), 2);
+        let example = &d.examples[0];
+        assert_eq!(example.wipes_after.len(), 1);
+        assert_eq!(example.last_copies_at, Some(SimTime::from_secs(20)));
+        let why = example.why(&Names::default(), 2);
         assert!(why.contains("durability violation"), "{why}");
         assert!(why.contains("n3 at 20s"), "{why}");
-        // The same node wiped twice is one disk lost.
-        let d = judge(&[lost_at(1, 12_000)], &[(20, 2), (25, 2)], 2);
+        // Two disks wiped at once, but only n3's held a copy: one disk.
+        let ops = vec![put(1, 12_000, &[]), put(2, 15_000, &[])];
+        let wipes = [wipe(20, &[(2, &[1]), (4, &[2])], &[])];
+        let d = judge(ops, &[lost_at(1, 12_000)], &wipes, 2);
+        assert_eq!((d.violations, d.lost_after_disk_loss), (1, 0));
+        assert_eq!(d.examples[0].wiped_nodes, 1);
+        // A superseding value is a copy too.
+        let ops = vec![put(1, 12_000, &[]), put(2, 15_000, &[1])];
+        let d = judge(
+            ops,
+            &[lost_at(1, 12_000)],
+            &[wipe(20, &[(2, &[2])], &[])],
+            2,
+        );
         assert_eq!(d.violations, 1);
     }
 
     #[test]
-    fn w_wipes_is_an_expected_loss() {
-        let d = judge(&[lost_at(1, 12)], &[(20, 2), (25, 4)], 2);
+    fn copies_on_w_wiped_disks_are_an_expected_loss() {
+        // n3 wiped while n5 still held it, then n5 wiped: two disks.
+        let ops = vec![put(1, 12, &[])];
+        let wipes = [wipe(20, &[(2, &[1])], &[1]), wipe(25, &[(4, &[1])], &[])];
+        let d = judge(ops, &[lost_at(1, 12)], &wipes, 2);
         assert_eq!((d.violations, d.lost_after_disk_loss), (0, 1));
         let why = d.examples[0].why(&Names::default(), 2);
         assert!(
             why.contains("acknowledged at 12.0 ms by W=2") && why.contains("n3 at 20s, n5 at 25s"),
             "{why}"
         );
+        // Both at one instant: the others held none.
+        let wipes = [wipe(20, &[(2, &[1]), (4, &[1])], &[])];
+        let d = judge(vec![put(1, 12, &[])], &[lost_at(1, 12)], &wipes, 2);
+        assert_eq!((d.violations, d.lost_after_disk_loss), (0, 1));
         assert_eq!(d.wiping_restarts, 2);
     }
 }

@@ -163,6 +163,18 @@ impl HistoryLog {
         }
     }
 
+    /// The keys of the puts invoked less than `window` before `at`, newest
+    /// first, repeats included: a walk back from the end of the log, which
+    /// is in invocation order and so in time order.
+    pub fn keys_put_within(&self, at: SimTime, window: SimTime) -> impl Iterator<Item = Key> + '_ {
+        self.records
+            .iter()
+            .rev()
+            .take_while(move |r| r.invoked_at.0.saturating_add(window.0) > at.0)
+            .filter(|r| r.kind == OpKind::Put)
+            .map(|r| r.key)
+    }
+
     /// Operations invoked so far.
     pub fn len(&self) -> usize {
         self.records.len()
@@ -279,5 +291,32 @@ mod tests {
         ];
         assert_eq!(log.len(), 4);
         assert_eq!(log.to_history().ops(), &expected);
+    }
+
+    #[test]
+    fn recent_puts_are_those_invoked_within_the_window() {
+        // Puts on keys 7, 14 and 28 at 0, 10 and 30 ns; a get at 20.
+        let mut log = HistoryLog::new();
+        for (op, kind, at) in [
+            (1, OpKind::Put, 0),
+            (2, OpKind::Put, 10),
+            (3, OpKind::Get, 20),
+            (4, OpKind::Put, 30),
+        ] {
+            log.invoke(&invocation(op, kind, Some(op), &[]), SimTime(at));
+        }
+        let recent = |at, window| -> Vec<u32> {
+            log.keys_put_within(SimTime(at), SimTime(window))
+                .map(|k| k.0)
+                .collect()
+        };
+        assert_eq!(recent(30, 21), [28, 14], "10 is within 21 of 30, 0 is not");
+        assert_eq!(recent(30, 20), [28], "10 is exactly 20 before: settled");
+        assert_eq!(
+            recent(5, 100),
+            [28, 14, 7],
+            "the window reaches back past 0"
+        );
+        assert_eq!(recent(100, 50), Vec::<u32>::new());
     }
 }

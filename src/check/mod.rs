@@ -68,8 +68,8 @@ impl Findings {
         self.history_complete
             .then_some(self.lost_acked_writes.count)
     }
-    /// Lost writes with fewer than W disks lost after them; `None` without
-    /// a complete history.
+    /// Lost writes whose last copies went with fewer than W wiped disks;
+    /// `None` without a complete history.
     pub fn durability_violations(&self) -> Option<u64> {
         self.history_complete.then_some(self.durability.violations)
     }
@@ -93,9 +93,11 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
         lost_acked_writes,
         staleness: staleness::staleness(history, rule),
         durability: durability::durability(
+            history,
             &every_lost,
-            &out.wiping_restarts,
+            &out.disk_losses,
             scenario.replication.w,
+            rule,
         ),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),

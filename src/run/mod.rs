@@ -3,10 +3,12 @@
 //! figures over time on the way, in [`observe`]), and collects what the
 //! checkers and the report need.
 
+pub mod disk_loss;
 mod membership;
 pub mod observe;
 
 use crate::actor::OpKind;
+use crate::check::durability::DiskLoss;
 use crate::check::history::History;
 use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
@@ -25,6 +27,7 @@ use crate::trace::Tracer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use disk_loss::DiskLossRecorder;
 pub use membership::MembershipOutput;
 pub use observe::{Observations, Observer};
 
@@ -194,9 +197,9 @@ pub struct RunOutput {
     /// What gossip did and how well it knew the truth; `None` with gossip
     /// off.
     pub membership: Option<MembershipOutput>,
-    /// `(when, node)` of every restart that wiped the node's disk, from
-    /// the fault record, for the durability checker.
-    pub wiping_restarts: Vec<(SimTime, NodeId)>,
+    /// Every instant at which restarts wiped disks, with what the wiped
+    /// nodes and the others held just before, for the durability checker.
+    pub disk_losses: Vec<DiskLoss>,
     /// The fault schedule as run: the file's and the nemesis's faults, in
     /// time order (for the charts' fault windows).
     pub faults: Vec<Fault>,
@@ -255,17 +258,7 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         last_heal: crate::check::convergence::last_heal(
             world.fault_schedule().iter().map(|(f, _)| f),
         ),
-        wiping_restarts: world
-            .fault_schedule()
-            .iter()
-            .filter_map(|(f, _)| match f.action {
-                crate::scenario::FaultAction::Restart {
-                    node,
-                    wipe_disk: true,
-                } => Some((f.at, node)),
-                _ => None,
-            })
-            .collect(),
+        disk_losses: observed.disk_losses,
         faults: world
             .fault_schedule()
             .iter()
@@ -280,8 +273,9 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
 }
 
 /// Runs the world to its end, in slices: up to each sample time (0 and
-/// every `metrics.sample_interval` after), where the [`Observer`] samples it, and up
-/// to each multiple of `step`; `on_slice` is called after every slice (a
+/// every `metrics.sample_interval` after), where the [`Observer`] samples it, up
+/// to a nanosecond before each restart that wipes a disk, where the
+/// [`DiskLossRecorder`] reads what it takes, and up to each multiple of `step`; `on_slice` is called after every slice (a
 /// progress bar; `step = SimTime::MAX` cuts no extra slices). A last
 /// sample is taken at the end. Slicing and sampling only read the world, so
 /// the run is the same whatever the interval and step. The one driver of
@@ -293,13 +287,17 @@ pub fn drive(
     mut on_slice: impl FnMut(&World),
 ) -> Observations {
     let mut observer = Observer::new(scenario, world);
+    let mut disk_losses = DiskLossRecorder::new(scenario, world);
     let end = world.end();
     let interval = observer.interval().max(SimTime(1));
     let step = step.max(SimTime(1));
     let (mut next_sample, mut next_tick) = (SimTime::ZERO, step);
     while !world.is_finished() {
-        let until = next_sample.min(next_tick);
+        let until = next_sample.min(next_tick).min(disk_losses.next_stop());
         world.run_until(until);
+        if until == disk_losses.next_stop() {
+            disk_losses.record(world);
+        }
         if until == next_sample && next_sample < end {
             observer.sample(world, next_sample);
             next_sample += interval;
@@ -313,7 +311,10 @@ pub fn drive(
         }
     }
     observer.sample(world, end);
-    observer.finish()
+    Observations {
+        disk_losses: disk_losses.finish(),
+        ..observer.finish()
+    }
 }
 
 /// Builds, runs to the end and collects, with no progress reporting.

@@ -20,6 +20,17 @@
 //! changes. A key is divergent when its live (`Up`) replicas among the
 //! top N of that ring hold different states; a replica holding nothing and
 //! one holding an empty state agree, and hints do not count.
+//!
+//! A key a client put was invoked on less than `replication.request_timeout`
+//! before the sample is *in flight*, not divergent: its coordinator may
+//! still be sending the new state to the replicas (Dynamo §4.5: a put
+//! returns after W acks, the rest follow), and until the request times out
+//! that is replication at work, not disagreement. The series counts the
+//! divergent keys that are not in flight, so convergence after a heal is
+//! measured by disagreement that outlasts replication, not by when the
+//! workload stops writing. (A key written more often than once a request
+//! timeout is never counted while it is; at the end of a quiet `quiesce`
+//! none is.)
 
 use super::World;
 use crate::check::membership::view_differs;
@@ -41,6 +52,9 @@ pub struct Observations {
     /// `(sample time, up nodes whose membership view differs from the
     /// truth)`; empty with gossip off.
     pub views_differ: Vec<(SimTime, u64)>,
+    /// What each wiping restart took, from [`super::DiskLossRecorder`]
+    /// (filled in by [`super::drive`]).
+    pub disk_losses: Vec<crate::check::durability::DiskLoss>,
 }
 
 /// Takes the samples of one run.
@@ -54,6 +68,8 @@ pub struct Observer {
     positions: Arc<[u64]>,
     /// The true ring as of the last sample, and the member set it is of.
     truth: Option<Truth>,
+    /// A key put less than this before a sample is in flight.
+    in_flight_window: SimTime,
     observed: Observations,
 }
 
@@ -97,6 +113,7 @@ impl Observer {
             initial: scenario.cluster.nodes as usize,
             positions,
             truth: None,
+            in_flight_window: scenario.replication.request_timeout,
             observed: Observations::default(),
         }
     }
@@ -114,7 +131,12 @@ impl Observer {
             .map(|n| world.node_mut(NodeId(n)).store_mut().take_touched())
             .collect();
         let divergent = self.divergent_keys(world, &touched);
-        self.observed.divergence.push((at, divergent));
+        let judged = self.truth.as_ref().and_then(|t| t.judged.as_ref());
+        let settled = judged.map_or(divergent, |judged| {
+            let recent = world.history().keys_put_within(at, self.in_flight_window);
+            not_in_flight(&judged.divergent, divergent, recent)
+        });
+        self.observed.divergence.push((at, settled));
         if let Some(differ) = views_differ(world) {
             self.observed.views_differ.push((at, differ));
         }
@@ -286,6 +308,18 @@ fn judge_every_key(truth: &Truth, world: &World, live: Vec<bool>) -> Judged {
     }
 }
 
+/// Of the `count` divergent keys (`divergent[k]`), those not among
+/// `in_flight` (keys put within the last request timeout, repeats
+/// allowed).
+fn not_in_flight(divergent: &[bool], count: u64, in_flight: impl Iterator<Item = Key>) -> u64 {
+    let mut in_flight: Vec<Key> = in_flight
+        .filter(|k| divergent.get(k.0 as usize).copied().unwrap_or(false))
+        .collect();
+    in_flight.sort_unstable();
+    in_flight.dedup();
+    count.saturating_sub(in_flight.len() as u64)
+}
+
 /// Each node's store if it is live.
 fn live_stores<'a>(world: &'a World, live: &[bool]) -> Vec<Option<&'a Store>> {
     world
@@ -342,6 +376,16 @@ mod tests {
             ));
         }
         parse_str("observe.toml", &text, Format::Toml, &[]).unwrap()
+    }
+
+    #[test]
+    fn keys_put_within_a_request_timeout_are_in_flight_not_divergent() {
+        // Keys 0, 2 and 3 diverge; 2 was put twice lately, 1 (agreeing)
+        // and 9 (unknown) once: 2 is in flight, 0 and 3 divergent.
+        let divergent = [true, false, true, true];
+        let recent = [Key(2), Key(1), Key(2), Key(9)];
+        assert_eq!(not_in_flight(&divergent, 3, recent.into_iter()), 2);
+        assert_eq!(not_in_flight(&divergent, 3, std::iter::empty()), 3);
     }
 
     /// Samples the world and returns the divergent keys.
