@@ -135,7 +135,24 @@ pub struct Names {
 /// generated ones (which are operation ids).
 const SCRIPTED_VALUE_BIT: u64 = 1 << 63;
 
+/// A delete writes a tombstone: a version without a value, whose id has
+/// this bit set beside its operation's id (so tombstones are as unique as
+/// values, and the checkers' supersedes relation covers deletes as it
+/// covers puts). A get shows the client only the values that are not
+/// tombstones: a deleted key reads as `[]`, and a tombstone beside a
+/// concurrent value reads as that value.
+const TOMBSTONE_BIT: u64 = 1 << 62;
+
 impl ValueId {
+    /// The tombstone a delete (operation `op`) writes.
+    pub fn tombstone(op: OpId) -> ValueId {
+        ValueId(TOMBSTONE_BIT | (op.0 & !SCRIPTED_VALUE_BIT))
+    }
+
+    pub fn is_tombstone(self) -> bool {
+        self.0 & SCRIPTED_VALUE_BIT == 0 && self.0 & TOMBSTONE_BIT != 0
+    }
+
     /// The value of the `i`th labelled scripted put.
     pub fn scripted(i: u32) -> ValueId {
         ValueId(SCRIPTED_VALUE_BIT | u64::from(i))
@@ -183,6 +200,9 @@ impl Names {
     }
 
     pub fn value(&self, value: ValueId) -> std::borrow::Cow<'_, str> {
+        if value.is_tombstone() {
+            return format!("tombstone-{}", value.0 & !TOMBSTONE_BIT).into();
+        }
         match value
             .script_index()
             .and_then(|i| self.value_labels.get(i as usize))

@@ -6,7 +6,8 @@
 //! and network duplication), then draws up to four faults from those kinds, all ending
 //! before the workload does, over random small clusters (3 to 6 nodes, N,
 //! R and W with and without R + W > N, vector clocks, DVV or
-//! last-write-wins, either balancer), anti-entropy every second. After a
+//! last-write-wins, either balancer, with and without deletes),
+//! anti-entropy every second. After a
 //! long quiet period every case must
 //!
 //! 1. converge: every key's replicas agree at the end;
@@ -135,6 +136,9 @@ struct Spec {
     /// The network's duplication probability (a fault kind of its own in
     /// the swarm: 0 when the case did not draw it).
     duplicate: f64,
+    /// One operation in ten is a delete (a tombstone written with the
+    /// context of a read).
+    deletes: bool,
 }
 
 impl Spec {
@@ -197,7 +201,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 ],
                 0u64..i64::MAX as u64,
                 (2u32..=4, 5u32..=30, 50u32..=200, 0.0f64..=1.0),
-                (any::<bool>(), any::<bool>()),
+                (any::<bool>(), any::<bool>(), any::<bool>()),
             )
         })
         .prop_map(
@@ -208,7 +212,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 mode,
                 seed,
                 (clients, keys, rate, rmw),
-                (slow_links, generic_balancer),
+                (slow_links, generic_balancer, deletes),
             )| {
                 let mut spec = Spec {
                     seed,
@@ -226,6 +230,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     slow_links,
                     generic_balancer,
                     duplicate: if duplicate { 0.2 } else { 0.0 },
+                    deletes,
                 };
                 fit_membership_faults(&mut spec);
                 spec
@@ -281,6 +286,9 @@ fn toml_text(spec: &Spec) -> String {
     );
     if spec.generic_balancer {
         t.push_str("balancer = \"generic\"\n");
+    }
+    if spec.deletes {
+        t.push_str("mix = { get = 0.5, put = 0.4, delete = 0.1 }\n");
     }
     if spec.slow_links || spec.duplicate > 0.0 {
         t.push_str("\n[network]\n");
@@ -417,7 +425,7 @@ fn judge(s: &Scenario, out: &RunOutput) -> Outcome {
         stale,
         dominated_siblings: dominated_siblings(&out.history),
         stored_twice: 0,
-        wiped: !out.wiping_restarts.is_empty(),
+        wiped: !out.disk_losses.is_empty(),
     }
 }
 
@@ -763,6 +771,7 @@ fn a_written_failure_file_round_trips_and_replays_the_same_verdict() {
         slow_links: true,
         generic_balancer: true,
         duplicate: 0.1,
+        deletes: true,
     };
     let s = parse(&toml_text(&spec));
     let emitted = scenario::to_toml(&s);

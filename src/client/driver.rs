@@ -50,6 +50,8 @@ pub struct ScriptStep {
     pub via: Option<NodeId>,
     /// A put's context: the client's last read of the key, or none.
     pub context: PutContext,
+    /// A delete: the put writes a tombstone.
+    pub delete: bool,
 }
 
 /// How a scripted operation ended.
@@ -112,6 +114,8 @@ struct Call {
     then_put: Option<ValueId>,
     /// A put's context (and the values it covers); none: a blind put.
     context: Option<LastRead>,
+    /// A delete: the put writes a tombstone.
+    delete: bool,
 }
 
 impl Call {
@@ -124,6 +128,7 @@ impl Call {
             script: None,
             then_put: None,
             context: None,
+            delete: false,
         }
     }
 }
@@ -266,8 +271,10 @@ impl StoreClient {
             script,
             then_put,
             context,
+            delete,
         } = call;
         let value = match kind {
+            OpKind::Put if delete => Some(value.unwrap_or(ValueId::tombstone(op))),
             OpKind::Put => Some(value.unwrap_or(ValueId(op.0))),
             OpKind::Get => None,
         };
@@ -329,8 +336,12 @@ impl StoreClient {
         }
         let draw = workload.next_op(&mut self.rng);
         let call = if draw.read_first {
+            let op = out.next_op();
             Call {
-                then_put: Some(ValueId(out.next_op().0)),
+                then_put: Some(match draw.delete {
+                    true => ValueId::tombstone(op),
+                    false => ValueId(op.0),
+                }),
                 ..Call::new(OpKind::Get, draw.key)
             }
         } else {
@@ -380,7 +391,15 @@ impl StoreClient {
                 context: CarriedContext::new(state.context()),
                 values: values.clone(),
             });
-        let script_values = p.script.map(|_| values.clone());
+        // A script's `returns` sees what a client sees: tombstones are not
+        // values (the history keeps them, for the checkers).
+        let script_values = p.script.map(|_| {
+            values
+                .iter()
+                .copied()
+                .filter(|v| !v.is_tombstone())
+                .collect()
+        });
         out.complete(Completion {
             op,
             client: self.setup.id,
@@ -532,6 +551,7 @@ impl Client for StoreClient {
                     via: step.via,
                     script: Some(step.index),
                     context,
+                    delete: step.delete,
                     ..Call::new(step.kind, step.key)
                 };
                 self.invoke(now, call, out);

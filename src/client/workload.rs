@@ -20,14 +20,19 @@ use rand::Rng;
 pub struct Draw {
     pub kind: OpKind,
     pub key: Key,
-    /// A put that reads the key first.
+    /// A put that reads the key first (every delete does).
     pub read_first: bool,
+    /// A delete: the put writes a tombstone with the read's context.
+    pub delete: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct WorkloadGen {
     chooser: KeyChooser,
     get_share: f64,
+    /// Gets' and deletes' share together: a kind draw below it and above
+    /// `get_share` is a delete.
+    get_or_delete_share: f64,
     read_modify_write: f64,
     pub mode: LoopMode,
     /// Mean time between one client's arrivals, open loop; `None` for a
@@ -43,7 +48,9 @@ impl WorkloadGen {
             .map(|gap| SimTime(gap.0.saturating_mul(u64::from(w.clients.max(1)))));
         WorkloadGen {
             chooser: KeyChooser::new(&w.key_dist, w.keys),
-            get_share: w.mix_get / (w.mix_get + w.mix_put),
+            get_share: w.mix_get / (w.mix_get + w.mix_put + w.mix_delete),
+            get_or_delete_share: (w.mix_get + w.mix_delete)
+                / (w.mix_get + w.mix_put + w.mix_delete),
             read_modify_write: w.read_modify_write,
             mode: w.mode,
             mean_gap: per_client,
@@ -67,10 +74,12 @@ impl WorkloadGen {
         } else {
             OpKind::Put
         };
+        let delete = kind == OpKind::Put && kind_draw < self.get_or_delete_share;
         Draw {
             kind,
             key,
-            read_first: kind == OpKind::Put && rmw_draw < self.read_modify_write,
+            read_first: delete || (kind == OpKind::Put && rmw_draw < self.read_modify_write),
+            delete,
         }
     }
 }
@@ -81,12 +90,41 @@ mod tests {
     use crate::sim::rng::{Stream, stream};
 
     #[test]
+    fn deletes_take_their_share_and_always_read_first() {
+        let w = Workload {
+            mix_get: 2.0,
+            mix_put: 1.0,
+            mix_delete: 1.0,
+            read_modify_write: 0.0,
+            ..Workload::default()
+        };
+        let g = WorkloadGen::new(&w);
+        let mut rng = stream(1, Stream::Client(0));
+        let draws: Vec<Draw> = (0..40_000).map(|_| g.next_op(&mut rng)).collect();
+        let share =
+            |f: &dyn Fn(&Draw) -> bool| draws.iter().filter(|d| f(d)).count() as f64 / 40_000.0;
+        assert!((share(&|d| d.kind == OpKind::Get) - 0.5).abs() < 0.01);
+        assert!((share(&|d| d.delete) - 0.25).abs() < 0.01);
+        assert!(
+            draws
+                .iter()
+                .filter(|d| d.delete)
+                .all(|d| d.kind == OpKind::Put && d.read_first)
+        );
+        assert!(
+            draws.iter().filter(|d| !d.delete).all(|d| !d.read_first),
+            "no other put reads first"
+        );
+    }
+
+    #[test]
     fn mix_and_rate_follow_the_scenario() {
         let w = Workload {
             clients: 4,
             keys: 100,
             mix_get: 3.0,
             mix_put: 1.0,
+            mix_delete: 0.0,
             read_modify_write: 0.5,
             ..Workload::default()
         };

@@ -125,6 +125,8 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
                 labelled += 1;
                 (OpKind::Put, Some(ValueId::scripted(labelled - 1)), *context)
             }
+            // The tombstone's id is the delete's op id, known at invoke.
+            ScriptedKind::Delete { context } => (OpKind::Put, None, *context),
         };
         scripts[op.client as usize].push(ScriptStep {
             index: index as u32,
@@ -134,6 +136,7 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
             value,
             via: op.via,
             context,
+            delete: matches!(op.kind, ScriptedKind::Delete { .. }),
         });
     }
     let clients: Vec<StoreClient> = scripts

@@ -406,7 +406,7 @@ fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
 fn workload(field: Field<'_>) -> Result<Workload, Diag> {
     let t = field.table(WORKLOAD_KEYS)?;
     let d = Workload::default();
-    let (mix_get, mix_put) = t.or("mix", (d.mix_get, d.mix_put), mix)?;
+    let (mix_get, mix_put, mix_delete) = t.or("mix", (d.mix_get, d.mix_put, d.mix_delete), mix)?;
     let mode = t.or("mode", d.mode, |f| {
         f.choice(&[("open", LoopMode::Open), ("closed", LoopMode::Closed)])
     })?;
@@ -431,6 +431,7 @@ fn workload(field: Field<'_>) -> Result<Workload, Diag> {
         key_dist: t.or("key_dist", d.key_dist, key_dist)?,
         mix_get,
         mix_put,
+        mix_delete,
         mode,
         rate,
         read_modify_write: t.or("read_modify_write", d.read_modify_write, |f| {
@@ -445,17 +446,18 @@ fn workload(field: Field<'_>) -> Result<Workload, Diag> {
     })
 }
 
-/// `{ get = 0.5, put = 0.5 }`; a kind left out has weight 0.
-fn mix(field: Field<'_>) -> Result<(f64, f64), Diag> {
-    let t = field.table(&["get", "put"])?;
+/// `{ get = 0.5, put = 0.4, delete = 0.1 }`; a kind left out has weight 0.
+fn mix(field: Field<'_>) -> Result<(f64, f64, f64), Diag> {
+    let t = field.table(&["get", "put", "delete"])?;
     let get = t.or("get", 0.0, |f| f.weight())?;
     let put = t.or("put", 0.0, |f| f.weight())?;
-    if get == 0.0 && put == 0.0 {
+    let delete = t.or("delete", 0.0, |f| f.weight())?;
+    if get == 0.0 && put == 0.0 && delete == 0.0 {
         return Err(field
-            .error("the mix has no weight: gets and puts are both 0")
+            .error("the mix has no weight: gets, puts and deletes are all 0")
             .with_help("write e.g. mix = { get = 0.9, put = 0.1 }"));
     }
-    Ok((get, put))
+    Ok((get, put, delete))
 }
 
 fn nemesis(field: Field<'_>, duration: SimTime, end: SimTime) -> Result<Nemesis, Diag> {

@@ -140,6 +140,7 @@ impl Default for Workload {
             key_dist: KeyDist::Zipf(0.99),
             mix_get: 0.5,
             mix_put: 0.5,
+            mix_delete: 0.0,
             mode: LoopMode::Open,
             rate: Rate {
                 count: 2000.0,

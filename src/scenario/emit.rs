@@ -154,11 +154,19 @@ fn workload(o: &mut String, w: &Workload) {
         } => format!("hotset({fraction},{probability})"),
     };
     line(o, "key_dist", &string(&key_dist));
-    let mix = format!(
-        "{{ get = {}, put = {} }}",
-        float(w.mix_get),
-        float(w.mix_put)
-    );
+    let mix = match w.mix_delete > 0.0 {
+        false => format!(
+            "{{ get = {}, put = {} }}",
+            float(w.mix_get),
+            float(w.mix_put)
+        ),
+        true => format!(
+            "{{ get = {}, put = {}, delete = {} }}",
+            float(w.mix_get),
+            float(w.mix_put),
+            float(w.mix_delete)
+        ),
+    };
     line(o, "mix", &mix);
     let mode = match w.mode {
         LoopMode::Open => "open",
@@ -226,6 +234,14 @@ fn scripted_op(o: &mut String, s: &Scenario, op: &ScriptedOp) {
         ScriptedKind::Put { value, context } => {
             line(o, "put", &string(&op.key));
             line(o, "value", &string(value));
+            let context = match context {
+                PutContext::LastRead => "last-read",
+                PutContext::None => "none",
+            };
+            line(o, "context", &string(context));
+        }
+        ScriptedKind::Delete { context } => {
+            line(o, "delete", &string(&op.key));
             let context = match context {
                 PutContext::LastRead => "last-read",
                 PutContext::None => "none",

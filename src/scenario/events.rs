@@ -12,7 +12,7 @@ use crate::id::NodeId;
 use crate::time::SimTime;
 
 pub(super) const OP_KEYS: &[&str] = &[
-    "at", "client", "get", "put", "value", "context", "via", "returns",
+    "at", "client", "get", "put", "delete", "value", "context", "via", "returns",
 ];
 
 /// The `[[op]]` array, and the named clients in order of first appearance.
@@ -60,23 +60,29 @@ pub fn ops(
                 clients.len() - 1
             }
         };
-        let (kind_child, is_put) = match (t.get("get"), t.get("put")) {
-            (Some(get), None) => (get, false),
-            (None, Some(put)) => (put, true),
-            (Some(_), Some(put)) => {
+        let verbs: Vec<(&str, Child<'_>)> = ["get", "put", "delete"]
+            .into_iter()
+            .filter_map(|verb| t.get(verb).map(|c| (verb, c)))
+            .collect();
+        let (verb, kind_child) = match verbs.as_slice() {
+            [(verb, child)] => (*verb, child),
+            [] => {
                 return Err(Diag::new(
-                    put.key_span(),
-                    &put.path,
-                    "an op is either a get or a put, not both",
+                    &t.node.span,
+                    &t.path,
+                    "an op needs a key to read, write or delete",
+                )
+                .with_help("add `get = \"cart\"`, `put = \"cart\"` or `delete = \"cart\"`"));
+            }
+            [_, (_, second), ..] => {
+                return Err(Diag::new(
+                    second.key_span(),
+                    &second.path,
+                    "an op is one of a get, a put or a delete",
                 ));
             }
-            (None, None) => {
-                return Err(
-                    Diag::new(&t.node.span, &t.path, "an op needs a key to read or write")
-                        .with_help("add `get = \"cart\"` or `put = \"cart\"`"),
-                );
-            }
         };
+        let is_put = verb != "get";
         let key = kind_child.field().str()?;
         if key.is_empty() {
             return Err(kind_child.field().error("the key cannot be empty"));
@@ -85,14 +91,21 @@ pub fn ops(
             if let Some(returns) = t.get("returns") {
                 return Err(only_for(&returns, "`returns` is only for gets"));
             }
-            let value = t.required("value", "\"milk\"")?.field().str()?.to_string();
             let context = t.or("context", PutContext::LastRead, |f| {
                 f.choice(&[
                     ("last-read", PutContext::LastRead),
                     ("none", PutContext::None),
                 ])
             })?;
-            ScriptedKind::Put { value, context }
+            if verb == "delete" {
+                if let Some(value) = t.get("value") {
+                    return Err(only_for(&value, "a delete writes a tombstone, not a value"));
+                }
+                ScriptedKind::Delete { context }
+            } else {
+                let value = t.required("value", "\"milk\"")?.field().str()?.to_string();
+                ScriptedKind::Put { value, context }
+            }
         } else {
             for key in ["value", "context"] {
                 if let Some(child) = t.get(key) {

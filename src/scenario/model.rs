@@ -211,6 +211,9 @@ pub struct Workload {
     /// Weights of gets and puts; normalised, not both zero.
     pub mix_get: f64,
     pub mix_put: f64,
+    /// Deletes' weight (each reads the key first, then writes a tombstone
+    /// with the read's context).
+    pub mix_delete: f64,
     pub mode: LoopMode,
     /// Open loop: Poisson arrivals at this total rate over all clients.
     pub rate: Rate,
@@ -260,7 +263,15 @@ pub struct ScriptedOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScriptedKind {
     Get,
-    Put { value: String, context: PutContext },
+    Put {
+        value: String,
+        context: PutContext,
+    },
+    /// A delete: a put of a tombstone, with the context of the client's
+    /// last read by default.
+    Delete {
+        context: PutContext,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

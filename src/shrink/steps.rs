@@ -161,6 +161,7 @@ pub fn remove_ops(s: &Scenario, target: &Target) -> Vec<Candidate> {
         let verb = match gone.kind {
             crate::scenario::ScriptedKind::Get => "get",
             crate::scenario::ScriptedKind::Put { .. } => "put",
+            crate::scenario::ScriptedKind::Delete { .. } => "delete",
         };
         drop_unused_clients(&mut small);
         let change = format!(

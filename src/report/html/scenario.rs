@@ -45,8 +45,8 @@ pub(super) fn section(html: &mut String, s: &Scenario) {
     let on_off = |b: bool| if b { "on" } else { "off" };
     let workload = match &s.workload {
         Some(w) => format!(
-            "{} clients, {} keys, {} gets / {} puts, {}",
-            w.clients, w.keys, w.mix_get, w.mix_put, w.rate
+            "{} clients, {} keys, {} gets / {} puts / {} deletes, {}",
+            w.clients, w.keys, w.mix_get, w.mix_put, w.mix_delete, w.rate
         ),
         None => "none (scripted operations only)".to_string(),
     };
@@ -126,6 +126,13 @@ fn operations(html: &mut String, s: &Scenario) {
                     PutContext::LastRead => "",
                 };
                 format!("{client} puts {value} in {}{blind}", op.key)
+            }
+            ScriptedKind::Delete { context } => {
+                let blind = match context {
+                    PutContext::None => " (blind)",
+                    PutContext::LastRead => "",
+                };
+                format!("{client} deletes {}{blind}", op.key)
             }
         };
         if let Some(via) = op.via {

@@ -274,7 +274,21 @@ fn scripted_ops() {
         "op[0].put",
         6,
         1,
-        "not both",
+        "one of a get, a put or a delete",
+    );
+    check(
+        &op("delete = \"k\"\nvalue = \"v\""),
+        "op[0].value",
+        6,
+        1,
+        "writes a tombstone",
+    );
+    check(
+        &op("delete = \"k\"\nreturns = []"),
+        "op[0].returns",
+        6,
+        1,
+        "only for gets",
     );
     check(&op("put = \"k\""), "op[0].value", 2, 1, "missing `value`");
     check(
@@ -321,6 +335,25 @@ fn scripted_ops() {
         }
     );
     assert_eq!(s.ops[2].returns, Some(vec!["v".to_string()]));
+
+    let s = parse(
+        "name = \"x\"\n[[op]]\nat = \"1s\"\nclient = \"a\"\ndelete = \"k\"\n\
+         [[op]]\nat = \"2s\"\nclient = \"a\"\ndelete = \"k\"\ncontext = \"none\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.ops[0].kind,
+        ScriptedKind::Delete {
+            context: PutContext::LastRead
+        }
+    );
+    assert_eq!(
+        s.ops[1].kind,
+        ScriptedKind::Delete {
+            context: PutContext::None
+        }
+    );
+    assert_eq!(parse(&to_toml(&s)).unwrap(), s, "a delete round-trips");
 }
 
 #[test]

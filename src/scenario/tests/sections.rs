@@ -168,7 +168,7 @@ fn out_of_range_values() {
             "workload.mix",
             3,
             7,
-            "both 0",
+            "all 0",
         ),
         ("duration = \"0s\"", "duration", 2, 12, "longer than zero"),
         ("seed = -3", "seed", 2, 8, "negative"),
