@@ -594,7 +594,33 @@ fn hunt(
     };
     let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    match runner.run(&strategy, |spec| check_spec(&spec, bug)) {
+    // Which case failed first (shrinking runs more), for the log.
+    let ran = std::cell::Cell::new(0u32);
+    let first_failure = std::cell::Cell::new(None);
+    let result = runner.run(&strategy, |spec| {
+        ran.set(ran.get() + 1);
+        // A node's own assertion (a dot minted twice) fails the case too.
+        let verdict =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_spec(&spec, bug)))
+                .unwrap_or_else(|panic| {
+                    let why = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_else(|| "a panic".to_string());
+                    Err(TestCaseError::fail(why))
+                });
+        if verdict.is_err() && first_failure.get().is_none() {
+            first_failure.set(Some(ran.get()));
+        }
+        verdict
+    });
+    let name = bug.map_or("the plain property", DeliberateBug::as_str);
+    match first_failure.get() {
+        Some(case) => eprintln!("{name}: first failure at case {case}"),
+        None => eprintln!("{name}: {} cases held", ran.get()),
+    }
+    match result {
         Ok(()) => None,
         Err(TestError::Fail(why, spec)) => Some((why.to_string(), spec)),
         Err(e) => panic!("{e}"),
