@@ -432,7 +432,12 @@ fn a_run_samples_divergence_and_judges_convergence() {
     // No fault: measured from 0, where nothing was written yet.
     assert_eq!(
         s["convergence"],
-        serde_json::json!({ "converged": true, "after_last_heal_ms": 0.0, "last_heal_ms": 0.0 })
+        serde_json::json!({
+            "converged": true,
+            "after_last_heal_ms": 0.0,
+            "last_heal_ms": 0.0,
+            "divergent": []
+        })
     );
     // 2s of workload and 30s of quiet: samples at 0, 4s, ..., 32s, the
     // last at the end.

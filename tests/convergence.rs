@@ -102,3 +102,56 @@ fn without_handoff_or_read_repair_only_merkle_anti_entropy_converges_the_replica
     );
     assert!(!converged_within_holds(&s, &out));
 }
+
+#[test]
+fn more_ranges_per_exchange_compare_more_each_round_and_converge_sooner() {
+    let (_, one, c1) = run_file(NO_REPAIR, &[]);
+    let (_, four, c4) = run_file(NO_REPAIR, &["anti_entropy.ranges_per_exchange=4"]);
+    let (pass1, pass4) = (
+        one.anti_entropy_full_pass.unwrap(),
+        four.anti_entropy_full_pass.unwrap(),
+    );
+    assert!(
+        pass4.0 * 4 >= pass1.0 && pass4.0 * 4 < pass1.0 + SimTime::from_secs(4).0,
+        "{pass1} at one range an exchange, {pass4} at four"
+    );
+    assert!(
+        four.nodes.ae_exchanges > 3 * one.nodes.ae_exchanges,
+        "{} exchanges at four ranges an exchange, {} at one",
+        four.nodes.ae_exchanges,
+        one.nodes.ae_exchanges
+    );
+    let (after1, after4) = (c1.after_last_heal.unwrap(), c4.after_last_heal.unwrap());
+    assert!(
+        after4 < after1,
+        "converged {after4} after the heal, {after1} at one"
+    );
+    eprintln!(
+        "full pass {pass1} / {pass4}; converged {after1} / {after4} after the heal (one / four ranges an exchange)"
+    );
+    // Zero ranges an exchange would never compare anything: refused.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(NO_REPAIR);
+    let err = scenario::load(&path, &["anti_entropy.ranges_per_exchange=0".to_string()])
+        .unwrap_err()
+        .render(false);
+    assert!(err.contains("anti_entropy.ranges_per_exchange"), "{err}");
+}
+
+#[test]
+fn a_run_that_does_not_converge_says_which_keys_differ() {
+    // Anti-entropy off: the keys the partition split stay split, and the
+    // run lists the first ten with each replica's values.
+    let (_, out, c) = run_file(NO_REPAIR, &["anti_entropy.enabled=false"]);
+    assert!(!c.converged);
+    let shown = &out.divergent_at_end;
+    assert_eq!(shown.len(), 10, "{shown:?}");
+    assert!(shown.windows(2).all(|w| w[0].key < w[1].key));
+    for d in shown {
+        let replicas: Vec<_> = d.replicas.iter().map(|(_, v)| v).collect();
+        assert!(
+            replicas.windows(2).any(|w| w[0] != w[1]),
+            "{d:?}: the replicas differ"
+        );
+    }
+    assert!(out.anti_entropy_full_pass.is_none());
+}

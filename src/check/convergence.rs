@@ -16,8 +16,21 @@
 //!   `metrics.sample_interval`, so this is measured to that resolution, an
 //!   upper bound on the true time. `None` when not converged.
 
+use crate::id::{Key, NodeId, ValueId};
 use crate::scenario::{Fault, FaultAction};
 use crate::time::SimTime;
+
+/// How many divergent keys a run that did not converge shows.
+pub const MAX_DIVERGENT_SHOWN: usize = 10;
+
+/// A key still divergent at the end of a run, as the sampler read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivergentKey {
+    pub key: Key,
+    /// Each live replica on the true ring, with the values it holds
+    /// (empty when it holds none), in preference-list order.
+    pub replicas: Vec<(NodeId, Vec<ValueId>)>,
+}
 
 /// What the checker concluded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

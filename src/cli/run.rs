@@ -377,6 +377,9 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
             c.last_heal_ms
         ),
     }
+    if let Some(first) = c.divergent.first() {
+        println!("    for example: {}", first.sentence());
+    }
     if let Some(m) = &s.membership {
         let detection = match m.detection_ms.iter().copied().reduce(f64::max) {
             Some(slowest) => format!(
@@ -397,8 +400,12 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     let ae = &s.anti_entropy;
     if ae.enabled {
         println!(
-            "  anti-entropy: {} exchanges, {} hashes and {} keys sent",
-            ae.exchanges, ae.hashes_sent, ae.keys_sent
+            "  anti-entropy: {} exchanges, {} hashes and {} keys sent; a full pass takes {} at {} range(s) an exchange",
+            ae.exchanges,
+            ae.hashes_sent,
+            ae.keys_sent,
+            ae.full_pass_ms.map_or("-".to_string(), minutes),
+            ae.ranges_per_exchange
         );
     }
     for v in &s.expectations {
@@ -419,6 +426,15 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// A duration in ms as minutes and seconds: `16 min 0 s`, `40 s`.
+fn minutes(ms: f64) -> String {
+    let s = (ms / 1000.0).round() as u64;
+    match s / 60 {
+        0 => format!("{s} s"),
+        m => format!("{m} min {} s", s % 60),
+    }
 }
 
 #[cfg(test)]

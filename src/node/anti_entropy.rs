@@ -1,7 +1,7 @@
 //! The node's side of Merkle anti-entropy (paper §4.7): a tree per key
 //! range it replicates, kept current from the store's change journal, and
-//! every `anti_entropy.interval` one range compared with another replica
-//! of it. The comparison itself is `merkle`'s; this file picks the range
+//! every `anti_entropy.interval` `ranges_per_exchange` ranges compared,
+//! each with another replica of it. The comparison itself is `merkle`'s; this file picks the range
 //! and the peer, and ships the states of the keys found divergent, which
 //! the receiver merges as it would any replica's state.
 //!
@@ -12,10 +12,33 @@ use super::{DynamoNode, MerkleExchange, Msg, Timer};
 use crate::actor::Outbox;
 use crate::id::{Endpoint, Key, NodeId};
 use crate::merkle::{self, AeMsg, Forest, Next};
-use crate::ring::KeyRange;
+use crate::ring::{KeyRange, Ring};
 use crate::time::SimTime;
 use crate::version::Siblings;
 use rand::Rng;
+
+/// How long a node's full anti-entropy pass takes on `ring` at the
+/// slowest node: every (range, peer) pair a node replicates comes up once
+/// in `pairs / ranges_per_exchange` intervals (rounded up), where `pairs`
+/// counts, over the ranges it is among the top `n` of, the other replicas
+/// of each. Six nodes with 32 tokens each, N=3, one range an exchange
+/// every 5 s: about 96 ranges × 2 peers, 16 minutes.
+pub fn full_pass(ring: &Ring, n: usize, interval: SimTime, ranges_per_exchange: u32) -> SimTime {
+    let mut pairs: Vec<u64> = Vec::new();
+    for i in 0..ring.range_count() {
+        let list = ring.range_preference_list(i);
+        let replicas = &list[..n.min(list.len())];
+        for node in replicas {
+            if pairs.len() <= node.index() {
+                pairs.resize(node.index() + 1, 0);
+            }
+            pairs[node.index()] += replicas.len().saturating_sub(1) as u64;
+        }
+    }
+    let most = pairs.into_iter().max().unwrap_or(0);
+    let per = u64::from(ranges_per_exchange.max(1));
+    SimTime(interval.0.saturating_mul(most.div_ceil(per)))
+}
 
 impl DynamoNode {
     /// The ranges this node replicates in its view, sorted by end.
@@ -81,10 +104,12 @@ impl DynamoNode {
         out.set_timer(offset, Timer::AntiEntropy);
     }
 
-    /// Compares one replicated range with another replica of it that looks
-    /// reachable, taking (range, peer) pairs in turn: every pair comes up
-    /// within ranges × (N-1) intervals, where random draws would leave a
-    /// coupon collector's tail of pairs unvisited for a long time.
+    /// Compares `ranges_per_exchange` replicated ranges, each with another
+    /// replica of it that looks reachable, taking (range, peer) pairs in
+    /// turn: every pair comes up within ranges × (N-1) /
+    /// `ranges_per_exchange` intervals ([`full_pass`]), where random draws
+    /// would leave a coupon collector's tail of pairs unvisited for a long
+    /// time.
     pub(super) fn anti_entropy_tick(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
         let Some(config) = self.config.anti_entropy else {
             return;
@@ -98,21 +123,30 @@ impl DynamoNode {
         if ranges.is_empty() {
             return;
         }
-        let turn = self.ae_turn;
-        self.ae_turn = self.ae_turn.wrapping_add(1);
-        let range = ranges[turn % ranges.len()];
-        let ring = self.directory.ring();
-        let list = ring.range_preference_list(ring.range_index(range.end));
-        let peers: Vec<NodeId> = list[..self.config.n.min(list.len())]
-            .iter()
-            .copied()
-            .filter(|&p| p != self.id && self.reachable(p, now))
-            .collect();
-        if peers.is_empty() {
-            return;
+        // More turns than (range, peer) pairs would compare a pair twice.
+        let pairs = ranges.len() * self.config.n.saturating_sub(1).max(1);
+        let turns = (config.ranges_per_exchange as usize).clamp(1, pairs);
+        let mut started = Vec::with_capacity(turns);
+        for _ in 0..turns {
+            let turn = self.ae_turn;
+            self.ae_turn = self.ae_turn.wrapping_add(1);
+            let range = ranges[turn % ranges.len()];
+            let ring = self.directory.ring();
+            let list = ring.range_preference_list(ring.range_index(range.end));
+            let peers: Vec<NodeId> = list[..self.config.n.min(list.len())]
+                .iter()
+                .copied()
+                .filter(|&p| p != self.id && self.reachable(p, now))
+                .collect();
+            if peers.is_empty() {
+                continue;
+            }
+            let peer = peers[(turn / ranges.len()) % peers.len()];
+            if let Some(msg) = merkle::start(forest, range) {
+                started.push((peer, msg));
+            }
         }
-        let peer = peers[(turn / ranges.len()) % peers.len()];
-        if let Some(msg) = merkle::start(forest, range) {
+        for (peer, msg) in started {
             self.stats.ae_exchanges += 1;
             self.send_ae(peer, msg, 0, out);
         }
@@ -246,5 +280,44 @@ impl DynamoNode {
         keys.iter()
             .filter_map(|&k| self.store.get(k).map(|s| (k, s.clone())))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod full_pass_tests {
+    use super::full_pass;
+    use crate::ring::Ring;
+    use crate::scenario::{Format, parse_str};
+    use crate::time::SimTime;
+
+    fn ring(nodes: u32, vnodes: u32) -> Ring {
+        let text = format!("name = \"t\"\n[cluster]\nnodes = {nodes}\nvnodes = {vnodes}\n");
+        let s = parse_str("t.toml", &text, Format::Toml, &[]).unwrap();
+        crate::run::directory(&s, &crate::run::names(&s))
+            .ring()
+            .clone()
+    }
+
+    #[test]
+    fn a_full_pass_is_every_range_with_every_other_replica() {
+        let five = SimTime::from_secs(5);
+        // Three nodes, N=3: each replicates all 96 ranges, each with two
+        // peers, one pair an interval.
+        let three = ring(3, 32);
+        assert_eq!(
+            full_pass(&three, 3, five, 1),
+            SimTime::from_secs(96 * 2 * 5)
+        );
+        // Several ranges an exchange: that many fewer intervals, rounded up.
+        assert_eq!(full_pass(&three, 3, five, 4), SimTime::from_secs(48 * 5));
+        assert_eq!(full_pass(&three, 3, five, 5), SimTime::from_secs(39 * 5));
+        assert_eq!(full_pass(&three, 3, five, 1000), five);
+        // The figure: six nodes, 32 tokens, 5 s: about 16 minutes
+        // at the slowest node (96 ranges on average, 2 peers each).
+        let six = full_pass(&ring(6, 32), 3, five, 1);
+        assert!(
+            (SimTime::from_secs(14 * 60)..SimTime::from_secs(20 * 60)).contains(&six),
+            "{six}"
+        );
     }
 }

@@ -31,6 +31,7 @@ use crate::merkle::Forest;
 use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
 use crate::version::Mode;
+pub use anti_entropy::full_pass;
 pub use coordinator::InFlight;
 pub use directory::{Directory, Liveness};
 use membership::Handover;
@@ -117,6 +118,8 @@ impl DeliberateBug {
 pub struct AntiEntropyConfig {
     pub interval: SimTime,
     pub tree_depth: u32,
+    /// (Range, peer) comparisons started every `interval`.
+    pub ranges_per_exchange: u32,
 }
 
 impl Config {
@@ -154,6 +157,7 @@ impl Config {
             anti_entropy: scenario.anti_entropy.enabled.then_some(AntiEntropyConfig {
                 interval: scenario.anti_entropy.interval,
                 tree_depth: scenario.anti_entropy.tree_depth,
+                ranges_per_exchange: scenario.anti_entropy.ranges_per_exchange,
             }),
             plan: ClusterPlan::from_scenario(scenario),
             deliberate_bug: None,

@@ -361,6 +361,7 @@ fn a_merkle_exchange_records_the_keys_it_found_and_the_hashes_both_sides_sent() 
     cfg.anti_entropy = Some(AntiEntropyConfig {
         interval: SimTime::from_secs(1),
         tree_depth: 3,
+        ranges_per_exchange: 1,
     });
     let (mut nodes, pref) = cluster(5, cfg);
     let mut out = Effects::default();

@@ -3,6 +3,7 @@
 //! truth.
 
 use crate::run::RunOutput;
+use crate::time::SimTime;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +40,12 @@ pub struct Membership {
 #[derive(Clone, Debug, Serialize)]
 pub struct AntiEntropy {
     pub enabled: bool,
+    /// (Range, peer) comparisons a node starts every interval.
+    pub ranges_per_exchange: u32,
+    /// How long every node takes to compare each range it replicates with
+    /// each other replica of it, at the slowest node of the initial ring:
+    /// ranges × (N-1) / `ranges_per_exchange` intervals; `null` when off.
+    pub full_pass_ms: Option<f64>,
     /// Tree comparisons started.
     pub exchanges: u64,
     /// Tree hashes sent in comparisons.
@@ -77,9 +84,11 @@ pub fn membership(out: &RunOutput) -> Option<Membership> {
     })
 }
 
-pub fn anti_entropy(out: &RunOutput, enabled: bool) -> AntiEntropy {
+pub fn anti_entropy(out: &RunOutput, settings: &crate::scenario::AntiEntropy) -> AntiEntropy {
     AntiEntropy {
-        enabled,
+        enabled: settings.enabled,
+        ranges_per_exchange: settings.ranges_per_exchange,
+        full_pass_ms: out.anti_entropy_full_pass.map(SimTime::as_millis_f64),
         exchanges: out.nodes.ae_exchanges,
         hashes_sent: out.nodes.ae_hashes_sent,
         keys_sent: out.nodes.ae_keys_sent,

@@ -181,6 +181,42 @@ pub struct ConvergenceSummary {
     pub after_last_heal_ms: Option<f64>,
     /// When the last fault that ends a disruption took effect; 0 without.
     pub last_heal_ms: f64,
+    /// The first ten keys (by key) still divergent at the end, each with
+    /// its live replicas' values; empty when converged.
+    pub divergent: Vec<DivergentSummary>,
+}
+
+/// A key still divergent at the end: `{key, replicas: {node: [values]}}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct DivergentSummary {
+    pub key: String,
+    pub replicas: BTreeMap<String, Vec<String>>,
+}
+
+impl DivergentSummary {
+    fn new(names: &crate::id::Names, d: &crate::check::convergence::DivergentKey) -> Self {
+        DivergentSummary {
+            key: names.key(d.key).into_owned(),
+            replicas: d
+                .replicas
+                .iter()
+                .map(|(node, values)| {
+                    let values = values.iter().map(|v| names.value(*v).into_owned());
+                    (node.to_string(), values.collect())
+                })
+                .collect(),
+        }
+    }
+
+    /// One line: `k36: n1 holds [v5592]; n2 holds [v5592, v3876]`.
+    pub fn sentence(&self) -> String {
+        let replicas: Vec<String> = self
+            .replicas
+            .iter()
+            .map(|(node, values)| format!("{node} holds [{}]", values.join(", ")))
+            .collect();
+        format!("{}: {}", self.key, replicas.join("; "))
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -397,6 +433,11 @@ impl Summary {
                     .after_last_heal
                     .map(SimTime::as_millis_f64),
                 last_heal_ms: found.convergence.last_heal.as_millis_f64(),
+                divergent: out
+                    .divergent_at_end
+                    .iter()
+                    .map(|d| DivergentSummary::new(names, d))
+                    .collect(),
             },
             coordination: Coordination {
                 puts: out.nodes.coordinated_puts,
@@ -410,7 +451,7 @@ impl Summary {
                 false_conflicts: out.nodes.false_conflicts,
             },
             membership: membership::membership(out),
-            anti_entropy: membership::anti_entropy(out, scenario.anti_entropy.enabled),
+            anti_entropy: membership::anti_entropy(out, &scenario.anti_entropy),
             messages: Messages {
                 sent: m.messages.sent,
                 delivered: m.messages.delivered,

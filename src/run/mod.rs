@@ -194,6 +194,9 @@ pub struct RunOutput {
     /// `(sample time, divergent keys)` every `metrics.sample_interval` and
     /// at the end (see [`observe`]).
     pub divergence: Vec<(SimTime, u64)>,
+    /// The first keys still divergent at the end, each live replica's
+    /// values.
+    pub divergent_at_end: Vec<crate::check::convergence::DivergentKey>,
     /// When the last fault that ends a disruption took effect (0 without
     /// one); see [`crate::check::convergence::last_heal`].
     pub last_heal: SimTime,
@@ -208,6 +211,9 @@ pub struct RunOutput {
     pub faults: Vec<Fault>,
     /// Every node's status and clock changes, in time order.
     pub lifecycle: Vec<LifeEvent>,
+    /// How long a full anti-entropy pass takes at the slowest node of the
+    /// initial ring (`node::full_pass`); `None` with anti-entropy off.
+    pub anti_entropy_full_pass: Option<SimTime>,
     /// Every finished Merkle exchange, node by node, each node's in the
     /// order they ended.
     pub merkle_exchanges: Vec<MerkleExchange>,
@@ -258,6 +264,7 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         membership: membership::membership_output(scenario, world, observed.views_differ),
         history: world.take_history(),
         divergence: observed.divergence,
+        divergent_at_end: observed.divergent_at_end,
         last_heal: crate::check::convergence::last_heal(
             world.fault_schedule().iter().map(|(f, _)| f),
         ),
@@ -268,6 +275,15 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
             .map(|(f, _)| f.clone())
             .collect(),
         lifecycle: world.lifecycle().to_vec(),
+        anti_entropy_full_pass: scenario.anti_entropy.enabled.then(|| {
+            let ae = &scenario.anti_entropy;
+            crate::node::full_pass(
+                directory(scenario, &names(scenario)).ring(),
+                scenario.replication.n as usize,
+                ae.interval,
+                ae.ranges_per_exchange,
+            )
+        }),
         merkle_exchanges: world
             .nodes()
             .flat_map(|n| n.merkle_exchanges().iter().copied())
@@ -316,7 +332,7 @@ pub fn drive(
     observer.sample(world, end);
     Observations {
         disk_losses: disk_losses.finish(),
-        ..observer.finish()
+        ..observer.finish(world, end)
     }
 }
 

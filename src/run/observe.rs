@@ -33,6 +33,7 @@
 //! none is.)
 
 use super::World;
+use crate::check::convergence::{DivergentKey, MAX_DIVERGENT_SHOWN};
 use crate::check::membership::view_differs;
 use crate::id::{Key, NodeId};
 use crate::node::Store;
@@ -52,6 +53,9 @@ pub struct Observations {
     /// `(sample time, up nodes whose membership view differs from the
     /// truth)`; empty with gossip off.
     pub views_differ: Vec<(SimTime, u64)>,
+    /// The first few keys (by key) still divergent at the last sample,
+    /// with each live replica's values.
+    pub divergent_at_end: Vec<DivergentKey>,
     /// What each wiping restart took, from [`super::DiskLossRecorder`]
     /// (filled in by [`super::drive`]).
     pub disk_losses: Vec<crate::check::durability::DiskLoss>,
@@ -142,7 +146,27 @@ impl Observer {
         }
     }
 
-    pub fn finish(self) -> Observations {
+    /// The observations, with the first keys still divergent at the last
+    /// sample (taken at `at`) read from `world` as it stands.
+    pub fn finish(mut self, world: &World, at: SimTime) -> Observations {
+        if let Some(truth) = &self.truth {
+            if let Some(judged) = &truth.judged {
+                let mut in_flight: Vec<Key> = world
+                    .history()
+                    .keys_put_within(at, self.in_flight_window)
+                    .collect();
+                in_flight.sort_unstable();
+                let stores = live_stores(world, &judged.live);
+                self.observed.divergent_at_end = judged
+                    .divergent
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, &d)| d && in_flight.binary_search(&Key(k as u32)).is_err())
+                    .take(MAX_DIVERGENT_SHOWN)
+                    .map(|(k, _)| replica_values(truth, &stores, Key(k as u32)))
+                    .collect();
+            }
+        }
         self.observed
     }
 
@@ -318,6 +342,24 @@ fn not_in_flight(divergent: &[bool], count: u64, in_flight: impl Iterator<Item =
     in_flight.sort_unstable();
     in_flight.dedup();
     count.saturating_sub(in_flight.len() as u64)
+}
+
+/// `key`'s live replicas on the true ring and the values each holds.
+fn replica_values(truth: &Truth, stores: &[Option<&Store>], key: Key) -> DivergentKey {
+    let list = truth.ranges.get(key.0 as usize).map_or(&[][..], |&range| {
+        truth.ring.range_preference_list(range as usize)
+    });
+    let replicas = list[..list.len().min(truth.ring.n())]
+        .iter()
+        .filter_map(|&node| {
+            let store = stores.get(node.index()).copied().flatten()?;
+            Some((
+                node,
+                store.get(key).map(Siblings::values).unwrap_or_default(),
+            ))
+        })
+        .collect();
+    DivergentKey { key, replicas }
 }
 
 /// Each node's store if it is live.

@@ -3,7 +3,9 @@
 //! whatever the file leaves out. Scripted operations and faults are in
 //! `events.rs`; checks that relate several fields are in `validate.rs`.
 
-use super::defaults::{self, MAX_CLIENTS, MAX_KEYS, MAX_NODES, MAX_PARTITIONS, MAX_VNODES};
+use super::defaults::{
+    self, MAX_CLIENTS, MAX_KEYS, MAX_NODES, MAX_PARTITIONS, MAX_RANGES_PER_EXCHANGE, MAX_VNODES,
+};
 use super::diag::Diag;
 use super::dist::{dist, key_dist};
 use super::events;
@@ -74,7 +76,7 @@ const GOSSIP_KEYS: &[&str] = &[
     "suspect_after",
     "reporters",
 ];
-const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth"];
+const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth", "ranges_per_exchange"];
 const METRICS_KEYS: &[&str] = &["sample_interval"];
 const WORKLOAD_KEYS: &[&str] = &[
     "clients",
@@ -389,6 +391,9 @@ fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
         interval: t.or("interval", d.interval, |f| f.positive_duration())?,
         tree_depth: t.or("tree_depth", d.tree_depth, |f| {
             f.u32_in(1, 20, "`tree_depth`")
+        })?,
+        ranges_per_exchange: t.or("ranges_per_exchange", d.ranges_per_exchange, |f| {
+            f.u32_in(1, MAX_RANGES_PER_EXCHANGE, "`ranges_per_exchange`")
         })?,
     })
 }

@@ -13,6 +13,9 @@ pub const QUIESCE: SimTime = SimTime::from_secs(30);
 /// the all-pairs link tables stop being small; say so rather than thrash.
 pub const MAX_NODES: u32 = 4096;
 pub const MAX_VNODES: u32 = 4096;
+/// `anti_entropy.ranges_per_exchange`: more (range, peer) comparisons an
+/// interval than any ring here has pairs for a node.
+pub const MAX_RANGES_PER_EXCHANGE: u32 = 65_536;
 /// Q: the ring holds one entry per partition, so keep it bounded.
 pub const MAX_PARTITIONS: u32 = 1 << 20;
 pub const MAX_CLIENTS: u32 = 100_000;
@@ -120,6 +123,7 @@ impl Default for AntiEntropy {
             enabled: true,
             interval: SimTime::from_secs(10),
             tree_depth: 10,
+            ranges_per_exchange: 1,
         }
     }
 }

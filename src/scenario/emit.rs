@@ -38,6 +38,11 @@ pub fn to_toml(s: &Scenario) -> String {
     line(o, "enabled", &s.anti_entropy.enabled.to_string());
     line(o, "interval", &duration(s.anti_entropy.interval));
     line(o, "tree_depth", &s.anti_entropy.tree_depth.to_string());
+    line(
+        o,
+        "ranges_per_exchange",
+        &s.anti_entropy.ranges_per_exchange.to_string(),
+    );
     section(o, "metrics");
     line(o, "sample_interval", &duration(s.metrics.sample_interval));
     match &s.workload {

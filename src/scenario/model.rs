@@ -194,6 +194,8 @@ pub struct AntiEntropy {
     pub enabled: bool,
     pub interval: SimTime,
     pub tree_depth: u32,
+    /// How many (range, peer) comparisons a node starts every `interval`.
+    pub ranges_per_exchange: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

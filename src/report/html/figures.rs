@@ -149,5 +149,41 @@ pub(super) fn key_figures(html: &mut String, s: &Summary) {
             escape(&small)
         );
     }
-    html.push_str("</div>\n</section>\n");
+    html.push_str("</div>\n");
+    divergent(html, s);
+    html.push_str("</section>\n");
+}
+
+/// The keys still divergent at the end, each replica's values, and how
+/// long anti-entropy takes to compare everything once.
+fn divergent(html: &mut String, s: &Summary) {
+    let ae = &s.anti_entropy;
+    if let Some(pass) = ae.full_pass_ms {
+        let _ = writeln!(
+            html,
+            "<p class=\"full-pass\">A full anti-entropy pass (every range a node replicates compared with each other replica, {} range(s) an exchange) takes {:.0} s.</p>",
+            ae.ranges_per_exchange,
+            pass / 1000.0
+        );
+    }
+    if s.convergence.divergent.is_empty() {
+        return;
+    }
+    html.push_str("<table class=\"divergent\">\n<thead><tr><th>divergent at the end</th><th>replica</th><th>values</th></tr></thead>\n<tbody>\n");
+    for d in &s.convergence.divergent {
+        for (i, (node, values)) in d.replicas.iter().enumerate() {
+            let key = if i == 0 {
+                escape(&d.key)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                html,
+                "<tr><td>{key}</td><td>{}</td><td>{}</td></tr>",
+                escape(node),
+                escape(&format!("[{}]", values.join(", ")))
+            );
+        }
+    }
+    html.push_str("</tbody>\n</table>\n");
 }
