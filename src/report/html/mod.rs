@@ -78,7 +78,7 @@ pub fn write(
         .unwrap_or_default();
     let lamport_svg = records
         .as_deref()
-        .map(|r| lamport::draw(r, &lamport::interesting_window(r)));
+        .map(|r| lamport::draw(r, &lamport::chosen_window(r, &scenario.report)));
     let charts: Vec<(String, String)> = charts
         .iter()
         .map(|c| (c.title.clone(), c.svg.clone()))
