@@ -271,3 +271,23 @@ fn a_late_fault_is_labelled_leftwards_so_the_edge_never_cuts_it() {
     assert_eq!(anchor, "end");
     assert!(x < window_x("pause"));
 }
+
+/// Anomalies no expectation bounds are named beside the verdict, so a
+/// green "every expectation held" never reads as "nothing went wrong".
+#[test]
+fn anomalies_no_expectation_bounds_are_named_beside_the_verdict() {
+    let (scenario, mut summary, records) = run(SMALL);
+    summary.lost_acked_writes = Some(3);
+    summary.stale_reads = Some(1);
+    let html = page_of(&scenario, &summary, Some(&records));
+    // lost_acked_writes has an expectation in SMALL; stale_reads has not.
+    assert!(
+        html.contains("<span class=\"badge unbounded\">not bounded</span> 1 stale read: no expectation bounds it"),
+        "{}",
+        &html[..html.find("</header>").unwrap()]
+    );
+    assert!(!html.contains("3 lost acknowledged writes"));
+    summary.stale_reads = Some(0);
+    let html = page_of(&scenario, &summary, Some(&records));
+    assert!(!html.contains("badge unbounded"));
+}
