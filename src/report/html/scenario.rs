@@ -267,10 +267,16 @@ fn faults(html: &mut String, s: &Scenario) {
         html,
         "<svg class=\"timeline\" role=\"img\" aria-label=\"Fault timeline\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
-    // The workload's span, then the quiet period.
+    // The clients' phase (`duration`), then the quiet period; named for
+    // what acts in it, so a scripted lesson shows no "workload".
+    let phase = match (&s.workload, s.ops.is_empty()) {
+        (Some(_), _) => "workload",
+        (None, false) => "scripted ops",
+        (None, true) => "no client ops",
+    };
     let _ = writeln!(
         html,
-        "<rect class=\"workload\" x=\"{:.1}\" y=\"8\" width=\"{:.1}\" height=\"18\"/><text class=\"small\" x=\"{:.1}\" y=\"22\">workload</text>",
+        "<rect class=\"workload\" x=\"{:.1}\" y=\"8\" width=\"{:.1}\" height=\"18\"/><text class=\"small\" x=\"{:.1}\" y=\"22\">{phase}</text>",
         x(SimTime(0)),
         x(s.duration) - x(SimTime(0)),
         x(SimTime(0)) + 6.0

@@ -291,3 +291,14 @@ fn anomalies_no_expectation_bounds_are_named_beside_the_verdict() {
     let html = page_of(&scenario, &summary, Some(&records));
     assert!(!html.contains("badge unbounded"));
 }
+
+/// The timeline's first bar names what acts in the clients' phase: a
+/// scripted lesson has no workload.
+#[test]
+fn the_timeline_names_the_clients_phase() {
+    let (scenario, summary, records) = run(SMALL);
+    assert!(scenario.workload.is_none());
+    let html = page_of(&scenario, &summary, Some(&records));
+    assert!(html.contains(">scripted ops</text>"));
+    assert!(!html.contains(">workload</text>"));
+}
