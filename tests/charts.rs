@@ -353,7 +353,7 @@ fn dynsim_ring_draws_shares_and_figure_8() {
         "2: T random tokens, Q = ",
         "3: Q/S tokens per node",
         "tokens per node T",
-        "efficiency (mean share / max share)",
+        "efficiency (mean / max share)",
         "n10",
     ] {
         assert!(text.contains(wanted), "no {wanted:?}");

@@ -76,7 +76,7 @@ pub fn lamport(args: LamportArgs) -> u8 {
         super::warn_of_unknown(key, "key", &records);
     }
     let window = match (&args.key, args.from, args.until) {
-        (None, None, None) => lamport::interesting_window(&records),
+        (None, None, None) => lamport::chosen_window(&records, &scenario.report),
         (key, from, until) => lamport::window_for(
             &records,
             key.as_deref(),

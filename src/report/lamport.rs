@@ -44,8 +44,9 @@ pub fn draw(records: &[Record], window: &Window) -> String {
     draw::render(&scene(records, window))
 }
 
-/// A window around the first fault (or the first request when there is
-/// none): a few messages of lead-in, then messages until [`MAX_MESSAGES`]
+/// A window around the first fault (or, without one, the first puts to
+/// one key in flight together, else the first request): a few messages of
+/// lead-in, then messages until [`MAX_MESSAGES`]
 /// or a quiet gap longer than the window so far.
 ///
 /// When that window mixes requests for many keys, it is narrowed to one:
@@ -117,12 +118,15 @@ pub fn window_for(
         records
             .iter()
             .find(|r| is_fault(&r.kind) && r.kind != "window-end")
+            .map(|r| r.t)
+            .or_else(|| first_concurrent_puts(records, key))
             .or_else(|| {
                 records
                     .iter()
                     .find(|r| r.kind == "invoke" && key.is_none_or(|k| r.str("key") == Some(k)))
+                    .map(|r| r.t)
             })
-            .map_or(0, |r| r.t)
+            .unwrap_or(0)
     });
     let first_after = sends.partition_point(|&t| t < anchor);
     let mut start = first_after;
@@ -163,6 +167,49 @@ pub fn window_for(
         from_ns,
         until_ns,
         key: key_owned,
+    }
+}
+
+/// When the first put to a key was invoked while another put to the same
+/// key was still in flight: the moment versioning has something to show
+/// (concurrent writes become siblings, or one is lost), which a scenario
+/// without faults usually exists to teach.
+fn first_concurrent_puts(records: &[Record], key: Option<&str>) -> Option<u64> {
+    // In-flight puts by (client, op): their key and invoke time.
+    let mut in_flight: BTreeMap<(&str, u64), (&str, u64)> = BTreeMap::new();
+    for r in records {
+        let (Some(client), Some(op)) = (r.str("client"), r.u64("op")) else {
+            continue;
+        };
+        match r.kind.as_str() {
+            "invoke" if r.str("f") == Some("put") => {
+                let Some(k) = r.str("key").filter(|k| key.is_none_or(|want| want == *k)) else {
+                    continue;
+                };
+                let earlier = in_flight.values().filter(|(other, _)| *other == k);
+                if let Some(first) = earlier.map(|(_, t)| *t).min() {
+                    return Some(first);
+                }
+                in_flight.insert((client, op), (k, r.t));
+            }
+            "complete" => {
+                in_flight.remove(&(client, op));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The window a report draws: the scenario's `[report]` choices, each
+/// one given fixed and the rest chosen as [`window_for`] chooses them, or
+/// the [`interesting_window`] when it makes none.
+pub fn chosen_window(records: &[Record], settings: &crate::scenario::ReportSettings) -> Window {
+    let from = settings.spacetime_from.map(|t| t.0);
+    let until = settings.spacetime_until.map(|t| t.0);
+    match (&settings.spacetime_key, from, until) {
+        (None, None, None) => interesting_window(records),
+        (key, from, until) => window_for(records, key.as_deref(), from, until),
     }
 }
 

@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "gossip",
     "anti_entropy",
     "metrics",
+    "report",
     "workload",
     "op",
     "fault",
@@ -78,6 +79,7 @@ const GOSSIP_KEYS: &[&str] = &[
 ];
 const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth", "ranges_per_exchange"];
 const METRICS_KEYS: &[&str] = &["sample_interval"];
+const REPORT_KEYS: &[&str] = &["spacetime_from", "spacetime_until", "spacetime_key"];
 const WORKLOAD_KEYS: &[&str] = &[
     "clients",
     "keys",
@@ -116,6 +118,7 @@ pub fn accepted_fields() -> Vec<String> {
         ("gossip", GOSSIP_KEYS),
         ("anti_entropy", ANTI_ENTROPY_KEYS),
         ("metrics", METRICS_KEYS),
+        ("report", REPORT_KEYS),
         ("workload", WORKLOAD_KEYS),
         ("op[]", events::OP_KEYS),
         ("fault[]", &["at"]),
@@ -184,6 +187,7 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     }
     let (duration, end) = (scenario.duration, scenario.end());
     scenario.nemesis = top.or("nemesis", None, |f| nemesis(f, duration, end).map(Some))?;
+    scenario.report = top.or("report", ReportSettings::default(), |f| report(f, end))?;
     scenario.expect = top.or("expect", Expect::default(), expect)?;
     validate::check(&scenario, root)?;
     Ok(scenario)
@@ -405,6 +409,34 @@ fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
         sample_interval: t.or("sample_interval", d.sample_interval, |f| {
             f.positive_duration()
         })?,
+    })
+}
+
+fn report(field: Field<'_>, end: SimTime) -> Result<ReportSettings, Diag> {
+    let t = field.table(REPORT_KEYS)?;
+    let within = |f: Field<'_>| -> Result<Option<SimTime>, Diag> {
+        let at = f.duration()?;
+        if at > end {
+            return Err(f.error(format!("{at} is after the run ends at {end}")));
+        }
+        Ok(Some(at))
+    };
+    let from = t.or("spacetime_from", None, within)?;
+    let until = t.or("spacetime_until", None, |f| {
+        let until = within(f)?;
+        if let (Some(from), Some(until)) = (from, until) {
+            if until <= from {
+                return Err(f.error(format!(
+                    "spacetime_until {until} must be after spacetime_from {from}"
+                )));
+            }
+        }
+        Ok(until)
+    })?;
+    Ok(ReportSettings {
+        spacetime_from: from,
+        spacetime_until: until,
+        spacetime_key: t.or("spacetime_key", None, |f| Ok(Some(f.str()?.to_string())))?,
     })
 }
 

@@ -39,6 +39,7 @@ impl Scenario {
             gossip: Gossip::default(),
             anti_entropy: AntiEntropy::default(),
             metrics: Metrics::default(),
+            report: ReportSettings::default(),
             workload: None,
             ops: Vec::new(),
             named_clients: Vec::new(),

@@ -45,6 +45,19 @@ pub fn to_toml(s: &Scenario) -> String {
     );
     section(o, "metrics");
     line(o, "sample_interval", &duration(s.metrics.sample_interval));
+    let r = &s.report;
+    if *r != ReportSettings::default() {
+        section(o, "report");
+        if let Some(from) = r.spacetime_from {
+            line(o, "spacetime_from", &duration(from));
+        }
+        if let Some(until) = r.spacetime_until {
+            line(o, "spacetime_until", &duration(until));
+        }
+        if let Some(key) = &r.spacetime_key {
+            line(o, "spacetime_key", &string(key));
+        }
+    }
     match &s.workload {
         Some(w) => workload(o, w),
         None => o.push_str("\n# No [workload]: only the scripted operations below.\n"),

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub anti_entropy: AntiEntropy,
     /// `[metrics]`: how the run samples figures over time.
     pub metrics: Metrics,
+    /// `[report]`: choices about the report's pictures; none changes the run.
+    pub report: ReportSettings,
     /// `None` when the file has no `[workload]`: only scripted operations.
     pub workload: Option<Workload>,
     /// `[[op]]` entries, sorted by `at` (stable, so file order breaks ties).
@@ -196,6 +198,15 @@ pub struct AntiEntropy {
     pub tree_depth: u32,
     /// How many (range, peer) comparisons a node starts every `interval`.
     pub ranges_per_exchange: u32,
+}
+
+/// `[report]`: the window of the report's space-time diagram. Each field
+/// set is fixed; the rest are chosen as `dynsim lamport` chooses them.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReportSettings {
+    pub spacetime_from: Option<SimTime>,
+    pub spacetime_until: Option<SimTime>,
+    pub spacetime_key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

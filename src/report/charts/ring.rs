@@ -184,7 +184,8 @@ fn draw_figure8(
     chart
         .configure_mesh()
         .x_desc("tokens per node T (metadata S·T)")
-        .y_desc("efficiency (mean share / max share)")
+        // Short, so the rotated label stays below the chart's title.
+        .y_desc("efficiency (mean / max share)")
         .x_labels(FIGURE8_VNODES.len() + 1)
         .x_label_formatter(&|x| {
             let whole = x.round();

@@ -78,7 +78,7 @@ pub fn write(
         .unwrap_or_default();
     let lamport_svg = records
         .as_deref()
-        .map(|r| lamport::draw(r, &lamport::interesting_window(r)));
+        .map(|r| lamport::draw(r, &lamport::chosen_window(r, &scenario.report)));
     let charts: Vec<(String, String)> = charts
         .iter()
         .map(|c| (c.title.clone(), c.svg.clone()))
@@ -132,11 +132,21 @@ pub fn render(page: &Page) -> String {
     let _ = writeln!(html, "<title>dynsim: {}</title>", escape(&s.name));
     let _ = writeln!(html, "<style>\n{STYLE}</style>\n</head>\n<body>");
 
-    let verdict = if page.summary.ok {
-        "<span class=\"badge held\">every expectation held</span>"
+    let mut verdict = if page.summary.ok {
+        "<span class=\"badge held\">every expectation held</span>".to_string()
     } else {
-        "<span class=\"badge failed\">an expectation FAILED</span>"
+        "<span class=\"badge failed\">an expectation FAILED</span>".to_string()
     };
+    let unbounded = unbounded_anomalies(page.summary);
+    if !unbounded.is_empty() {
+        let _ = write!(
+            verdict,
+            "\n<p class=\"unbounded\"><span class=\"badge unbounded\">not bounded</span> {}: no expectation bounds {}, so the verdict above does not judge {}. A scenario without a bound shows a sharp edge of the design on purpose; its description says which.</p>",
+            escape(&unbounded.join(", ")),
+            if unbounded.len() == 1 { "it" } else { "them" },
+            if unbounded.len() == 1 { "it" } else { "them" },
+        );
+    }
     let _ = writeln!(
         html,
         "<header>\n<h1>{}</h1>\n<p class=\"meta\">seed {} · {} simulated · {}</p>\n{}</header>",
@@ -175,6 +185,36 @@ pub fn render(page: &Page) -> String {
     html.push_str("</main>\n<footer>Made by dynsim from the scenario and its trace; this page loads nothing from the network.</footer>\n");
     let _ = writeln!(html, "<script>\n{SCRIPT}</script>\n</body>\n</html>");
     html
+}
+
+/// Anomalies the run counted that no expectation bounds: beside a green
+/// "every expectation held" they would read as a pass.
+fn unbounded_anomalies(s: &Summary) -> Vec<String> {
+    let bounded = |name: &str| s.expectations.iter().any(|v| v.name == name);
+    let mut out = Vec::new();
+    for (name, count, one, many) in [
+        (
+            "lost_acked_writes",
+            s.lost_acked_writes,
+            "lost acknowledged write",
+            "lost acknowledged writes",
+        ),
+        ("stale_reads", s.stale_reads, "stale read", "stale reads"),
+        (
+            "durability_violations",
+            Some(s.durability.violations),
+            "durability violation",
+            "durability violations",
+        ),
+    ] {
+        match count {
+            Some(n) if n > 0 && !bounded(name) => {
+                out.push(format!("{n} {}", if n == 1 { one } else { many }));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn charts_section(html: &mut String, charts: &[(String, String)]) {

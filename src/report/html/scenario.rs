@@ -252,6 +252,10 @@ fn windows(s: &Scenario) -> Vec<Window> {
     out
 }
 
+/// The average advance of a timeline label's characters, in the SVG's
+/// units: about 0.6 em of its 16-unit sans-serif text.
+const LABEL_ADVANCE: f64 = 9.6;
+
 fn faults(html: &mut String, s: &Scenario) {
     html.push_str("<h3>Faults</h3>\n");
     if s.faults.is_empty() {
@@ -267,23 +271,35 @@ fn faults(html: &mut String, s: &Scenario) {
         html,
         "<svg class=\"timeline\" role=\"img\" aria-label=\"Fault timeline\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
-    // The workload's span, then the quiet period.
+    // The clients' phase (`duration`), then the quiet period; named for
+    // what acts in it, so a scripted lesson shows no "workload".
+    let phase = match (&s.workload, s.ops.is_empty()) {
+        (Some(_), _) => "workload",
+        (None, false) => "scripted ops",
+        (None, true) => "no client ops",
+    };
     let _ = writeln!(
         html,
-        "<rect class=\"workload\" x=\"{:.1}\" y=\"8\" width=\"{:.1}\" height=\"18\"/><text class=\"small\" x=\"{:.1}\" y=\"22\">workload</text>",
+        "<rect class=\"workload\" x=\"{:.1}\" y=\"8\" width=\"{:.1}\" height=\"18\"/><text class=\"small\" x=\"{:.1}\" y=\"22\">{phase}</text>",
         x(SimTime(0)),
         x(s.duration) - x(SimTime(0)),
         x(SimTime(0)) + 6.0
     );
     for (lane, w) in windows.iter().enumerate() {
         let y = 36 + 34 * lane;
-        // A label runs on past its window in its own lane; one that starts
-        // in the right half runs leftwards from the window's start instead,
-        // so the edge of the picture never cuts it off.
-        let (label_x, anchor) = if x(w.from) > width / 2.0 {
-            (x(w.from) - 6.0, "end")
+        // A label sits inside its window when it fits there, else beside
+        // it, after the window when the picture has room and before it
+        // otherwise, never half in and half out of the box, never cut off
+        // by the picture's edge. Widths are estimated at the label font's
+        // average advance.
+        let label_width = w.label.chars().count() as f64 * LABEL_ADVANCE;
+        let (from_x, until_x) = (x(w.from), x(w.from) + (x(w.until) - x(w.from)).max(3.0));
+        let (label_x, anchor) = if until_x - from_x >= label_width + 12.0 {
+            (from_x + 6.0, "start")
+        } else if until_x + 6.0 + label_width <= width - 4.0 {
+            (until_x + 6.0, "start")
         } else {
-            (x(w.from) + 6.0, "start")
+            (from_x - 6.0, "end")
         };
         let _ = writeln!(
             html,

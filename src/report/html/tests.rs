@@ -232,7 +232,7 @@ fn a_long_trace_is_read_up_to_the_window_and_counted_past_it() {
 
 #[test]
 fn a_late_fault_is_labelled_leftwards_so_the_edge_never_cuts_it() {
-    let late = format!("{SMALL}\n[[fault]]\nat = \"2s\"\npause = \"n3\"\n");
+    let late = format!("{SMALL}\n[[fault]]\nat = \"2.4s\"\npause = \"n3\"\n");
     let (scenario, summary, _) = run(&late);
     let html = page_of(&scenario, &summary, None);
     // `<text text-anchor="A" x="X" y="..">LABEL</text>` and its window's
@@ -260,14 +260,45 @@ fn a_late_fault_is_labelled_leftwards_so_the_edge_never_cuts_it() {
             .parse::<f64>()
             .unwrap()
     };
-    // The crash at 1 s of 2.5 s sits left of the middle: its label starts
+    // The crash from 1 s to its restart is wide enough: its label starts
     // inside its window.
     let (anchor, x) = label("crash n2");
     assert_eq!(anchor, "start");
     assert!(x > window_x("crash"));
-    // The pause at 2 s would run past the right edge: its label ends just
-    // before its window.
+    // The pause at 2.4 s is too short for its label, and a label after it
+    // would run past the right edge: the label ends just before its window.
     let (anchor, x) = label("pause n3");
     assert_eq!(anchor, "end");
     assert!(x < window_x("pause"));
+}
+
+/// Anomalies no expectation bounds are named beside the verdict, so a
+/// green "every expectation held" never reads as "nothing went wrong".
+#[test]
+fn anomalies_no_expectation_bounds_are_named_beside_the_verdict() {
+    let (scenario, mut summary, records) = run(SMALL);
+    summary.lost_acked_writes = Some(3);
+    summary.stale_reads = Some(1);
+    let html = page_of(&scenario, &summary, Some(&records));
+    // lost_acked_writes has an expectation in SMALL; stale_reads has not.
+    assert!(
+        html.contains("<span class=\"badge unbounded\">not bounded</span> 1 stale read: no expectation bounds it"),
+        "{}",
+        &html[..html.find("</header>").unwrap()]
+    );
+    assert!(!html.contains("3 lost acknowledged writes"));
+    summary.stale_reads = Some(0);
+    let html = page_of(&scenario, &summary, Some(&records));
+    assert!(!html.contains("badge unbounded"));
+}
+
+/// The timeline's first bar names what acts in the clients' phase: a
+/// scripted lesson has no workload.
+#[test]
+fn the_timeline_names_the_clients_phase() {
+    let (scenario, summary, records) = run(SMALL);
+    assert!(scenario.workload.is_none());
+    let html = page_of(&scenario, &summary, Some(&records));
+    assert!(html.contains(">scripted ops</text>"));
+    assert!(!html.contains(">workload</text>"));
 }

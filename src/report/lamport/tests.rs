@@ -3,6 +3,7 @@
 //! from `stored` notes, the interesting window and the cut-down axis.
 
 use super::*;
+use crate::time::SimTime;
 use crate::trace::read::parse;
 
 const TRACE: &str = r#"{"t":0,"kind":"invoke","client":"alice","op":0,"f":"put","key":"cart","value":"milk"}
@@ -161,4 +162,52 @@ fn an_until_before_the_first_fault_draws_what_led_up_to_it() {
     let w = window_for(&records, None, None, Some(50_000_000));
     assert_eq!((w.from_ns, w.until_ns), (0, 50_000_000));
     assert_eq!(scene(&records, &w).messages.len(), 1);
+}
+
+/// Without a fault the window goes to the first puts to one key in flight
+/// together (what versioning lessons teach), not to the first request;
+/// a scenario's `[report]` choices override either.
+#[test]
+fn without_a_fault_the_window_goes_to_the_first_concurrent_puts() {
+    let mut lines = Vec::new();
+    let mut m = 0;
+    let mut put = |t: u64, client: &str, op: u64, key: &str, lines: &mut Vec<String>| {
+        lines.push(format!(
+            r#"{{"t":{t},"kind":"invoke","client":"{client}","op":{op},"f":"put","key":"{key}"}}"#
+        ));
+        for i in 0..3u64 {
+            lines.push(format!(
+                r#"{{"t":{},"kind":"send","from":"n1","to":"n2","msg":"Store","m":{m},"key":"{key}"}}"#,
+                t + i * 1_000_000
+            ));
+            m += 1;
+        }
+    };
+    let complete = |t: u64, client: &str, op: u64| {
+        format!(r#"{{"t":{t},"kind":"complete","client":"{client}","op":{op},"outcome":"ok"}}"#)
+    };
+    // One put, then two on other keys at once, then two on cart at once.
+    put(100_000_000, "alice", 0, "cart", &mut lines);
+    lines.push(complete(104_000_000, "alice", 0));
+    put(1_000_000_000, "alice", 1, "cart", &mut lines);
+    put(1_000_000_000, "bob", 2, "box", &mut lines);
+    lines.push(complete(1_004_000_000, "alice", 1));
+    lines.push(complete(1_004_000_000, "bob", 2));
+    put(2_000_000_000, "alice", 3, "cart", &mut lines);
+    put(2_000_500_000, "bob", 4, "cart", &mut lines);
+    lines.push(complete(2_004_000_000, "alice", 3));
+    lines.push(complete(2_004_000_000, "bob", 4));
+    let records = parse(&lines.join("\n")).unwrap();
+    let w = interesting_window(&records);
+    assert_eq!(w.from_ns, 2_000_000_000, "{w:?}");
+
+    let mut settings = crate::scenario::ReportSettings {
+        spacetime_from: Some(SimTime::from_millis(1000)),
+        spacetime_until: Some(SimTime::from_millis(1003)),
+        spacetime_key: None,
+    };
+    let w = chosen_window(&records, &settings);
+    assert_eq!((w.from_ns, w.until_ns), (1_000_000_000, 1_003_000_000));
+    settings = crate::scenario::ReportSettings::default();
+    assert_eq!(chosen_window(&records, &settings).from_ns, 2_000_000_000);
 }

@@ -395,3 +395,26 @@ fn node_names_are_checked_everywhere() {
         .unwrap();
     assert_eq!(s.faults[0].action, FaultAction::Join(NodeId(9)));
 }
+
+#[test]
+fn report_settings_choose_the_spacetime_window() {
+    let s = parse(
+        "name = \"x\"\n[report]\nspacetime_from = \"1.9s\"\nspacetime_until = \"2.2s\"\nspacetime_key = \"cart\"\n",
+    )
+    .unwrap();
+    assert_eq!(s.report.spacetime_from, Some(SimTime::from_millis(1900)));
+    assert_eq!(s.report.spacetime_until, Some(SimTime::from_millis(2200)));
+    assert_eq!(s.report.spacetime_key.as_deref(), Some("cart"));
+    // Written out and read back the same (a shrunk file keeps it).
+    assert_eq!(parse(&crate::scenario::to_toml(&s)).unwrap(), s);
+    let e = err("name = \"x\"\n[report]\nspacetime_from = \"2s\"\nspacetime_until = \"1s\"\n");
+    check(
+        &e,
+        "report.spacetime_until",
+        4,
+        19,
+        "must be after spacetime_from 2s",
+    );
+    let e = err("name = \"x\"\n[report]\nspacetime_from = \"2h\"\n");
+    check(&e, "report.spacetime_from", 3, 18, "after the run ends");
+}
