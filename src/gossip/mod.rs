@@ -23,9 +23,12 @@
 //! - `view`: `Gossip`, the list, the local progress clocks, the statuses
 //!   recomputed after every input, local changes (leave, declare, restart).
 //! - `exchange`: `tick` and `on_message`, the Syn/Ack/Ack2 exchange.
+//! - `suspicion`: reading the suspects lists for the tally `view` keeps up
+//!   to date with the lists and counters that changed.
 
 mod entry;
 mod exchange;
+mod suspicion;
 mod view;
 
 #[cfg(test)]

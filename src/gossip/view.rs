@@ -3,6 +3,7 @@
 //! the status each node has here, recomputed after every input so that the
 //! coordinator's per-request questions are a binary search.
 
+use super::suspicion::{self, Listing};
 use super::{Config, Entry, NodeState, Status, Update};
 use crate::id::NodeId;
 use crate::time::SimTime;
@@ -30,7 +31,17 @@ pub struct Gossip {
     pub(super) known: Vec<Known>,
     /// Where the own entry sits in `known`; it is never removed.
     pub(super) own_at: usize,
+    /// Where each node sits in `known`, by node id (`UNKNOWN` if absent),
+    /// for ids below twice the known nodes plus `SLOT_SLACK`: the tally
+    /// looks nodes up by the million with a thousand nodes. A larger id (a
+    /// garbled one from the wire) is found by binary search instead, so it
+    /// cannot make the table grow.
+    slots: Vec<u32>,
     members_epoch: u64,
+    /// Nodes whose entry changed since the last `refresh`.
+    touched: Vec<NodeId>,
+    /// A reused buffer for a list's changes (`suspicion::changes`).
+    scratch: Vec<suspicion::Change>,
     /// Status changes not yet returned to the embedding node.
     pending: Vec<Transition>,
     /// Bookkeeping for the figures, not protocol state.
@@ -49,6 +60,36 @@ pub(super) struct Known {
     status: Option<Status>,
     /// Whether the last recomputation counted it a ring member.
     member: bool,
+    /// The nodes, sorted, whose counted list suspects this one at a
+    /// (generation, heartbeat) no older than `counted_seen` (`suspicion`).
+    suspected_by: Vec<NodeId>,
+    /// The (generation, heartbeat) of this node `suspected_by` was counted
+    /// against; `None` until it is first counted.
+    counted_seen: Option<(u64, u64)>,
+    /// This node's list of suspects as the tally last counted it, and
+    /// whether it was well formed.
+    counted_list: Arc<[Listing]>,
+    counted_list_sorted: bool,
+}
+
+impl Known {
+    fn new(node: NodeId, entry: Entry, now: SimTime) -> Known {
+        Known {
+            node,
+            entry,
+            progress: now,
+            status: None,
+            member: false,
+            suspected_by: Vec::new(),
+            counted_seen: None,
+            counted_list: no_suspects(),
+            counted_list_sorted: true,
+        }
+    }
+
+    fn seen(&self) -> (u64, u64) {
+        (self.entry.generation, self.entry.heartbeat)
+    }
 }
 
 impl Gossip {
@@ -90,30 +131,29 @@ impl Gossip {
                         (*node, configured)
                     }),
             )
-            .map(|(node, entry)| Known {
-                node,
-                entry,
-                progress: now,
-                status: None,
-                member: false,
-            })
+            .map(|(node, entry)| Known::new(node, entry, now))
             .collect();
         // Stable, so the first listing of a node is the one kept (and self,
         // listed first, wins over a listing of itself).
         list.sort_by_key(|k| k.node);
         list.dedup_by_key(|k| k.node);
         let own_at = list.partition_point(|k| k.node < me);
+        let touched = list.iter().map(|k| k.node).collect();
         let mut gossip = Gossip {
             me,
             config,
             seeds,
             known: list,
             own_at,
+            slots: Vec::new(),
             members_epoch: 0,
+            touched,
+            scratch: Vec::new(),
             pending: Vec::new(),
             sent_messages: 0,
             sent_bytes: 0,
         };
+        gossip.index_slots();
         gossip.refresh();
         gossip.pending.clear();
         gossip.members_epoch = 0;
@@ -225,14 +265,38 @@ impl Gossip {
     }
 
     pub(super) fn find(&self, node: NodeId) -> Result<usize, usize> {
-        self.known.binary_search_by_key(&node, |k| k.node)
+        match self.slots.get(node.index()) {
+            Some(&at) if at != UNKNOWN => Ok(at as usize),
+            _ => self.known.binary_search_by_key(&node, |k| k.node),
+        }
+    }
+
+    /// Rebuilds `slots` after `known` changed shape.
+    fn index_slots(&mut self) {
+        let bound = self.known.len() * 2 + SLOT_SLACK;
+        let len = self
+            .known
+            .iter()
+            .map(|k| k.node.index() + 1)
+            .filter(|&end| end <= bound)
+            .max()
+            .unwrap_or(0);
+        self.slots.clear();
+        self.slots.resize(len, UNKNOWN);
+        for (at, k) in self.known.iter().enumerate() {
+            if let Some(slot) = self.slots.get_mut(k.node.index()) {
+                *slot = at as u32;
+            }
+        }
     }
 
     pub(super) fn own(&self) -> &Entry {
         &self.known[self.own_at].entry
     }
 
+    /// The own entry, to change: the next `refresh` looks at it again.
     pub(super) fn own_mut(&mut self) -> &mut Entry {
+        self.touched.push(self.me);
         &mut self.known[self.own_at].entry
     }
 
@@ -255,19 +319,12 @@ impl Gossip {
                 let Some(entry) = update.to_entry() else {
                     return;
                 };
-                self.known.insert(
-                    at,
-                    Known {
-                        node: update.node,
-                        entry,
-                        progress: now,
-                        status: None,
-                        member: false,
-                    },
-                );
+                self.known.insert(at, Known::new(update.node, entry, now));
+                self.touched.push(update.node);
                 if at <= self.own_at {
                     self.own_at += 1;
                 }
+                self.index_slots();
             }
             Ok(at) => {
                 let known = &mut self.known[at];
@@ -286,10 +343,11 @@ impl Gossip {
                     None => return,
                 };
                 let before = (held.generation, held.heartbeat);
-                if known.entry.merge(&incoming)
-                    && (known.entry.generation, known.entry.heartbeat) > before
-                {
-                    known.progress = now;
+                if known.entry.merge(&incoming) {
+                    self.touched.push(update.node);
+                    if known.seen() > before {
+                        known.progress = now;
+                    }
                 }
             }
         }
@@ -324,58 +382,52 @@ impl Gossip {
         }
     }
 
-    /// Recomputes every status from the list and queues the changes; bumps
-    /// the members epoch if the member set changed.
+    /// Brings the tally up to date with the entries changed since the last
+    /// call, recomputes the status of every node whose tally or entry
+    /// changed, and queues the changes in node order; bumps the members
+    /// epoch if the member set changed. The statuses are those a recount
+    /// of every list would give (`suspicion` says why).
     pub(super) fn refresh(&mut self) {
-        #[derive(Clone, Copy)]
-        struct Tally {
-            reporters: u32,
-            /// The reporter counted last, so a repeated listing counts once.
-            last_reporter: usize,
-            suspected_here: bool,
-        }
-        let mut tally = vec![
-            Tally {
-                reporters: 0,
-                last_reporter: usize::MAX,
-                suspected_here: false,
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let mut dirty: Vec<NodeId> = Vec::new();
+        self.count_newcomers(&touched, &mut dirty);
+        for &node in &touched {
+            let Ok(at) = self.find(node) else {
+                continue;
             };
-            self.known.len()
-        ];
-        for (reporter, known) in self.known.iter().enumerate() {
-            for &(node, generation, heartbeat) in known.entry.suspects.iter() {
-                if node == known.node {
-                    continue;
-                }
-                let Ok(at) = self.find(node) else {
-                    continue;
-                };
-                let seen = &self.known[at].entry;
-                // Newer news of the node outdates the suspicion.
-                if (generation, heartbeat) < (seen.generation, seen.heartbeat) {
-                    continue;
-                }
-                let t = &mut tally[at];
-                if t.last_reporter != reporter {
-                    t.last_reporter = reporter;
-                    t.reporters += 1;
-                }
-                if reporter == self.own_at {
-                    t.suspected_here = true;
-                }
+            dirty.push(node);
+            if !Arc::ptr_eq(&self.known[at].counted_list, &self.known[at].entry.suspects) {
+                self.recount_list(at, &mut dirty);
             }
         }
-        let needed = self.config.reporters.max(1);
+        for &node in &touched {
+            let Ok(at) = self.find(node) else {
+                continue;
+            };
+            if self.known[at].counted_seen != Some(self.known[at].seen()) {
+                self.recount_seen(at, &mut dirty);
+            }
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        let needed = self.config.reporters.max(1) as usize;
         let mut members_changed = false;
-        for (at, (known, t)) in self.known.iter_mut().zip(&tally).enumerate() {
+        for node in dirty {
+            let Ok(at) = self.find(node) else {
+                continue;
+            };
+            let me = self.me;
+            let known = &mut self.known[at];
             let left = known.entry.state.left;
             let status = if left {
                 Status::Left
             } else if at == self.own_at {
                 Status::Alive
-            } else if t.reporters >= needed {
+            } else if known.suspected_by.len() >= needed {
                 Status::Down
-            } else if t.suspected_here {
+            } else if known.suspected_by.binary_search(&me).is_ok() {
                 Status::Suspect
             } else {
                 Status::Alive
@@ -396,8 +448,131 @@ impl Gossip {
         if members_changed {
             self.members_epoch += 1;
         }
+        // Keep the buffer's room for the next input.
+        touched.clear();
+        self.touched = touched;
+    }
+
+    /// Counts the suspicions of nodes not counted before (new here) from
+    /// every counted list, in one pass over the lists.
+    fn count_newcomers(&mut self, touched: &[NodeId], dirty: &mut Vec<NodeId>) {
+        let newcomers: Vec<usize> = touched
+            .iter()
+            .filter_map(|&node| self.find(node).ok())
+            .filter(|&at| self.known[at].counted_seen.is_none())
+            .collect();
+        if newcomers.is_empty() {
+            return;
+        }
+        let mut is_new = vec![false; self.known.len()];
+        for &at in &newcomers {
+            is_new[at] = true;
+            let known = &mut self.known[at];
+            known.counted_seen = Some(known.seen());
+            known.suspected_by.clear();
+        }
+        for reporter in 0..self.known.len() {
+            let list = self.known[reporter].counted_list.clone();
+            let sorted = self.known[reporter].counted_list_sorted;
+            let by = self.known[reporter].node;
+            for &(node, generation, heartbeat) in suspicion::normalized(by, &list, sorted).iter() {
+                let Ok(at) = self.find(node) else {
+                    continue;
+                };
+                // Reporters come in node order, so each set stays sorted.
+                if is_new[at] && (generation, heartbeat) >= self.known[at].seen() {
+                    self.known[at].suspected_by.push(by);
+                    dirty.push(node);
+                }
+            }
+        }
+    }
+
+    /// The list of the node at `at` changed: walks the counted list and the
+    /// new one side by side and moves the node in or out of the
+    /// `suspected_by` of each node whose listing changed.
+    fn recount_list(&mut self, at: usize, dirty: &mut Vec<NodeId>) {
+        let reporter = self.known[at].node;
+        let new = self.known[at].entry.suspects.clone();
+        let old = std::mem::replace(&mut self.known[at].counted_list, new.clone());
+        let old_sorted = self.known[at].counted_list_sorted;
+        let old = suspicion::normalized(reporter, &old, old_sorted);
+        let mut changes = std::mem::take(&mut self.scratch);
+        let new_sorted = suspicion::changes(reporter, &old, &new, &mut changes);
+        if !new_sorted {
+            let new = suspicion::normalized(reporter, &new, false);
+            suspicion::changes(reporter, &old, &new, &mut changes);
+        }
+        self.known[at].counted_list_sorted = new_sorted;
+        for &(node, listing) in &changes {
+            let Ok(x) = self.find(node) else {
+                continue;
+            };
+            let suspected = &self.known[x];
+            // Not counted yet: `count_newcomers` counts it from the lists.
+            if suspected.counted_seen.is_none() {
+                continue;
+            }
+            let current = listing.is_some_and(|l| l >= suspected.seen());
+            let by = &mut self.known[x].suspected_by;
+            match (by.binary_search(&reporter), current) {
+                (Ok(i), false) => {
+                    by.remove(i);
+                }
+                (Err(i), true) => by.insert(i, reporter),
+                _ => continue,
+            }
+            dirty.push(node);
+        }
+        self.scratch = changes;
+    }
+
+    /// The (generation, heartbeat) of the node at `at` changed here: the
+    /// suspicions of it that it outdates no longer count. Only counted
+    /// reporters need a look: an outdated listing stays outdated while its
+    /// list stays the same, since a node's counters here only grow. (Only
+    /// the own entry's can fall back, on a restart, and the own status
+    /// never depends on the tally; should one fall, it is counted afresh.)
+    fn recount_seen(&mut self, at: usize, dirty: &mut Vec<NodeId>) {
+        let node = self.known[at].node;
+        let seen = self.known[at].seen();
+        let fell = self.known[at]
+            .counted_seen
+            .is_some_and(|before| seen < before);
+        self.known[at].counted_seen = Some(seen);
+        let before = std::mem::take(&mut self.known[at].suspected_by);
+        let candidates: Vec<usize> = if fell {
+            (0..self.known.len()).collect()
+        } else {
+            before.iter().filter_map(|&r| self.find(r).ok()).collect()
+        };
+        let after: Vec<NodeId> = candidates
+            .into_iter()
+            .filter(|&r| {
+                let reporter = &self.known[r];
+                suspicion::listing_of(
+                    reporter.node,
+                    &reporter.counted_list,
+                    reporter.counted_list_sorted,
+                    node,
+                )
+                .is_some_and(|l| l >= seen)
+            })
+            .map(|r| self.known[r].node)
+            .collect();
+        if after != before {
+            dirty.push(node);
+        }
+        self.known[at].suspected_by = after;
     }
 }
+
+/// A `slots` entry for a node not in `known`.
+const UNKNOWN: u32 = u32::MAX;
+
+/// Ids `slots` covers past twice the known nodes: room for the spares a
+/// run adds without a table rebuilt for garbage.
+const SLOT_SLACK: usize = 64;
 
 pub(super) fn no_suspects() -> Arc<[(NodeId, u64, u64)]> {
     Arc::from([])

@@ -12,12 +12,13 @@
 //! routed on a stale view lands on a node that forwards it or keeps a hint
 //! it did not need, as in the real system.
 
+use super::views::{RingViews, declared};
 use super::{DynamoNode, Msg, Timer};
 use crate::actor::Outbox;
 use crate::gossip::{self, Gossip, NodeState, Transition};
 use crate::id::{Endpoint, Key, NodeId};
 use crate::net::topology::region_indices;
-use crate::ring::{Layout, NodeSpec, Position, RingSpec};
+use crate::ring::{NodeSpec, RingSpec};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::version::Siblings;
@@ -54,6 +55,9 @@ pub struct ClusterPlan {
     pub nodes: Vec<NodeSpec>,
     /// Gossip seeds: where a joining node first gossips.
     pub seeds: Vec<NodeId>,
+    /// The ring views built so far, shared by the nodes whose member sets
+    /// agree (a cache: it changes what a view costs, never what it is).
+    pub views: Arc<RingViews>,
 }
 
 impl ClusterPlan {
@@ -72,6 +76,7 @@ impl ClusterPlan {
             initial: nodes[..scenario.cluster.nodes as usize].to_vec(),
             nodes,
             seeds: scenario.cluster.seeds.clone(),
+            views: Arc::default(),
         }
     }
 
@@ -95,15 +100,6 @@ pub struct MemberEvent {
     pub status: gossip::Status,
 }
 
-fn declared(spec: &NodeSpec, tokens: &[Position]) -> NodeState {
-    NodeState {
-        left: false,
-        region: spec.region,
-        weight: spec.weight,
-        tokens: tokens.into(),
-    }
-}
-
 impl DynamoNode {
     /// Starts gossiping: an initial member knows the initial members, a
     /// spare only itself (it learns the rest from a seed).
@@ -123,21 +119,22 @@ impl DynamoNode {
             if !current.iter().any(|s| s.node == self.id) {
                 current = vec![me.clone()];
             }
-            let layout = Layout::evolved(&plan.spec, &plan.initial, &current);
-            let tokens = |id: NodeId| -> Vec<Position> {
-                layout
-                    .members()
-                    .iter()
-                    .find(|m| m.spec.node == id)
-                    .map(|m| m.tokens.clone())
-                    .unwrap_or_default()
-            };
-            let known: Vec<(NodeId, NodeState)> = current
+            // The run's initial ring stands in for an equal view, so the
+            // nodes that start with it share it with the clients.
+            let initial_ring = self.directory.shared_ring();
+            let reuse =
+                (self.directory.members() == initial_ring.members()).then_some(&initial_ring);
+            let view = plan.views.view(&plan.spec, &plan.initial, &current, reuse);
+            let known: Vec<(NodeId, NodeState)> = view
+                .declared
                 .iter()
-                .filter(|s| s.node != self.id)
-                .map(|s| (s.node, declared(s, &tokens(s.node))))
+                .filter(|(node, _)| *node != self.id)
+                .cloned()
                 .collect();
-            let own = declared(&me, &tokens(self.id));
+            let own = view
+                .declared_by(self.id)
+                .cloned()
+                .unwrap_or_else(|| declared(&me, &[]));
             let g = Gossip::new(
                 self.id,
                 config.clone(),
@@ -147,12 +144,8 @@ impl DynamoNode {
                 now,
             );
             self.view_epoch = g.members_epoch();
-            let ring = layout.ring(&self.config.plan.spec);
-            // A node whose view is the run's initial one keeps sharing the
-            // directory's ring rather than its own equal copy: one ring in
-            // the cache for all of them, and the lookups stay cheap.
-            if *self.directory.ring() != ring || self.directory.members() != ring.members() {
-                self.directory = self.directory.with_ring(Arc::new(ring));
+            if !Arc::ptr_eq(&view.ring, &initial_ring) {
+                self.directory = self.directory.with_ring(view.ring.clone());
             }
             self.gossip = Some(g);
         }
@@ -235,9 +228,8 @@ impl DynamoNode {
             })
             .collect();
         let plan = &self.config.plan;
-        let layout = Layout::evolved(&plan.spec, &plan.initial, &current);
-        let ring = Arc::new(layout.ring(&plan.spec));
-        let new = self.directory.with_ring(ring);
+        let view = plan.views.view(&plan.spec, &plan.initial, &current, None);
+        let new = self.directory.with_ring(view.ring.clone());
         let old = std::mem::replace(&mut self.directory, new);
         out.note("view", |f| {
             f.nodes("members", self.directory.members());
@@ -247,14 +239,9 @@ impl DynamoNode {
         if !self.leaving {
             // Under strategy 3 a join takes partitions from the others: the
             // tokens this node owns change, and it says so.
-            let mine = layout
-                .members()
-                .iter()
-                .find(|m| m.spec.node == self.id)
-                .map(|m| declared(&m.spec, &m.tokens));
-            if let (Some(g), Some(mine)) = (&mut self.gossip, mine) {
-                if g.entry(self.id).is_none_or(|e| *e.state != mine) {
-                    g.declare(mine);
+            if let (Some(g), Some(mine)) = (&mut self.gossip, view.declared_by(self.id)) {
+                if g.entry(self.id).is_none_or(|e| *e.state != *mine) {
+                    g.declare(mine.clone());
                 }
             }
         }

@@ -23,6 +23,7 @@ pub mod msg;
 pub mod requests;
 pub mod stats;
 pub mod store;
+pub mod views;
 
 use crate::actor::{Node, Outbox};
 use crate::gossip::{self, Gossip};

@@ -76,6 +76,7 @@ fn plan(nodes: u32) -> ClusterPlan {
         initial: members.clone(),
         nodes: members,
         seeds: vec![NodeId(0)],
+        views: Default::default(),
     }
 }
 
