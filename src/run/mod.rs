@@ -206,6 +206,9 @@ pub struct RunOutput {
     /// Every instant at which restarts wiped disks, with what the wiped
     /// nodes and the others held just before, for the durability checker.
     pub disk_losses: Vec<DiskLoss>,
+    /// `(when, node)` of every restart that wiped a disk (the nodes of
+    /// `disk_losses`), in time order.
+    pub wiping_restarts: Vec<(SimTime, NodeId)>,
     /// The fault schedule as run: the file's and the nemesis's faults, in
     /// time order (for the charts' fault windows).
     pub faults: Vec<Fault>,
@@ -268,6 +271,11 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         last_heal: crate::check::convergence::last_heal(
             world.fault_schedule().iter().map(|(f, _)| f),
         ),
+        wiping_restarts: observed
+            .disk_losses
+            .iter()
+            .flat_map(|l| l.nodes.iter().map(|&n| (l.at, n)))
+            .collect(),
         disk_losses: observed.disk_losses,
         faults: world
             .fault_schedule()
