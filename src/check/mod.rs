@@ -16,6 +16,7 @@ pub mod durability;
 pub mod history;
 pub mod membership;
 pub mod staleness;
+pub mod superseded;
 
 use crate::actor::{OpKind, Outcome};
 use crate::run::RunOutput;
@@ -58,6 +59,8 @@ pub struct Findings {
     pub staleness: Staleness,
     /// Each lost acknowledged write against the disk losses after it.
     pub durability: Durability,
+    /// Ok gets that returned a value beside one superseding it.
+    pub superseded_siblings: superseded::SupersededSiblings,
 }
 
 impl Findings {
@@ -67,6 +70,12 @@ impl Findings {
     pub fn lost_write_count(&self) -> Option<u64> {
         self.history_complete
             .then_some(self.lost_acked_writes.count)
+    }
+    /// Ok gets that returned a value beside one superseding it; `None`
+    /// without a complete history.
+    pub fn superseded_sibling_count(&self) -> Option<u64> {
+        self.history_complete
+            .then_some(self.superseded_siblings.count)
     }
     /// Lost writes whose last copies went with fewer than W wiped disks;
     /// `None` without a complete history.
@@ -99,6 +108,7 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
             scenario.replication.w,
             rule,
         ),
+        superseded_siblings: superseded::superseded_siblings(history, rule),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),
         convergence: convergence::convergence(&out.divergence, out.last_heal),
@@ -127,6 +137,11 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             "durability_violations",
             e.durability_violations,
             found.durability_violations(),
+        ),
+        (
+            "superseded_siblings",
+            e.superseded_siblings,
+            found.superseded_sibling_count(),
         ),
     ] {
         if let Some(max) = bound {

@@ -332,6 +332,15 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
     {
         println!("    for example: {}", clip(why, EXAMPLE_CHARS));
     }
+    if let Some(n @ 1..) = s.superseded_siblings {
+        println!(
+            "  superseded siblings: {} returned a value beside one superseding it",
+            counted(Some(n), "get", "gets")
+        );
+        if let Some(e) = s.anomalies.superseded_siblings.first() {
+            println!("    for example: {}", clip(&e.why, EXAMPLE_CHARS));
+        }
+    }
     if let Some(p) = s.staleness.p_consistent {
         let behind = versions_behind(&s.staleness.k_staleness);
         println!(

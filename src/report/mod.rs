@@ -124,6 +124,9 @@ pub struct Summary {
     pub lost_acked_writes: Option<u64>,
     /// Ok gets that missed an acknowledged write; `null` as above.
     pub stale_reads: Option<u64>,
+    /// Ok gets that returned a value beside one superseding it; `null` as
+    /// above.
+    pub superseded_siblings: Option<u64>,
     /// Ok gets by how many values they returned, `{"1": count, ...}`;
     /// `"0"` counts gets that found nothing.
     pub siblings: BTreeMap<usize, u64>,
@@ -297,6 +300,18 @@ pub struct Faults {
 pub struct AnomalyExamples {
     pub lost_acked_writes: Vec<LostWriteExample>,
     pub stale_reads: Vec<StaleReadExample>,
+    pub superseded_siblings: Vec<SupersededExample>,
+}
+
+/// A get that returned a value beside one superseding it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SupersededExample {
+    pub op: u64,
+    pub key: String,
+    pub returned: Vec<String>,
+    pub superseded: String,
+    pub by: String,
+    pub why: String,
 }
 
 /// A lost acknowledged write, with the run's names.
@@ -399,6 +414,7 @@ impl Summary {
             },
             lost_acked_writes: found.lost_write_count(),
             stale_reads: found.stale_read_count(),
+            superseded_siblings: found.superseded_sibling_count(),
             siblings: found.siblings.clone(),
             versions: checks::versions(found, &out.nodes),
             staleness: found.staleness.summary(),
@@ -419,6 +435,23 @@ impl Summary {
                     .examples
                     .iter()
                     .map(|r| stale_read_example(names, r))
+                    .collect(),
+                superseded_siblings: found
+                    .superseded_siblings
+                    .examples
+                    .iter()
+                    .map(|s| SupersededExample {
+                        op: s.get.0,
+                        key: names.key(s.key).into_owned(),
+                        returned: s
+                            .returned
+                            .iter()
+                            .map(|v| names.value(*v).into_owned())
+                            .collect(),
+                        superseded: names.value(s.superseded).into_owned(),
+                        by: names.value(s.by).into_owned(),
+                        why: s.why(names),
+                    })
                     .collect(),
             },
             hints: Hints {

@@ -102,6 +102,7 @@ const EXPECT_KEYS: &[&str] = &[
     "get_p99",
     "put_p99",
     "max_siblings",
+    "superseded_siblings",
 ];
 
 /// Every field a scenario file may hold, as the dotted paths the docs use
@@ -589,7 +590,18 @@ fn expect(field: Field<'_>) -> Result<Expect, Diag> {
         max_siblings: t.or("max_siblings", None, |f| {
             f.u32_in(1, u32::MAX, "`max_siblings`").map(Some)
         })?,
+        superseded_siblings: t.or("superseded_siblings", None, |f| count_bound(f).map(Some))?,
     })
+}
+
+/// `{ max = 0 }` or a bare `0`.
+fn count_bound(field: Field<'_>) -> Result<u64, Diag> {
+    if field.table_any().is_ok() {
+        let t = field.table(&["max"])?;
+        t.required("max", "0")?.field().u64()
+    } else {
+        field.u64()
+    }
 }
 
 /// `{ min = 0.999 }` or a bare `0.999`.

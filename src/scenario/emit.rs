@@ -385,6 +385,9 @@ fn expect(o: &mut String, e: &Expect) {
             line(o, key, &format!("{{ max = {} }}", duration(max)));
         }
     }
+    if let Some(n) = e.superseded_siblings {
+        line(o, "superseded_siblings", &format!("{{ max = {n} }}"));
+    }
     if let Some(n) = e.max_siblings {
         line(o, "max_siblings", &n.to_string());
     }

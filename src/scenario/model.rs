@@ -395,4 +395,6 @@ pub struct Expect {
     pub get_p99: Option<SimTime>,
     pub put_p99: Option<SimTime>,
     pub max_siblings: Option<u32>,
+    /// Ok gets that returned a value beside one superseding it.
+    pub superseded_siblings: Option<u64>,
 }

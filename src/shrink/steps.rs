@@ -115,6 +115,7 @@ fn only_expectation(e: &Expect, name: &str) -> Option<Expect> {
         "get_p99" => only.get_p99 = e.get_p99,
         "put_p99" => only.put_p99 = e.put_p99,
         "max_siblings" => only.max_siblings = e.max_siblings,
+        "superseded_siblings" => only.superseded_siblings = e.superseded_siblings,
         _ => return None,
     }
     Some(only)

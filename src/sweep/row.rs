@@ -73,7 +73,7 @@ impl Cell {
 }
 
 /// The figures of a row, in column order.
-pub const FIGURES: [&str; 23] = [
+pub const FIGURES: [&str; 24] = [
     "get_ok",
     "get_fail",
     "get_timeout",
@@ -87,6 +87,7 @@ pub const FIGURES: [&str; 23] = [
     "put_p99_ms",
     "lost_acked_writes",
     "stale_reads",
+    "superseded_siblings",
     "p_consistent",
     "max_siblings",
     "converged",
@@ -146,6 +147,7 @@ impl Row {
             ("put_p99_ms", real(s.latency_ms.put.p99)),
             ("lost_acked_writes", count(s.lost_acked_writes)),
             ("stale_reads", count(s.stale_reads)),
+            ("superseded_siblings", count(s.superseded_siblings)),
             ("p_consistent", real(s.staleness.p_consistent)),
             ("max_siblings", count(max_siblings)),
             ("converged", Cell::Flag(s.convergence.converged)),
