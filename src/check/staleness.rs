@@ -28,6 +28,7 @@
 
 use super::consistency::{KeyOps, Rule, completed, key_groups};
 use super::history::{History, HistoryOp};
+use crate::scenario::StalenessBuckets;
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -65,6 +66,9 @@ pub struct Bucket {
 /// The `staleness` key of `summary.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StalenessSummary {
+    /// `"log"` or `"linear"`: how `by_time_since_commit` is cut
+    /// (`metrics.staleness_buckets`).
+    pub buckets: &'static str,
     /// Consistent share of the counted gets; `null` with none.
     pub p_consistent: Option<f64>,
     /// Gets counted (an acknowledged put to their key came before them).
@@ -117,12 +121,68 @@ impl Staleness {
         self.curve(nice_width(p99.0 / AUTO_BUCKETS + 1), AUTO_BUCKETS)
     }
 
-    pub fn summary(&self) -> StalenessSummary {
+    /// Log-spaced buckets: `[0, 0.1 ms)`, then edges 1, 2 and 5 times each
+    /// power of ten from 0.1 ms, the last edge the first past the longest
+    /// time since commit; empty without samples. Stale reads live in the
+    /// first milliseconds after a commit, which equal buckets sized to the
+    /// slowest gets lump into one.
+    pub fn log_curve(&self) -> Vec<Bucket> {
+        let Some(longest) = self.samples.last().map(|s| s.since_commit) else {
+            return Vec::new();
+        };
+        let mut edges = vec![SimTime::ZERO];
+        let mut decade = SimTime::from_micros(100).0;
+        'edges: loop {
+            for step in [1, 2, 5] {
+                let edge = SimTime(decade.saturating_mul(step));
+                edges.push(edge);
+                if edge > longest || edge == SimTime::MAX {
+                    break 'edges;
+                }
+            }
+            decade = decade.saturating_mul(10);
+        }
+        self.tally(&edges)
+    }
+
+    /// Buckets `[edges[i], edges[i + 1])`; samples past the last edge are
+    /// left out.
+    fn tally(&self, edges: &[SimTime]) -> Vec<Bucket> {
+        let mut buckets: Vec<Bucket> = edges
+            .windows(2)
+            .map(|w| Bucket {
+                lo: w[0],
+                hi: w[1],
+                p: None,
+                gets: 0,
+            })
+            .collect();
+        let mut consistent = vec![0u64; buckets.len()];
+        for s in &self.samples {
+            let at = edges.partition_point(|e| *e <= s.since_commit);
+            let Some(i) = at.checked_sub(1).filter(|&i| i < buckets.len()) else {
+                continue;
+            };
+            buckets[i].gets += 1;
+            consistent[i] += u64::from(s.consistent);
+        }
+        for (b, c) in buckets.iter_mut().zip(consistent) {
+            b.p = (b.gets > 0).then(|| c as f64 / b.gets as f64);
+        }
+        buckets
+    }
+
+    /// The summary, its curve cut by `buckets`.
+    pub fn summary(&self, buckets: StalenessBuckets) -> StalenessSummary {
+        let (name, curve) = match buckets {
+            StalenessBuckets::Log => ("log", self.log_curve()),
+            StalenessBuckets::Linear => ("linear", self.auto_curve()),
+        };
         StalenessSummary {
+            buckets: name,
             p_consistent: self.p_consistent(),
             gets: self.samples.len() as u64,
-            by_time_since_commit: self
-                .auto_curve()
+            by_time_since_commit: curve
                 .iter()
                 .map(|b| (b.lo.as_millis_f64(), b.hi.as_millis_f64(), b.p, b.gets))
                 .collect(),

@@ -417,7 +417,7 @@ impl Summary {
             superseded_siblings: found.superseded_sibling_count(),
             siblings: found.siblings.clone(),
             versions: checks::versions(found, &out.nodes),
-            staleness: found.staleness.summary(),
+            staleness: found.staleness.summary(scenario.metrics.staleness_buckets),
             durability: found.durability.summary(
                 names,
                 scenario.replication.w,

@@ -78,7 +78,7 @@ const GOSSIP_KEYS: &[&str] = &[
     "reporters",
 ];
 const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth", "ranges_per_exchange"];
-const METRICS_KEYS: &[&str] = &["sample_interval"];
+const METRICS_KEYS: &[&str] = &["sample_interval", "staleness_buckets"];
 const REPORT_KEYS: &[&str] = &["spacetime_from", "spacetime_until", "spacetime_key"];
 const WORKLOAD_KEYS: &[&str] = &[
     "clients",
@@ -409,6 +409,12 @@ fn metrics(field: Field<'_>) -> Result<Metrics, Diag> {
     Ok(Metrics {
         sample_interval: t.or("sample_interval", d.sample_interval, |f| {
             f.positive_duration()
+        })?,
+        staleness_buckets: t.or("staleness_buckets", d.staleness_buckets, |f| {
+            f.choice(&[
+                ("log", StalenessBuckets::Log),
+                ("linear", StalenessBuckets::Linear),
+            ])
         })?,
     })
 }

@@ -133,6 +133,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             sample_interval: SimTime::from_secs(1),
+            staleness_buckets: StalenessBuckets::Log,
         }
     }
 }

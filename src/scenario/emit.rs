@@ -45,6 +45,11 @@ pub fn to_toml(s: &Scenario) -> String {
     );
     section(o, "metrics");
     line(o, "sample_interval", &duration(s.metrics.sample_interval));
+    let buckets = match s.metrics.staleness_buckets {
+        StalenessBuckets::Log => "log",
+        StalenessBuckets::Linear => "linear",
+    };
+    line(o, "staleness_buckets", &string(buckets));
     let r = &s.report;
     if *r != ReportSettings::default() {
         section(o, "report");

@@ -214,6 +214,18 @@ pub struct Metrics {
     /// The run samples figures over time (divergent keys) every this
     /// long, and once more at the end.
     pub sample_interval: SimTime,
+    /// How `summary.staleness.by_time_since_commit` cuts time since commit.
+    pub staleness_buckets: StalenessBuckets,
+}
+
+/// The buckets of the staleness curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StalenessBuckets {
+    /// Edges at 0, then 1, 2 and 5 times each power of ten from 0.1 ms up
+    /// past the longest time: stale reads live in the first milliseconds.
+    Log,
+    /// Twenty equal buckets up to the 99th percentile of the time.
+    Linear,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -300,3 +300,68 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn log_buckets_resolve_the_first_milliseconds() {
+    // Stale gets at 0.05, 0.3 and 3 ms; consistent ones at 0.05, 7, 40
+    // and 900 ms: equal buckets to the 99th percentile would be 50 ms
+    // wide and put every stale get in the first.
+    let mut samples = vec![
+        Sample {
+            since_commit: SimTime::from_micros(50),
+            consistent: false,
+        },
+        Sample {
+            since_commit: SimTime::from_micros(50),
+            consistent: true,
+        },
+        Sample {
+            since_commit: SimTime::from_micros(300),
+            consistent: false,
+        },
+        sample(3, false),
+        sample(7, true),
+        sample(40, true),
+        sample(900, true),
+    ];
+    samples.sort_unstable();
+    let s = Staleness {
+        samples,
+        ..Staleness::default()
+    };
+    let curve = s.log_curve();
+    let edges_us: Vec<u64> = curve.iter().map(|b| b.lo.0 / 1000).collect();
+    assert_eq!(
+        edges_us,
+        [
+            0, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000,
+            500_000
+        ]
+    );
+    assert_eq!(
+        curve.last().unwrap().hi,
+        ms(1000),
+        "the first edge past 900 ms"
+    );
+    let row = |lo_us: u64| {
+        let b = curve.iter().find(|b| b.lo.0 / 1000 == lo_us).unwrap();
+        (b.gets, b.p)
+    };
+    assert_eq!(row(0), (2, Some(0.5)));
+    assert_eq!(row(200), (1, Some(0.0)));
+    assert_eq!(row(2_000), (1, Some(0.0)));
+    assert_eq!(row(5_000), (1, Some(1.0)));
+    assert_eq!(row(100), (0, None));
+    assert_eq!(curve.iter().map(|b| b.gets).sum::<u64>(), 7, "every get in");
+    assert!(Staleness::default().log_curve().is_empty());
+    // A get exactly on an edge opens the bucket from it.
+    let on_edge = Staleness {
+        samples: vec![sample(5, false)],
+        ..Staleness::default()
+    };
+    let last = *on_edge.log_curve().last().unwrap();
+    assert_eq!((last.lo, last.hi, last.gets), (ms(5), ms(10), 1));
+    let summary = s.summary(crate::scenario::StalenessBuckets::Log);
+    assert_eq!(summary.buckets, "log");
+    assert_eq!(summary.by_time_since_commit[2].0, 0.2);
+}
