@@ -203,6 +203,7 @@ fn time_axis(svg: &mut String, axis: &Axis, axis_y: f64, last_lane: f64) {
     let _ = last_lane;
     // Ticks within each stretch of the axis that is to scale.
     let mut last_label_x = f64::MIN;
+    let mut last_gap_label_end = f64::MIN;
     let mut start = 0;
     for i in 0..axis.times.len() {
         let ends_stretch = i + 1 == axis.times.len() || axis.broken[i];
@@ -243,12 +244,23 @@ fn time_axis(svg: &mut String, axis: &Axis, axis_y: f64, last_lane: f64) {
             // The cut: its length written in the gap.
             let gap = axis.times[i + 1] - axis.times[i];
             let xm = (axis.xs[i] + axis.xs[i + 1]) / 2.0;
+            // Cuts close together keep their marks but not all their
+            // lengths: a length is written only clear of the last one
+            // (at 14 px, about 8 px a character), so they never run
+            // together into one string of digits.
+            let length = format!("+{}", ms(gap, decimals_for(gap / 10)));
+            let half = length.chars().count() as f64 * 4.0;
+            if xm - half >= last_gap_label_end + 4.0 {
+                let _ = writeln!(
+                    svg,
+                    r##"<text x="{xm:.1}" y="{:.1}" font-size="14" text-anchor="middle" fill="#777">{length}</text>"##,
+                    axis_y - 8.0,
+                );
+                last_gap_label_end = xm + half;
+            }
             let _ = writeln!(
                 svg,
-                r##"<text x="{xm:.1}" y="{:.1}" font-size="14" text-anchor="middle" fill="#777">+{}</text>
-<path d="M{:.1},{:.1} l6,-10 M{:.1},{:.1} l6,-10" stroke="#444" stroke-width="1.5"/>"##,
-                axis_y - 8.0,
-                ms(gap, decimals_for(gap / 10)),
+                r##"<path d="M{:.1},{:.1} l6,-10 M{:.1},{:.1} l6,-10" stroke="#444" stroke-width="1.5"/>"##,
                 xm - 6.0,
                 axis_y + 5.0,
                 xm,

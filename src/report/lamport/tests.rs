@@ -211,3 +211,55 @@ fn without_a_fault_the_window_goes_to_the_first_concurrent_puts() {
     settings = crate::scenario::ReportSettings::default();
     assert_eq!(chosen_window(&records, &settings).from_ns, 2_000_000_000);
 }
+
+/// Many quiet gaps side by side keep their cut marks, but their lengths
+/// are written only where they do not run into each other.
+#[test]
+fn gap_lengths_never_run_together() {
+    let mut lines = Vec::new();
+    let mut t = 0u64;
+    for m in 0..40u64 {
+        // A message, then a long quiet gap: each gap is cut.
+        lines.push(format!(
+            r#"{{"t":{t},"kind":"send","from":"n1","to":"n2","msg":"X","m":{m}}}"#
+        ));
+        lines.push(format!(
+            r#"{{"t":{},"kind":"deliver","from":"n1","to":"n2","msg":"X","m":{m}}}"#,
+            t + 1_000_000
+        ));
+        t += 1_000_000 + 1_777_000_000 * (m % 3 + 1);
+    }
+    let records = parse(&lines.join("\n")).unwrap();
+    let window = Window {
+        from_ns: 0,
+        until_ns: t,
+        key: None,
+    };
+    let svg = draw(&records, &window);
+    let mut labels: Vec<(f64, usize)> = Vec::new();
+    for piece in svg.split("<text ").skip(1) {
+        if !piece.contains("fill=\"#777\">+") {
+            continue;
+        }
+        let x: f64 = piece["x=\"".len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let text = piece.split('>').nth(1).unwrap().split('<').next().unwrap();
+        labels.push((x, text.chars().count()));
+    }
+    assert!(labels.len() >= 2, "{labels:?}");
+    for pair in labels.windows(2) {
+        let ((xa, na), (xb, nb)) = (pair[0], pair[1]);
+        assert!(
+            xb - xa >= (na + nb) as f64 * 4.0,
+            "gap lengths overlap: {pair:?}"
+        );
+    }
+    assert!(
+        svg.matches("l6,-10").count() > labels.len() * 2,
+        "every cut keeps its mark"
+    );
+}
