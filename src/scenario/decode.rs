@@ -30,6 +30,7 @@ const TOP_KEYS: &[&str] = &[
     "fault",
     "nemesis",
     "expect",
+    "check",
 ];
 
 const CLUSTER_KEYS: &[&str] = &[
@@ -76,6 +77,13 @@ const GOSSIP_KEYS: &[&str] = &[
 ];
 const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth"];
 const METRICS_KEYS: &[&str] = &["sample_interval"];
+const CHECK_KEYS: &[&str] = &[
+    "max_drops",
+    "max_duplicates",
+    "max_crashes",
+    "max_early_timers",
+    "schedule",
+];
 const WORKLOAD_KEYS: &[&str] = &[
     "clients",
     "keys",
@@ -120,6 +128,7 @@ pub fn accepted_fields() -> Vec<String> {
         ("fault[]", events::ACTIONS),
         ("nemesis", NEMESIS_KEYS),
         ("expect", EXPECT_KEYS),
+        ("check", CHECK_KEYS),
     ];
     let mut fields: Vec<String> = TOP_KEYS
         .iter()
@@ -183,6 +192,7 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     let (duration, end) = (scenario.duration, scenario.end());
     scenario.nemesis = top.or("nemesis", None, |f| nemesis(f, duration, end).map(Some))?;
     scenario.expect = top.or("expect", Expect::default(), expect)?;
+    scenario.check = top.or("check", None, |f| check(f).map(Some))?;
     validate::check(&scenario, root)?;
     Ok(scenario)
 }
@@ -389,6 +399,36 @@ fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
         interval: t.or("interval", d.interval, |f| f.positive_duration())?,
         tree_depth: t.or("tree_depth", d.tree_depth, |f| {
             f.u32_in(1, 20, "`tree_depth`")
+        })?,
+    })
+}
+
+/// The most of each fault `[check]` may add to one execution: past a
+/// few, the executions to explore run to billions.
+const MAX_CHECK_FAULTS: u32 = 16;
+
+fn check(field: Field<'_>) -> Result<Check, Diag> {
+    let t = field.table(CHECK_KEYS)?;
+    let d = Check::default();
+    let bound = |name: &'static str| move |f: Field<'_>| f.u32_in(0, MAX_CHECK_FAULTS, name);
+    Ok(Check {
+        max_drops: t.or("max_drops", d.max_drops, bound("`max_drops`"))?,
+        max_duplicates: t.or(
+            "max_duplicates",
+            d.max_duplicates,
+            bound("`max_duplicates`"),
+        )?,
+        max_crashes: t.or("max_crashes", d.max_crashes, bound("`max_crashes`"))?,
+        max_early_timers: t.or(
+            "max_early_timers",
+            d.max_early_timers,
+            bound("`max_early_timers`"),
+        )?,
+        schedule: t.or("schedule", d.schedule, |f| {
+            f.array()?
+                .iter()
+                .map(|step| step.field().u32_in(0, u32::MAX, "a step"))
+                .collect()
         })?,
     })
 }
