@@ -22,6 +22,7 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod explain;
+pub mod explore;
 pub mod fault;
 pub mod gossip;
 pub mod id;

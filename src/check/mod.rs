@@ -19,6 +19,8 @@ pub mod staleness;
 pub mod superseded;
 
 use crate::actor::{OpKind, Outcome};
+use crate::client::driver::ScriptResult;
+use crate::id::Names;
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};
 use consistency::{Anomalies, LostWrite, Rule, StaleRead};
@@ -208,6 +210,18 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             });
         }
     }
+    verdicts.extend(returns_verdicts(scenario, &out.script_results, &out.names));
+    verdicts
+}
+
+/// The verdict of each scripted get's `returns`, from how the scripted
+/// operations ended (shared by `dynsim run` and `dynsim check`).
+pub fn returns_verdicts(
+    scenario: &Scenario,
+    script_results: &[ScriptResult],
+    names: &Names,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
     for (index, op) in scenario.ops.iter().enumerate() {
         let Some(want) = &op.returns else { continue };
         debug_assert!(
@@ -216,16 +230,13 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
         );
         let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
         want.sort_unstable();
-        let result = out
-            .script_results
-            .iter()
-            .find(|r| r.index as usize == index);
+        let result = script_results.iter().find(|r| r.index as usize == index);
         let (actual, ok) = match result {
             Some(r) if r.outcome == Outcome::Ok => {
                 let mut got: Vec<String> = r
                     .values
                     .iter()
-                    .map(|v| out.names.value(*v).into_owned())
+                    .map(|v| names.value(*v).into_owned())
                     .collect();
                 got.sort_unstable();
                 let ok = got == want;

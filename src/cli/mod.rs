@@ -1,9 +1,10 @@
 //! The command line: `dynsim run`, `dynsim validate`, `dynsim ring`,
 //! `dynsim sweep`, `dynsim sweep-merge`, `dynsim shrink`, `dynsim explain`,
-//! `dynsim lamport`. Parsing with clap; each subcommand in its own file.
+//! `dynsim lamport`, `dynsim check`. Parsing with clap; each subcommand in its own file.
 //! This is the only place, with `main.rs`, that reads the wall clock (for
 //! `wall_ms`) or the terminal.
 
+mod check;
 mod explain;
 mod lamport;
 mod ring;
@@ -19,6 +20,9 @@ use std::process::ExitCode;
 pub const EXIT_HELD: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// `dynsim check` only: a bound stopped the exploration before it was
+/// complete, and no violation was found in what it explored.
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,6 +55,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Draw a run's space-time (Lamport) diagram of one window as SVG.
     Lamport(lamport::LamportArgs),
+    /// Explore every execution of a small scenario (its [check] section).
+    Check(check::CheckArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink(args),
         Command::Explain(args) => explain::explain(args),
         Command::Lamport(args) => lamport::lamport(args),
+        Command::Check(args) => check::check(args),
     };
     ExitCode::from(code)
 }

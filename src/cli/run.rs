@@ -39,7 +39,7 @@ pub struct RunArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum PlantedBug {
+pub(super) enum PlantedBug {
     AckBeforeQuorum,
     MergeDropsSibling,
     CoordinateAnyForward,
@@ -47,7 +47,7 @@ enum PlantedBug {
 }
 
 impl PlantedBug {
-    fn bug(self) -> crate::node::DeliberateBug {
+    pub(super) fn bug(self) -> crate::node::DeliberateBug {
         match self {
             PlantedBug::AckBeforeQuorum => crate::node::DeliberateBug::AckBeforeQuorum,
             PlantedBug::MergeDropsSibling => crate::node::DeliberateBug::MergeDropsSibling,

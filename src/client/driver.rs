@@ -212,6 +212,25 @@ impl StoreClient {
         self.late_replies
     }
 
+    /// The client's state, written for a model checker's fingerprint
+    /// (`dynsim check`): its outstanding operations, results, remembered
+    /// reads, suspicions, the members it knows, and how far its random
+    /// stream has gone (the stream's own `Debug` hides its position).
+    pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write!(
+            out,
+            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+            self.pending,
+            self.results,
+            self.last_read,
+            self.liveness,
+            self.timeouts_armed,
+            self.view_pulled_at,
+            self.rng.get_word_pos(),
+            self.setup.directory.members(),
+        )
+    }
+
     fn target(&mut self, now: SimTime, key: Key, via: Option<NodeId>) -> NodeId {
         if let Some(node) = via {
             return node;

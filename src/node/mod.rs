@@ -354,6 +354,32 @@ impl DynamoNode {
         &self.directory
     }
 
+    /// The node's protocol state, disk and memory, written for a model
+    /// checker's fingerprint (`dynsim check`): two nodes that write the
+    /// same text answer every input alike. The simulator's bookkeeping
+    /// (stats, the mint ledger, member events, Merkle records) is left
+    /// out, and so is the random stream, which only gossip and
+    /// anti-entropy draw from (both off under `dynsim check`).
+    pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        self.store.write_state(out)?;
+        write!(
+            out,
+            "|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}|{}",
+            self.requests,
+            self.pending,
+            self.deadlines,
+            self.deadlines_armed,
+            self.liveness,
+            self.handoff_armed,
+            self.gossip,
+            self.view_epoch,
+            self.leaving,
+            self.handover,
+            self.actor,
+            self.epochs,
+        )
+    }
+
     /// Requests this node is coordinating right now.
     pub fn in_flight(&self) -> usize {
         self.pending.len()

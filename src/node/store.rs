@@ -253,6 +253,17 @@ impl Store {
         self.data.iter()
     }
 
+    /// The store's protocol state, written for a model checker's
+    /// fingerprint (`dynsim check`): replicas in key order, hints, and the
+    /// per-key actor names; not the change journals kept for the Merkle
+    /// trees and the sampler, which no protocol decision reads.
+    pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        for (key, state) in self.iter() {
+            write!(out, "{key:?}={state:?};")?;
+        }
+        write!(out, "{:?}{:?}", self.hints, self.actors)
+    }
+
     /// Every value held for `key` here, replica and hints alike.
     pub fn values_held(&self) -> impl Iterator<Item = (Key, Vec<ValueId>)> + '_ {
         self.iter()

@@ -93,28 +93,48 @@ pub fn build(scenario: &Scenario, trace: Tracer) -> World {
 /// [`build`], with a bug planted in every node on purpose (tests that show
 /// the checkers catch it, and `dynsim run --deliberate-bug` to replay them).
 pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<DeliberateBug>) -> World {
-    let mut names = names(scenario);
-    let members = scenario.cluster.nodes;
+    let names = names(scenario);
     let directory = directory(scenario, &names);
-    let config = Arc::new(Config {
+    let config = Config {
         deliberate_bug: bug,
         ..Config::from_scenario(scenario)
-    });
-    let nodes = (0..scenario.total_nodes())
+    };
+    let nodes = nodes(scenario, config, &directory);
+    let clients = clients(scenario, &directory);
+    let homes = (0..clients.len() as u32)
+        .map(|i| client_home(scenario, i))
+        .collect();
+    trace.set_names(names);
+    Sim::new(scenario, nodes, clients, homes, trace)
+}
+
+/// Every node of a scenario (members, then spares), configured by
+/// `config`, each with its own random stream: the event loop's and
+/// `dynsim check`'s nodes are built here alike.
+pub fn nodes(scenario: &Scenario, config: Config, directory: &Directory) -> Vec<DynamoNode> {
+    let config = Arc::new(config);
+    (0..scenario.total_nodes())
         .map(|i| {
             let rng = stream(scenario.seed, Stream::Node(i));
             DynamoNode::new(NodeId(i), config.clone(), directory.clone(), rng)
         })
-        .collect();
+        .collect()
+}
 
-    // Named clients sit beside n1, n2, ... in order of appearance; workload
-    // client i beside n((i mod nodes) + 1).
+/// The node client `i` sits beside: named clients beside n1, n2, ... in
+/// order of appearance; workload client i beside n((i mod nodes) + 1).
+fn client_home(scenario: &Scenario, i: u32) -> NodeId {
+    let named = scenario.named_clients.len() as u32;
+    let rank = if i < named { i } else { i - named };
+    NodeId(rank % scenario.cluster.nodes)
+}
+
+/// Every client of a scenario, named ones (with their scripts) first,
+/// then the workload's.
+pub fn clients(scenario: &Scenario, directory: &Directory) -> Vec<StoreClient> {
+    let mut names = names(scenario);
     let named = scenario.named_clients.len() as u32;
     let generated = scenario.workload.as_ref().map_or(0, |w| w.clients);
-    let home = |i: u32| {
-        let rank = if i < named { i } else { i - named };
-        NodeId(rank % members)
-    };
     let mut scripts: Vec<Vec<ScriptStep>> = vec![Vec::new(); (named + generated) as usize];
     let mut labelled = 0u32;
     for (index, op) in scenario.ops.iter().enumerate() {
@@ -139,14 +159,14 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
             delete: matches!(op.kind, ScriptedKind::Delete { .. }),
         });
     }
-    let clients: Vec<StoreClient> = scripts
+    scripts
         .into_iter()
         .enumerate()
         .map(|(i, script)| {
             let i = i as u32;
             let setup = ClientSetup {
                 id: ClientId(i),
-                home: home(i),
+                home: client_home(scenario, i),
                 directory: directory.clone(),
                 suspect_for: scenario.replication.suspect_for,
                 balancer: scenario
@@ -168,10 +188,7 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
                 stream(scenario.seed, Stream::Client(i)),
             )
         })
-        .collect();
-    let homes = (0..named + generated).map(home).collect();
-    trace.set_names(names);
-    Sim::new(scenario, nodes, clients, homes, trace)
+        .collect()
 }
 
 /// What a finished run hands to the checkers and the report.

@@ -33,6 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "fault",
     "nemesis",
     "expect",
+    "check",
 ];
 
 const CLUSTER_KEYS: &[&str] = &[
@@ -80,6 +81,13 @@ const GOSSIP_KEYS: &[&str] = &[
 const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth", "ranges_per_exchange"];
 const METRICS_KEYS: &[&str] = &["sample_interval", "staleness_buckets"];
 const REPORT_KEYS: &[&str] = &["spacetime_from", "spacetime_until", "spacetime_key"];
+const CHECK_KEYS: &[&str] = &[
+    "max_drops",
+    "max_duplicates",
+    "max_crashes",
+    "max_early_timers",
+    "schedule",
+];
 const WORKLOAD_KEYS: &[&str] = &[
     "clients",
     "keys",
@@ -126,6 +134,7 @@ pub fn accepted_fields() -> Vec<String> {
         ("fault[]", events::ACTIONS),
         ("nemesis", NEMESIS_KEYS),
         ("expect", EXPECT_KEYS),
+        ("check", CHECK_KEYS),
     ];
     let mut fields: Vec<String> = TOP_KEYS
         .iter()
@@ -190,6 +199,7 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.nemesis = top.or("nemesis", None, |f| nemesis(f, duration, end).map(Some))?;
     scenario.report = top.or("report", ReportSettings::default(), |f| report(f, end))?;
     scenario.expect = top.or("expect", Expect::default(), expect)?;
+    scenario.check = top.or("check", None, |f| check(f).map(Some))?;
     validate::check(&scenario, root)?;
     Ok(scenario)
 }
@@ -399,6 +409,36 @@ fn anti_entropy(field: Field<'_>) -> Result<AntiEntropy, Diag> {
         })?,
         ranges_per_exchange: t.or("ranges_per_exchange", d.ranges_per_exchange, |f| {
             f.u32_in(1, MAX_RANGES_PER_EXCHANGE, "`ranges_per_exchange`")
+        })?,
+    })
+}
+
+/// The most of each fault `[check]` may add to one execution: past a
+/// few, the executions to explore run to billions.
+const MAX_CHECK_FAULTS: u32 = 16;
+
+fn check(field: Field<'_>) -> Result<Check, Diag> {
+    let t = field.table(CHECK_KEYS)?;
+    let d = Check::default();
+    let bound = |name: &'static str| move |f: Field<'_>| f.u32_in(0, MAX_CHECK_FAULTS, name);
+    Ok(Check {
+        max_drops: t.or("max_drops", d.max_drops, bound("`max_drops`"))?,
+        max_duplicates: t.or(
+            "max_duplicates",
+            d.max_duplicates,
+            bound("`max_duplicates`"),
+        )?,
+        max_crashes: t.or("max_crashes", d.max_crashes, bound("`max_crashes`"))?,
+        max_early_timers: t.or(
+            "max_early_timers",
+            d.max_early_timers,
+            bound("`max_early_timers`"),
+        )?,
+        schedule: t.or("schedule", d.schedule, |f| {
+            f.array()?
+                .iter()
+                .map(|step| step.field().u32_in(0, u32::MAX, "a step"))
+                .collect()
         })?,
     })
 }

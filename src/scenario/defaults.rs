@@ -46,6 +46,7 @@ impl Scenario {
             faults: Vec::new(),
             nemesis: None,
             expect: Expect::default(),
+            check: None,
         }
     }
 }
@@ -128,6 +129,9 @@ impl Default for AntiEntropy {
         }
     }
 }
+
+// `Check` derives its default: no drops, duplicates, crashes or early
+// timers, and no schedule (explore everything).
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -77,6 +77,15 @@ pub fn to_toml(s: &Scenario) -> String {
         nemesis(o, n);
     }
     expect(o, &s.expect);
+    if let Some(c) = &s.check {
+        section(o, "check");
+        line(o, "max_drops", &c.max_drops.to_string());
+        line(o, "max_duplicates", &c.max_duplicates.to_string());
+        line(o, "max_crashes", &c.max_crashes.to_string());
+        line(o, "max_early_timers", &c.max_early_timers.to_string());
+        let steps: Vec<String> = c.schedule.iter().map(u32::to_string).collect();
+        line(o, "schedule", &format!("[{}]", steps.join(", ")));
+    }
     out
 }
 

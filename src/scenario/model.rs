@@ -38,6 +38,9 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     pub nemesis: Option<Nemesis>,
     pub expect: Expect,
+    /// `[check]`: the bounds of `dynsim check`'s exploration; `None` when
+    /// the file has no such section (`dynsim run` ignores it).
+    pub check: Option<Check>,
 }
 
 impl Scenario {
@@ -207,6 +210,26 @@ pub struct ReportSettings {
     pub spacetime_from: Option<SimTime>,
     pub spacetime_until: Option<SimTime>,
     pub spacetime_key: Option<String>,
+}
+
+/// `[check]`: how far `dynsim check` may stray from the fault-free
+/// executions, and the one execution a counterexample replays.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Check {
+    /// Messages the network may lose, in one execution.
+    pub max_drops: u32,
+    /// Messages the network may deliver twice, in one execution.
+    pub max_duplicates: u32,
+    /// Node crashes (each restarted later, disk kept), in one execution.
+    pub max_crashes: u32,
+    /// Times a protocol timer (a request or client timeout, a handoff
+    /// tick) may fire while messages are still in flight, in one
+    /// execution: a reply slower than a timeout. With 0 the network is
+    /// faster than every timer; scripted ops start at their `at` anyway.
+    pub max_early_timers: u32,
+    /// A counterexample's execution, as the index of the step taken at
+    /// each state among the steps enabled there; empty: explore them all.
+    pub schedule: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

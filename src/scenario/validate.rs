@@ -104,5 +104,56 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
             ),
         ));
     }
+    if s.check.is_some() {
+        // `dynsim check` explores every order of a few scripted
+        // operations; a workload's thousands, a timed fault or a random
+        // nemesis have no place in it ([check] has its own faults).
+        let not_explored = [
+            (
+                s.workload.is_some(),
+                "workload",
+                "a [workload] cannot be explored: give [check] scripted [[op]]s only",
+            ),
+            (
+                !s.faults.is_empty(),
+                "fault",
+                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of [[fault]]",
+            ),
+            (
+                s.nemesis.is_some(),
+                "nemesis",
+                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of a [nemesis]",
+            ),
+        ];
+        for (present, path, message) in not_explored {
+            if present {
+                return Err(blame(&[path, "check"], message.to_string()));
+            }
+        }
+        // An explored execution has an order but no durations, samples or
+        // wiped disks: only the history expectations can be judged.
+        let e = &s.expect;
+        let timed = [
+            (
+                e.durability_violations.is_some(),
+                "expect.durability_violations",
+            ),
+            (e.converged_within.is_some(), "expect.converged_within"),
+            (e.availability.is_some(), "expect.availability"),
+            (e.get_availability.is_some(), "expect.get_availability"),
+            (e.put_availability.is_some(), "expect.put_availability"),
+            (e.get_p99.is_some(), "expect.get_p99"),
+            (e.put_p99.is_some(), "expect.put_p99"),
+        ];
+        if let Some((_, path)) = timed.iter().find(|(set, _)| *set) {
+            return Err(blame(
+                &[path, "check"],
+                format!(
+                    "`{}` cannot be judged by [check], whose executions have an order but no latencies, samples or wiped disks: keep lost_acked_writes, stale_reads, max_siblings and the ops' returns",
+                    path.trim_start_matches("expect.")
+                ),
+            ));
+        }
+    }
     Ok(())
 }

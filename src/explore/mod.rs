@@ -1,0 +1,147 @@
+//! `dynsim check`: every execution of a small scenario, explored over the
+//! real protocol code. A second driver beside the event loop (`sim`): the
+//! same sans-IO Dynamo nodes and clients (coordination and quorums §4.5,
+//! versioning §4.4, sloppy quorum and hinted handoff §4.6) take one input
+//! at a time through the `actor` traits, but instead of one seeded
+//! schedule the explorer tries every order of the messages in flight,
+//! every timer firing before a slow reply, and, within `[check]`'s
+//! bounds, lost and duplicated messages and crashed nodes. The idea is
+//! stateright's model checker (states hashed into a visited set, BFS for
+//! the shortest counterexample); no code of it is used.
+//!
+//! `world` is one state and its steps, `fingerprint` the hash and the
+//! visited set, `search` the strategies, `judge` an execution's outcome
+//! and verdicts. Time is abstract (see `world`): a scripted op's `at`
+//! orders it among the timers, never among the messages.
+//!
+//! Gossip and anti-entropy are off here whatever the file says: their
+//! periodic timers and random peers would make every state new.
+
+pub mod fingerprint;
+pub mod judge;
+pub mod search;
+pub mod world;
+
+use crate::id::Names;
+use crate::node::{Config, DeliberateBug};
+use crate::scenario::{Check, Scenario};
+pub use search::{Exploration, Progress, Strategy, Violation};
+use world::{Rules, State, Step};
+
+/// A scenario made ready to explore.
+pub struct Checker {
+    scenario: Scenario,
+    names: Names,
+    rules: Rules,
+    start: State,
+}
+
+/// One execution followed step by step.
+pub struct Replay {
+    /// Each step in words.
+    pub steps: Vec<String>,
+    /// Whether the execution had ended when the schedule did.
+    pub ended: bool,
+    pub judged: judge::Judged,
+}
+
+impl Checker {
+    /// `None` when the scenario has no `[check]` section.
+    pub fn new(scenario: &Scenario, bug: Option<DeliberateBug>) -> Option<Checker> {
+        let bounds: Check = scenario.check.clone()?;
+        let names = crate::run::names(scenario);
+        let directory = crate::run::directory(scenario, &names);
+        let config = Config {
+            gossip: None,
+            anti_entropy: None,
+            deliberate_bug: bug,
+            ..Config::from_scenario(scenario)
+        };
+        let nodes = crate::run::nodes(scenario, config, &directory);
+        let clients = crate::run::clients(scenario, &directory);
+        Some(Checker {
+            scenario: scenario.clone(),
+            names,
+            rules: Rules {
+                bounds,
+                horizon: scenario.end(),
+            },
+            start: State::initial(nodes, clients),
+        })
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    fn model(&self) -> search::Model<'_> {
+        search::Model {
+            scenario: &self.scenario,
+            names: &self.names,
+            rules: &self.rules,
+        }
+    }
+
+    /// Explores every execution (or until a bound); see [`search::explore`].
+    pub fn explore(
+        &self,
+        strategy: Strategy,
+        max_states: u64,
+        seed: u64,
+        progress: impl FnMut(&Progress) -> bool,
+    ) -> Exploration {
+        search::explore(
+            &self.model(),
+            self.start.clone(),
+            strategy,
+            max_states,
+            seed,
+            progress,
+        )
+    }
+
+    /// Follows `schedule` (a violation's steps) from the start; `Err`
+    /// names the first step that is not enabled where it is taken.
+    pub fn replay(&self, schedule: &[u32]) -> Result<Replay, String> {
+        let mut state = self.start.clone();
+        let mut enabled: Vec<Step> = Vec::new();
+        let mut steps = Vec::new();
+        for (i, &k) in schedule.iter().enumerate() {
+            state.steps(&self.rules, &mut enabled);
+            let Some(&step) = enabled.get(k as usize) else {
+                return Err(format!(
+                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version",
+                    enabled.len()
+                ));
+            };
+            steps.push(state.describe(step, &self.names));
+            state = state.after(step);
+        }
+        state.steps(&self.rules, &mut enabled);
+        Ok(Replay {
+            steps,
+            ended: enabled.is_empty(),
+            judged: judge::judge(&self.scenario, &self.names, &state),
+        })
+    }
+
+    /// The counterexample as a scenario file: this scenario with the
+    /// violation's schedule in `[check] schedule`, each step in words in
+    /// the comments above it.
+    pub fn counterexample(&self, violation: &Violation) -> Result<String, String> {
+        let replay = self.replay(&violation.steps)?;
+        let mut scenario = self.scenario.clone();
+        if let Some(check) = &mut scenario.check {
+            check.schedule = violation.steps.clone();
+        }
+        let mut text = format!(
+            "# dynsim check counterexample: `{}` expected {}, got {}\n# it ends with: {}\n# replay it with: dynsim check FILE\n",
+            violation.expectation, violation.expected, violation.actual, violation.outcome
+        );
+        for (i, step) in replay.steps.iter().enumerate() {
+            text.push_str(&format!("#   {:>3}. {step}\n", i + 1));
+        }
+        text.push_str(&crate::scenario::to_toml(&scenario));
+        Ok(text)
+    }
+}

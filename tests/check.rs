@@ -1,0 +1,190 @@
+//! `dynsim check`'s zoo (scenarios/check/): each file explored completely,
+//! its result asserted and its unique-state count pinned (a change in
+//! the protocol, the fingerprint or the explorer's steps moves it), and
+//! each counterexample replayed. The debug build explores the small ones
+//! here; the bigger ones are `#[ignore]`d (run them with
+//! `cargo test --release --test check -- --ignored`).
+
+use dynsim::explore::{Checker, Exploration, Strategy};
+use dynsim::scenario::{self, Format, Scenario};
+use std::path::Path;
+use std::process::Command;
+
+fn load(file: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn explore(s: &Scenario) -> Exploration {
+    let checker = Checker::new(s, None).expect("a [check] section");
+    checker.explore(Strategy::Bfs, u64::MAX, s.seed, |_| false)
+}
+
+/// (expectations violated, unique states, whether complete)
+fn summary(ex: &Exploration) -> (Vec<String>, u64, bool) {
+    let broken = ex
+        .violations
+        .iter()
+        .map(|v| v.expectation.clone())
+        .collect();
+    (broken, ex.unique_states, ex.complete)
+}
+
+/// Each violation's counterexample, written out and read back as a
+/// scenario file, replays to the same broken expectation.
+fn assert_counterexamples_replay(s: &Scenario, ex: &Exploration) {
+    let checker = Checker::new(s, None).unwrap();
+    for v in &ex.violations {
+        let text = checker.counterexample(v).unwrap();
+        let replayed = scenario::parse_str("cx.toml", &text, Format::Toml, &[]).unwrap();
+        let schedule = replayed.check.as_ref().unwrap().schedule.clone();
+        assert_eq!(schedule, v.steps);
+        let replay = Checker::new(&replayed, None)
+            .unwrap()
+            .replay(&schedule)
+            .unwrap();
+        assert!(replay.ended, "a counterexample runs to the end");
+        let verdict = replay
+            .judged
+            .verdicts
+            .iter()
+            .find(|x| x.name == v.expectation)
+            .unwrap();
+        assert!(!verdict.ok, "{} holds on replay", v.expectation);
+        assert_eq!(verdict.actual, v.actual);
+    }
+}
+
+#[test]
+fn two_blind_puts_lose_one_under_vector_clocks_and_none_under_dvv() {
+    let vc = load("scenarios/check/blind-puts-vc.toml");
+    let ex = explore(&vc);
+    assert_eq!(
+        summary(&ex),
+        (vec!["lost_acked_writes".to_string()], VC_UNIQUE, true)
+    );
+    assert_counterexamples_replay(&vc, &ex);
+    // Both single-survivor outcomes are reached: either write may be lost.
+    assert!(ex.outcomes.keys().any(|o| o == "carol get cart: eggs"));
+    assert!(ex.outcomes.keys().any(|o| o == "carol get cart: tea"));
+
+    let dvv = load("scenarios/check/blind-puts-dvv.toml");
+    let ex = explore(&dvv);
+    assert_eq!(summary(&ex), (vec![], DVV_UNIQUE, true));
+    assert!(
+        ex.outcomes.keys().any(|o| o == "carol get cart: eggs, tea"),
+        "dvv keeps both as siblings: {:?}",
+        ex.outcomes
+    );
+}
+
+const VC_UNIQUE: u64 = 2761;
+const DVV_UNIQUE: u64 = 2761;
+
+#[test]
+#[ignore = "about a minute in a debug build; run with --release -- --ignored"]
+fn a_strict_quorum_never_reads_stale_and_r_w_1_does() {
+    let strict = load("scenarios/check/quorum-strict.toml");
+    let ex = explore(&strict);
+    assert_eq!(summary(&ex), (vec![], STRICT_UNIQUE, true));
+    let weak = load("scenarios/check/quorum-weak.toml");
+    let ex = explore(&weak);
+    assert_eq!(
+        summary(&ex),
+        (vec!["stale_reads".to_string()], WEAK_UNIQUE, true)
+    );
+    assert_counterexamples_replay(&weak, &ex);
+}
+
+const STRICT_UNIQUE: u64 = 29621;
+const WEAK_UNIQUE: u64 = 50622;
+
+#[test]
+fn a_bound_stops_the_search_on_a_prefix_of_the_complete_one() {
+    let s = load("scenarios/check/blind-puts-dvv.toml");
+    let checker = Checker::new(&s, None).unwrap();
+    let bounded = checker.explore(Strategy::Bfs, 500, s.seed, |_| false);
+    assert!(!bounded.complete);
+    assert_eq!(bounded.states, 500);
+    let again = checker.explore(Strategy::Bfs, 500, s.seed, |_| false);
+    assert_eq!(
+        (again.unique_states, again.max_depth),
+        (bounded.unique_states, bounded.max_depth),
+        "same bound, same states"
+    );
+    // Stopping through the progress callback (as --max-seconds does) at
+    // the same count stops at the same place.
+    let stopped = checker.explore(Strategy::Bfs, u64::MAX, s.seed, |p| p.states >= 4096);
+    let counted = checker.explore(Strategy::Bfs, 4096, s.seed, |_| false);
+    assert_eq!(
+        (stopped.states, stopped.unique_states, stopped.complete),
+        (counted.states, counted.unique_states, false)
+    );
+}
+
+#[test]
+fn a_workload_or_a_timed_expectation_under_check_is_a_located_error() {
+    let with_workload = "name = \"w\"\n[workload]\nclients = 1\n[check]\n";
+    let e = scenario::parse_str("w.toml", with_workload, Format::Toml, &[]).unwrap_err();
+    let text = e.render(false);
+    assert!(
+        text.contains("w.toml:2:1") && text.contains("scripted"),
+        "{text}"
+    );
+    let timed = "name = \"t\"\n[expect]\nget_p99 = \"5ms\"\n[check]\n";
+    let e = scenario::parse_str("t.toml", timed, Format::Toml, &[]).unwrap_err();
+    let text = e.render(false);
+    assert!(
+        text.contains("expect.get_p99") && text.contains("t.toml:3:"),
+        "{text}"
+    );
+}
+
+fn dynsim(args: &[&str]) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap()
+}
+
+#[test]
+fn exit_codes_say_held_violated_bad_input_and_incomplete() {
+    let dir = std::env::temp_dir().join(format!("dynsim-check-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    assert_eq!(
+        dynsim(&["check", "scenarios/check/blind-puts-dvv.toml", "--out", out]),
+        0
+    );
+    assert_eq!(
+        dynsim(&["check", "scenarios/check/blind-puts-vc.toml", "--out", out]),
+        1
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("check.json")).unwrap()).unwrap();
+    let file = json["violations"][0]["file"].as_str().unwrap();
+    assert_eq!(file, "violation-lost_acked_writes.toml");
+    // The counterexample file replays, failing the same expectation.
+    let cx = dir.join(file);
+    assert_eq!(dynsim(&["check", cx.to_str().unwrap()]), 1);
+    let dvv_limited = [
+        "check",
+        "scenarios/check/blind-puts-dvv.toml",
+        "--max-states",
+        "10",
+        "--out",
+        out,
+    ];
+    assert_eq!(dynsim(&dvv_limited), 3);
+    assert_eq!(
+        dynsim(&[
+            "check",
+            "scenarios/lessons/09-same-coordinator-conflicts.toml"
+        ]),
+        2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
