@@ -82,7 +82,7 @@ const VC_UNIQUE: u64 = 2761;
 const DVV_UNIQUE: u64 = 2761;
 
 #[test]
-#[ignore = "about a minute in a debug build; run with --release -- --ignored"]
+#[ignore = "minutes in a debug build, 35 s in release: run with --release -- --ignored"]
 fn a_strict_quorum_never_reads_stale_and_r_w_1_does() {
     let strict = load("scenarios/check/quorum-strict.toml");
     let ex = explore(&strict);
