@@ -166,27 +166,22 @@ impl Names {
     /// The key called `name`: a generated key for `k<i>` with `i` below the
     /// workload's key count, a named key otherwise (added if new).
     pub fn intern_key(&mut self, name: &str) -> Key {
-        if let Some(i) = name.strip_prefix('k').and_then(|d| d.parse::<u32>().ok()) {
-            if i < self.workload_keys && name == format!("k{i}") {
-                return Key(i);
-            }
+        if let Some(key) = self.find_key(name) {
+            return key;
         }
-        let pos = match self.named_keys.iter().position(|k| k == name) {
-            Some(pos) => pos,
-            None => {
-                self.named_keys.push(name.to_string());
-                self.named_keys.len() - 1
-            }
-        };
-        Key(self.workload_keys + pos as u32)
+        self.named_keys.push(name.to_string());
+        Key(self.workload_keys + self.named_keys.len() as u32 - 1)
     }
 
     /// The key called `name`, if the run names it (see `intern_key`).
     pub fn find_key(&self, name: &str) -> Option<Key> {
-        let mut probe = self.clone();
-        let before = probe.named_keys.len();
-        let key = probe.intern_key(name);
-        (probe.named_keys.len() == before).then_some(key)
+        if let Some(i) = name.strip_prefix('k').and_then(|d| d.parse::<u32>().ok()) {
+            if i < self.workload_keys && name == format!("k{i}") {
+                return Some(Key(i));
+            }
+        }
+        let pos = self.named_keys.iter().position(|k| k == name)?;
+        Some(Key(self.workload_keys + pos as u32))
     }
 
     pub fn key(&self, key: Key) -> std::borrow::Cow<'_, str> {

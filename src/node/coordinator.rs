@@ -133,14 +133,7 @@ impl DynamoNode {
                         .key("key", req.key)
                         .str("why", "not a replica, and the quorum is strict");
                 });
-                out.send(
-                    Endpoint::Client(req.client),
-                    Msg::Reply {
-                        op: req.op,
-                        answer: Answer::Fail,
-                        read: Siblings::default(),
-                    },
-                );
+                fail_at_once(&req, out);
             }
         }
     }
@@ -244,9 +237,7 @@ impl DynamoNode {
                     }
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = local.clone();
-                    if self.config.key_epochs {
-                        self.minted.check(key, actor, &state);
-                    }
+                    self.check_minted(key, actor, &state);
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),
@@ -263,20 +254,17 @@ impl DynamoNode {
                     // version for the old would drop it), and keeps it as
                     // a hint for the key's first owner.
                     let mut local = match self.config.deliberate_bug {
-                        Some(DeliberateBug::CoordinateAnyForward) => Siblings::default(),
-                        _ => self.store.get(key).cloned().unwrap_or_default(),
+                        Some(DeliberateBug::CoordinateAnyForward) => {
+                            self.store.hinted(mode, key).unwrap_or_default()
+                        }
+                        _ => self.store.held(mode, key),
                     };
-                    if let Some(hinted) = self.store.hinted(mode, key) {
-                        local.merge(mode, &hinted);
-                    }
                     let actor = self.actor_for(key);
                     local.put(mode, actor, now, req.context.get(), value);
                     if self.config.too_many_siblings(local.len()) {
                         return self.refuse_put(req, local.len(), targets, out);
                     }
-                    if self.config.key_epochs {
-                        self.minted.check(key, actor, &local);
-                    }
+                    self.check_minted(key, actor, &local);
                     let owner = own_hint_for.unwrap_or(self.id);
                     if self.store.keep_hint(mode, owner, key, &local) {
                         self.stats.hints_stored += 1;
@@ -306,11 +294,7 @@ impl DynamoNode {
                 for t in &targets {
                     out.send(Endpoint::Node(t.node), Msg::Fetch { req: rid, key });
                 }
-                let mut local = self.store.get(key).cloned().unwrap_or_default();
-                if let Some(hinted) = self.store.hinted(mode, key) {
-                    local.merge(mode, &hinted);
-                }
-                (None, local)
+                (None, self.store.held(mode, key))
             }
         };
         if out.tracing() {
@@ -396,14 +380,7 @@ impl DynamoNode {
                 .u64("max", self.config.max_siblings as u64)
                 .str("why", "too many siblings");
         });
-        out.send(
-            Endpoint::Client(req.client),
-            Msg::Reply {
-                op: req.op,
-                answer: Answer::Fail,
-                read: Siblings::default(),
-            },
-        );
+        fail_at_once(&req, out);
         if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
             targets.clear();
             self.pending.spare_targets.push(targets);
@@ -552,6 +529,18 @@ impl DynamoNode {
             });
         }
     }
+}
+
+/// Answers a request this node will not coordinate with a failure.
+fn fail_at_once(req: &Request, out: &mut impl Outbox<Msg, Timer>) {
+    out.send(
+        Endpoint::Client(req.client),
+        Msg::Reply {
+            op: req.op,
+            answer: Answer::Fail,
+            read: Siblings::default(),
+        },
+    );
 }
 
 /// Answers the client once the quorum is in.

@@ -166,6 +166,19 @@ impl DynamoNode {
         self.store.actor_for(key).unwrap_or(self.actor)
     }
 
+    /// Asserts (debug builds) that the version just minted under `actor`
+    /// repeats no dot; off with key epochs off, whose loss is the point.
+    pub(super) fn check_minted(
+        &mut self,
+        key: Key,
+        actor: NodeId,
+        state: &crate::version::Siblings,
+    ) {
+        if self.config.key_epochs {
+            self.minted.check(key, actor, state);
+        }
+    }
+
     /// Whether this node acts on `req`: not if it already acted on this
     /// (client, op), or the client had finished the op (see `requests`).
     fn first_time(&mut self, req: &Request, out: &mut impl Outbox<Msg, Timer>) -> bool {
@@ -376,10 +389,7 @@ impl DynamoNode {
                 out.send(Endpoint::Node(from), Msg::StoreAck { req });
             }
             Msg::Fetch { req, key } => {
-                let mut state = self.store.get(key).cloned().unwrap_or_default();
-                if let Some(hinted) = self.store.hinted(mode, key) {
-                    state.merge(mode, &hinted);
-                }
+                let state = self.store.held(mode, key);
                 out.send(Endpoint::Node(from), Msg::FetchReply { req, key, state });
             }
             Msg::Repair { key, state } => {

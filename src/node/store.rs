@@ -204,6 +204,17 @@ impl Store {
         }
     }
 
+    /// Everything this node holds of `key`, its replica and its hints,
+    /// merged: what it reads for a get or a fetch, and what a stand-in
+    /// versions a put against.
+    pub fn held(&self, mode: Mode, key: Key) -> Siblings {
+        let mut state = self.get(key).cloned().unwrap_or_default();
+        if let Some(hinted) = self.hinted(mode, key) {
+            state.merge(mode, &hinted);
+        }
+        state
+    }
+
     /// Every hint kept for any owner about `key`, merged: a stand-in
     /// answers reads for the keys it holds hints of.
     pub fn hinted(&self, mode: Mode, key: Key) -> Option<Siblings> {
