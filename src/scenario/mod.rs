@@ -8,6 +8,7 @@
 //! file, line, column and dotted field path.
 
 mod decode;
+mod decode_load;
 pub mod defaults;
 mod diag;
 mod dist;
