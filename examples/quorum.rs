@@ -57,7 +57,7 @@ fn main() {
 
     if preload > 0 {
         let before = rss_bytes();
-        let mode = dynsim::node::Config::from_scenario(&s).mode;
+        let mode = dynsim::run::node_config(&s).mode;
         let n = s.replication.n as usize;
         for k in 0..preload {
             let key = Key(k);

@@ -55,7 +55,7 @@ impl Checker {
             gossip: None,
             anti_entropy: None,
             deliberate_bug: bug,
-            ..Config::from_scenario(scenario)
+            ..crate::run::node_config(scenario)
         };
         let nodes = crate::run::nodes(scenario, config, &directory);
         let clients = crate::run::clients(scenario, &directory);

@@ -52,17 +52,6 @@ pub struct Config {
     pub reporters: u32,
 }
 
-impl Config {
-    pub fn from_scenario(g: &crate::scenario::Gossip) -> Config {
-        Config {
-            interval: g.interval,
-            fanout: g.fanout,
-            suspect_after: g.suspect_after,
-            reporters: g.reporters,
-        }
-    }
-}
-
 /// A node's status in one node's membership view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {

@@ -4,7 +4,6 @@
 
 use super::ClusterPlan;
 use crate::gossip;
-use crate::scenario::{Scenario, Versioning};
 use crate::time::SimTime;
 use crate::version::Mode;
 
@@ -93,40 +92,5 @@ impl Config {
     #[inline]
     pub fn too_many_siblings(&self, siblings: usize) -> bool {
         self.max_siblings > 0 && siblings > self.max_siblings
-    }
-
-    pub fn from_scenario(scenario: &Scenario) -> Config {
-        let r = &scenario.replication;
-        Config {
-            n: r.n as usize,
-            r: r.r as usize,
-            w: r.w as usize,
-            request_timeout: r.request_timeout,
-            sloppy_quorum: r.sloppy_quorum,
-            hinted_handoff: r.hinted_handoff,
-            read_repair: r.read_repair,
-            mode: match r.versioning {
-                Versioning::VectorClock => Mode::VectorClock {
-                    truncate: r.clock_truncation,
-                },
-                Versioning::Dvv => Mode::Dvv,
-                Versioning::Lww => Mode::Lww,
-            },
-            max_siblings: r.max_siblings as usize,
-            key_epochs: r.key_epochs,
-            handoff_interval: r.handoff_interval,
-            suspect_for: r.suspect_for,
-            gossip: scenario
-                .gossip
-                .enabled
-                .then(|| gossip::Config::from_scenario(&scenario.gossip)),
-            anti_entropy: scenario.anti_entropy.enabled.then_some(AntiEntropyConfig {
-                interval: scenario.anti_entropy.interval,
-                tree_depth: scenario.anti_entropy.tree_depth,
-                ranges_per_exchange: scenario.anti_entropy.ranges_per_exchange,
-            }),
-            plan: ClusterPlan::from_scenario(scenario),
-            deliberate_bug: None,
-        }
     }
 }

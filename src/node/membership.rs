@@ -17,9 +17,7 @@ use super::{DynamoNode, Msg, Timer};
 use crate::actor::Outbox;
 use crate::gossip::{self, Gossip, NodeState, Transition};
 use crate::id::{Endpoint, Key, NodeId};
-use crate::net::topology::region_indices;
 use crate::ring::{NodeSpec, RingSpec};
-use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::version::Siblings;
 use rand::Rng;
@@ -61,25 +59,6 @@ pub struct ClusterPlan {
 }
 
 impl ClusterPlan {
-    pub fn from_scenario(scenario: &Scenario) -> ClusterPlan {
-        let total = scenario.total_nodes();
-        let regions = region_indices(&scenario.cluster, total);
-        let nodes: Vec<NodeSpec> = (0..total)
-            .map(|i| NodeSpec {
-                node: NodeId(i),
-                region: regions.get(i as usize).copied().unwrap_or(0),
-                weight: 1,
-            })
-            .collect();
-        ClusterPlan {
-            spec: scenario.ring_spec(),
-            initial: nodes[..scenario.cluster.nodes as usize].to_vec(),
-            nodes,
-            seeds: scenario.cluster.seeds.clone(),
-            views: Arc::default(),
-        }
-    }
-
     fn node(&self, id: NodeId) -> NodeSpec {
         self.nodes
             .get(id.index())

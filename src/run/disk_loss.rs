@@ -56,7 +56,7 @@ impl DiskLossRecorder {
             }
         }
         DiskLossRecorder {
-            mode: crate::node::Config::from_scenario(scenario).mode,
+            mode: super::node_config(scenario).mode,
             instants: by_instant.into_iter().collect(),
             next: 0,
             recorded: Vec::new(),

@@ -3,6 +3,8 @@
 //! figures over time on the way, in [`observe`]), and collects what the
 //! checkers and the report need.
 
+mod configure;
+pub use configure::{cluster_plan, node_config};
 pub mod disk_loss;
 mod membership;
 pub mod observe;
@@ -14,9 +16,7 @@ use crate::client::driver::{ClientSetup, ScriptResult, ScriptStep, StoreClient};
 use crate::client::workload::WorkloadGen;
 use crate::id::{ClientId, Key, Names, NodeId, ValueId};
 use crate::metrics::RunMetrics;
-use crate::node::{
-    ClusterPlan, Config, DeliberateBug, Directory, DynamoNode, MerkleExchange, NodeStats,
-};
+use crate::node::{Config, DeliberateBug, Directory, DynamoNode, MerkleExchange, NodeStats};
 use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::FaultAction;
 use crate::scenario::{Fault, PutContext, Scenario, ScriptedKind};
@@ -63,7 +63,7 @@ pub fn names(scenario: &Scenario) -> Names {
 /// Every node of a scenario as the ring knows it, members then spares,
 /// each with its region.
 pub fn node_specs(scenario: &Scenario) -> Vec<NodeSpec> {
-    ClusterPlan::from_scenario(scenario).nodes
+    cluster_plan(scenario).nodes
 }
 
 /// The ring position of every key the run names, by key index.
@@ -97,7 +97,7 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
     let directory = directory(scenario, &names);
     let config = Config {
         deliberate_bug: bug,
-        ..Config::from_scenario(scenario)
+        ..node_config(scenario)
     };
     let nodes = nodes(scenario, config, &directory);
     let clients = clients(scenario, &directory);

@@ -395,7 +395,6 @@ fn views_differ(world: &World) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::id::ValueId;
-    use crate::node::Config;
     use crate::scenario::{Format, parse_str};
     use crate::trace::Tracer;
     use crate::version::Context;
@@ -440,7 +439,7 @@ mod tests {
     #[test]
     fn a_key_diverges_when_its_live_replicas_disagree() {
         let s = scenario();
-        let mode = Config::from_scenario(&s).mode;
+        let mode = crate::run::node_config(&s).mode;
         let mut world = super::super::build(&s, Tracer::off());
         let mut observer = Observer::new(&s, &world);
         assert_eq!(
@@ -517,7 +516,7 @@ mod tests {
     fn judging_touched_keys_agrees_with_judging_every_key() {
         use rand::{Rng, SeedableRng};
         let s = scenario();
-        let mode = Config::from_scenario(&s).mode;
+        let mode = crate::run::node_config(&s).mode;
         let mut world = super::super::build(&s, Tracer::off());
         let mut observer = Observer::new(&s, &world);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);

@@ -6,7 +6,6 @@
 //! is the ring every node starts from.
 
 use super::{escape, node_colour};
-use crate::node::ClusterPlan;
 use crate::ring::Layout;
 use crate::scenario::Scenario;
 use std::f64::consts::TAU;
@@ -24,7 +23,7 @@ fn point(r: f64, fraction: f64) -> (f64, f64) {
 }
 
 pub(super) fn section(html: &mut String, s: &Scenario) {
-    let plan = ClusterPlan::from_scenario(s);
+    let plan = crate::run::cluster_plan(s);
     let layout = Layout::initial(&plan.spec, &plan.initial);
     let ring = layout.ring(&plan.spec);
     let members = ring.members().to_vec();
