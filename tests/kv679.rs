@@ -25,6 +25,7 @@ fn each_kv679_scenario_holds_with_key_epochs_and_loses_a_write_without() {
     for file in [
         "scenarios/failures/kv679-dataloss.toml",
         "scenarios/failures/kv679-dataloss-fb.toml",
+        "scenarios/failures/kv679-tombstone.toml",
     ] {
         assert_eq!(failed(file, &[]), Vec::<String>::new(), "{file}");
         let without = failed(file, &["replication.key_epochs=false"]);

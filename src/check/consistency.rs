@@ -139,9 +139,10 @@ pub fn stale_reads(history: &History, rule: Rule) -> Anomalies<StaleRead> {
     let mut count = 0;
     for range in key_groups(ops) {
         let key_ops = KeyOps::new(ops, &range);
+        let reaped = history.reaped();
         count += match rule {
-            Rule::Causal => key_ops.stale_causal(ops, &mut firsts),
-            Rule::RealTime => key_ops.stale_real_time(ops, &mut firsts),
+            Rule::Causal => key_ops.stale_causal(ops, reaped, &mut firsts),
+            Rule::RealTime => key_ops.stale_real_time(ops, reaped, &mut firsts),
         };
     }
     Anomalies {
@@ -363,8 +364,17 @@ impl KeyOps {
     /// acknowledged write supersedes; it only grows and is closed
     /// downwards, so each walk stops at the first covered put and the
     /// marking costs each edge once per key.
-    fn stale_causal(&self, ops: &[HistoryOp], firsts: &mut Firsts<StaleRead>) -> u64 {
+    fn stale_causal(
+        &self,
+        ops: &[HistoryOp],
+        reaped: &BTreeMap<ValueId, SimTime>,
+        firsts: &mut Firsts<StaleRead>,
+    ) -> u64 {
         let n = self.puts.len();
+        // Reaped tombstones by when they were first reaped: from then on
+        // a get need not return them (they count as covered).
+        let retire = self.reaped_in_time(ops, reaped);
+        let mut next_retire = 0;
         let mut covered = vec![false; n];
         let mut in_frontier = vec![false; n];
         let mut frontier_len = 0usize;
@@ -396,6 +406,17 @@ impl KeyOps {
                 if !covered[w as usize] {
                     in_frontier[w as usize] = true;
                     frontier_len += 1;
+                }
+            }
+            while let Some(&(at, t)) = retire.get(next_retire) {
+                if at >= get.invoked_at {
+                    break;
+                }
+                next_retire += 1;
+                covered[t as usize] = true;
+                if in_frontier[t as usize] {
+                    in_frontier[t as usize] = false;
+                    frontier_len -= 1;
                 }
             }
             if frontier_len == 0 {
@@ -435,7 +456,38 @@ impl KeyOps {
     /// later than its put completed (an unfinished put supersedes all), so
     /// a get misses exactly the acknowledged writes invoked after the
     /// latest completion among its values' puts, except those it returned.
-    fn stale_real_time(&self, ops: &[HistoryOp], firsts: &mut Firsts<StaleRead>) -> u64 {
+    /// The local puts of reaped tombstones, by when they were first
+    /// reaped.
+    fn reaped_in_time(
+        &self,
+        ops: &[HistoryOp],
+        reaped: &BTreeMap<ValueId, SimTime>,
+    ) -> Vec<(SimTime, u32)> {
+        if reaped.is_empty() {
+            return Vec::new();
+        }
+        let mut retire: Vec<(SimTime, u32)> = (0..self.puts.len() as u32)
+            .filter_map(|p| {
+                let value = self.put(ops, p).value?;
+                Some((*reaped.get(&value)?, p))
+            })
+            .collect();
+        retire.sort_unstable();
+        retire
+    }
+
+    fn stale_real_time(
+        &self,
+        ops: &[HistoryOp],
+        reaped: &BTreeMap<ValueId, SimTime>,
+        firsts: &mut Firsts<StaleRead>,
+    ) -> u64 {
+        // A tombstone reaped before a get began need not be returned.
+        let gone = |w_value: Option<ValueId>, get: &HistoryOp| {
+            w_value
+                .and_then(|v| reaped.get(&v))
+                .is_some_and(|&at| at < get.invoked_at)
+        };
         // (invoked_at, local put) of the writes acknowledged so far.
         let mut acked: BTreeSet<(SimTime, u32)> = BTreeSet::new();
         let mut next_ack = 0;
@@ -464,10 +516,8 @@ impl KeyOps {
             // Each write skipped here is one the get returned, so the loop
             // is as short as the get's values.
             let missed = missed_from.map(|&(_, w)| w).find(|&w| {
-                !self
-                    .put(ops, w)
-                    .value
-                    .is_some_and(|v| get.values.contains(&v))
+                let value = self.put(ops, w).value;
+                !value.is_some_and(|v| get.values.contains(&v)) && !gone(value, get)
             });
             if let Some(w) = missed {
                 stale += 1;
@@ -481,6 +531,7 @@ impl KeyOps {
                             let put = self.put(ops, w);
                             returned_reach.is_none_or(|t| put.invoked_at > t)
                                 && !put.value.is_some_and(|v| get.values.contains(&v))
+                                && !gone(put.value, get)
                         })
                         .min()
                         .unwrap_or(w);

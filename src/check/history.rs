@@ -6,6 +6,7 @@
 use crate::actor::{Completion, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Key, OpId, ValueId};
 use crate::time::SimTime;
+use std::collections::BTreeMap;
 
 /// One operation, from invocation to completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +39,9 @@ impl HistoryOp {
 pub struct History {
     /// In invocation order, which is operation-id order.
     ops: Vec<HistoryOp>,
+    /// Each reaped tombstone, with when a node first reaped it (see
+    /// `run::reaps`).
+    reaped: BTreeMap<ValueId, SimTime>,
 }
 
 impl History {
@@ -45,11 +49,26 @@ impl History {
         History::default()
     }
 
+    /// Records the tombstones the run reaped, each with when a node first
+    /// reaped it.
+    pub fn set_reaped(&mut self, reaped: BTreeMap<ValueId, SimTime>) {
+        self.reaped = reaped;
+    }
+
+    /// When a node first reaped the tombstone `value`, if one did: from
+    /// then on a get need not return it (the key reads as deleted).
+    pub fn reaped(&self) -> &BTreeMap<ValueId, SimTime> {
+        &self.reaped
+    }
+
     /// A history from finished operations, as tests and tools build one;
     /// put in op order whatever order they come in.
     pub fn from_ops(mut ops: Vec<HistoryOp>) -> History {
         ops.sort_by_key(|o| o.op);
-        History { ops }
+        History {
+            ops,
+            reaped: BTreeMap::new(),
+        }
     }
 
     pub fn ops(&self) -> &[HistoryOp] {
@@ -202,7 +221,10 @@ impl HistoryLog {
                 values: self.span(r.values).to_vec(),
             })
             .collect();
-        History { ops }
+        History {
+            ops,
+            reaped: BTreeMap::new(),
+        }
     }
 
     fn append(&mut self, values: &[ValueId]) -> Span {

@@ -10,6 +10,7 @@
 //! client's answer. The report's step-through viewer shows the same
 //! sentences beside the event each one explains (`Sentence::record`).
 
+mod deletes;
 mod faults;
 mod narrate;
 

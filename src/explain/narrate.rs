@@ -4,7 +4,7 @@
 //! replica's last sibling set, to say what a put replaced), and turns the
 //! records worth telling into [`Draft`] sentences.
 
-use super::{Draft, faults};
+use super::{Draft, deletes, faults};
 use crate::scenario::{Scenario, Versioning};
 use crate::trace::read::Record;
 use std::collections::BTreeMap;
@@ -147,6 +147,10 @@ impl Narrator {
             });
         }
         let node = r.str("node").unwrap_or("?").to_string();
+        if let Some(draft) = deletes::sentence(&node, r) {
+            out.extend(draft);
+            return out;
+        }
         let draft = match r.kind.as_str() {
             "invoke" => self.invoke(r),
             "coordinate" => self.coordinate(&node, r),
@@ -203,10 +207,16 @@ impl Narrator {
             }
             "dropped" => {
                 let key = r.str("key").unwrap_or("?");
-                Some(Draft {
-                    text: format!(
+                let text = match r.str("why") {
+                    Some("lost on disk") => format!(
+                        "{node} loses its copy of {key} to a bad sector: it no longer knows what it wrote there"
+                    ),
+                    _ => format!(
                         "{node} drops its copy of {key}: every new replica has it (hand-over done)"
                     ),
+                };
+                Some(Draft {
+                    text,
                     key: Some(key.to_string()),
                     nodes: vec![node.clone()],
                     global: false,
@@ -269,6 +279,9 @@ impl Narrator {
             self.read_before.insert(value.clone(), context);
         }
         let text = match (op.f.as_str(), &op.value) {
+            ("put", Some(v)) if deletes::is_tombstone(v) => {
+                format!("{} asks to delete {}", op.client, op.key)
+            }
             ("put", Some(v)) => format!("{} asks to put {v} in {}", op.client, op.key),
             (f, _) => format!("{} asks to {f} {}", op.client, op.key),
         };
@@ -388,7 +401,21 @@ impl Narrator {
             // A put's success was told with its quorum.
             ("put", "ok") => return None,
             ("get", "ok") => {
-                let values = r.strs("values");
+                let all = r.strs("values");
+                let values: Vec<&str> = all
+                    .iter()
+                    .copied()
+                    .filter(|v| !deletes::is_tombstone(v))
+                    .collect();
+                if values.len() < all.len() && values.is_empty() {
+                    return Some(Draft {
+                        text: format!("{client}'s get({key}) returns nothing: {key} is deleted"),
+                        key: Some(key.to_string()),
+                        nodes: Vec::new(),
+                        global: false,
+                        at: None,
+                    });
+                }
                 match values.len() {
                     // The replicas heard may be stale or stand-ins: this
                     // says nothing of what the others hold.

@@ -222,8 +222,11 @@ impl DynamoNode {
         for (key, state) in &states {
             let effect = self.store.merge(mode, *key, state);
             self.stats.false_conflicts += u64::from(effect.false_conflicts);
-            if effect.changed && out.tracing() {
-                Self::note_stored(out, *key, self.store.get(*key), "anti-entropy", None);
+            if effect.changed {
+                self.after_replica_write(*key, out);
+                if out.tracing() {
+                    Self::note_stored(out, *key, self.store.get(*key), "anti-entropy", None);
+                }
             }
         }
         if !want.is_empty() {

@@ -25,6 +25,15 @@ pub struct Config {
     /// dropped hint or hand-over, a lost key, a wiped disk) mints under a
     /// fresh actor name from then on. `false` shows the loss without it.
     pub key_epochs: bool,
+    /// How long after a delete its tombstone is reaped (Riak's
+    /// `delete_mode`): `None` keeps tombstones for ever ("keep"),
+    /// `Some(0)` reaps as soon as the delete is acknowledged ("immediate").
+    pub delete_mode: Option<SimTime>,
+    /// Riak's rule: a tombstone is reaped only when every primary holds
+    /// exactly it and no other node holds the key (the delete's
+    /// coordinator asks them all). `false`: each replica reaps its own
+    /// tombstone on the delay alone, as Cassandra's `gc_grace_seconds`.
+    pub reap_needs_all_primaries: bool,
     /// How often a stand-in offers its hints to their owners.
     pub handoff_interval: SimTime,
     /// How long a peer that let a request time out stays suspected.

@@ -238,6 +238,9 @@ impl DynamoNode {
                     self.stats.false_conflicts += u64::from(effect.false_conflicts);
                     let state = local.clone();
                     self.check_minted(key, actor, &state);
+                    if effect.changed {
+                        self.after_replica_write(key, out);
+                    }
                     if out.tracing() {
                         versioned = Some(match effect.changed {
                             true => Ok((state.clone(), None)),
@@ -307,6 +310,13 @@ impl DynamoNode {
                     .nodes("pref", pref)
                     .nodes("to", &sent);
             });
+            if let Some(tombstone) = req.value.filter(|v| v.is_tombstone()) {
+                out.note("tombstone", |f| {
+                    f.u64("op", req.op.0)
+                        .key("key", key)
+                        .value("value", tombstone);
+                });
+            }
             for t in &targets {
                 if let Some(owner) = t.stand_in_for {
                     let why = self.unreachable_because(owner, now);
@@ -481,6 +491,14 @@ impl DynamoNode {
     /// target list goes back to the pool.
     fn finish(&mut self, mut p: Pending, out: &mut impl Outbox<Msg, Timer>) {
         self.read_repair(&p, out);
+        let went_well = match p.kind {
+            OpKind::Put => p.heard >= self.config.w,
+            OpKind::Get => p
+                .targets
+                .iter()
+                .all(|t| t.answered && t.stand_in_for.is_none()),
+        };
+        self.after_request(p.key, went_well, out);
         if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
             p.targets.clear();
             self.pending.spare_targets.push(p.targets);
@@ -499,8 +517,11 @@ impl DynamoNode {
         if let Some(own) = &p.own {
             if own.compare(&p.merged) != Order::Equal {
                 let effect = self.store.merge(mode, p.key, &p.merged);
-                if effect.changed && out.tracing() {
-                    Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
+                if effect.changed {
+                    self.after_replica_write(p.key, out);
+                    if out.tracing() {
+                        Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
+                    }
                 }
                 repaired.push(self.id);
             }

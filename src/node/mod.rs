@@ -22,6 +22,7 @@ pub mod keymap;
 mod membership;
 mod minted;
 pub mod msg;
+mod reaping;
 pub mod requests;
 pub mod stats;
 pub mod store;
@@ -38,8 +39,9 @@ pub use directory::{Directory, Liveness};
 pub use inflight::InFlight;
 use membership::Handover;
 pub use membership::{ClusterPlan, MemberEvent};
-pub use msg::{Answer, CarriedContext, Msg, ReqId, Request, Timer};
+pub use msg::{Answer, CarriedContext, Holds, Msg, ReqId, Request, Timer};
 use rand_chacha::ChaCha8Rng;
+pub use reaping::Reaped;
 pub use stats::NodeStats;
 use std::collections::VecDeque;
 pub use store::Store;
@@ -73,6 +75,8 @@ pub struct DynamoNode {
     leaving: bool,
     /// Transfers not yet acknowledged (memory).
     handover: Handover,
+    /// Checks under way of whether a tombstone may be reaped (memory).
+    reap_checks: reaping::ReapChecks,
     /// The name this node mints versions under: itself, renamed after each
     /// restart with a wiped disk (`NodeId::actor`); per-key renames are in
     /// the store.
@@ -89,6 +93,8 @@ pub struct DynamoNode {
     member_events: Vec<MemberEvent>,
     /// Every Merkle exchange this node ended, for the report's chart.
     merkle_exchanges: Vec<MerkleExchange>,
+    /// Every tombstone this node reaped, for the checkers.
+    reaped: Vec<Reaped>,
 }
 
 /// What one finished Merkle exchange cost and found, recorded by the node
@@ -132,6 +138,7 @@ impl DynamoNode {
             ae_turn: 0,
             leaving: false,
             handover: Handover::default(),
+            reap_checks: reaping::ReapChecks::default(),
             actor: id,
             epochs: 0,
             rng,
@@ -139,6 +146,7 @@ impl DynamoNode {
             stats: NodeStats::default(),
             member_events: Vec::new(),
             merkle_exchanges: Vec::new(),
+            reaped: Vec::new(),
         }
     }
 
@@ -255,7 +263,7 @@ impl DynamoNode {
         self.store.write_state(out)?;
         write!(
             out,
-            "|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}|{}",
+            "|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
             self.requests,
             self.pending,
             self.deadlines,
@@ -268,6 +276,7 @@ impl DynamoNode {
             self.handover,
             self.actor,
             self.epochs,
+            self.reap_checks,
         )
     }
 
@@ -381,8 +390,11 @@ impl DynamoNode {
                     _ => {
                         let effect = self.store.merge(mode, key, &state);
                         self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                        if effect.changed && out.tracing() {
-                            Self::note_stored(out, key, self.store.get(key), "store", None);
+                        if effect.changed {
+                            self.after_replica_write(key, out);
+                            if out.tracing() {
+                                Self::note_stored(out, key, self.store.get(key), "store", None);
+                            }
                         }
                     }
                 }
@@ -395,15 +407,21 @@ impl DynamoNode {
             Msg::Repair { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed && out.tracing() {
-                    Self::note_stored(out, key, self.store.get(key), "read-repair", None);
+                if effect.changed {
+                    self.after_replica_write(key, out);
+                    if out.tracing() {
+                        Self::note_stored(out, key, self.store.get(key), "read-repair", None);
+                    }
                 }
             }
             Msg::Handoff { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed && out.tracing() {
-                    Self::note_stored(out, key, self.store.get(key), "handoff", None);
+                if effect.changed {
+                    self.after_replica_write(key, out);
+                    if out.tracing() {
+                        Self::note_stored(out, key, self.store.get(key), "handoff", None);
+                    }
                 }
                 out.send(Endpoint::Node(from), Msg::HandoffAck { key, state });
             }
@@ -419,12 +437,22 @@ impl DynamoNode {
             Msg::Transfer { key, state } => {
                 let effect = self.store.merge(mode, key, &state);
                 self.stats.false_conflicts += u64::from(effect.false_conflicts);
-                if effect.changed && out.tracing() {
-                    Self::note_stored(out, key, self.store.get(key), "transfer", None);
+                if effect.changed {
+                    self.after_replica_write(key, out);
+                    if out.tracing() {
+                        Self::note_stored(out, key, self.store.get(key), "transfer", None);
+                    }
                 }
                 out.send(Endpoint::Node(from), Msg::TransferAck { key, state });
             }
             Msg::TransferAck { key, state } => self.on_transfer_ack(from, key, &state, out),
+            Msg::ReapCheck { check, key, state } => {
+                self.on_reap_check(from, check, key, &state, out)
+            }
+            Msg::ReapCheckReply { check, holds } => {
+                self.on_reap_check_reply(now, from, check, holds, out)
+            }
+            Msg::Reap { key, state } => self.reap(now, key, &state, "every primary held it", out),
             Msg::Gossip(g) => self.on_gossip(now, from, g, out),
             Msg::AntiEntropy {
                 step,
@@ -510,6 +538,9 @@ impl Node for DynamoNode {
             Timer::AntiEntropy => self.anti_entropy_tick(now, out),
             Timer::Leave => out.halt(),
             Timer::Transfers => self.retry_transfers(out),
+            Timer::ReapCheck(key, ticket) => self.start_reap_check(now, key, ticket, out),
+            Timer::ReapCheckDeadline(check) => self.on_reap_check_deadline(check, out),
+            Timer::Reap(key) => self.on_reap_timer(now, key, out),
         }
     }
 
@@ -520,6 +551,7 @@ impl Node for DynamoNode {
         self.liveness.clear();
         self.handoff_armed = false;
         self.handover = Handover::default();
+        self.forget_reap_checks();
         self.forest = None;
         self.store.track_changes(false);
     }
@@ -571,6 +603,8 @@ impl Node for DynamoNode {
 
 #[cfg(test)]
 mod coordinator_tests;
+#[cfg(test)]
+mod reaping_tests;
 #[cfg(test)]
 mod request_tests;
 #[cfg(test)]

@@ -76,6 +76,27 @@ impl CarriedContext {
     }
 }
 
+/// What a node holds of a key a reap check asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holds {
+    /// A replica that is exactly the tombstone asked about, and no hint.
+    Exactly,
+    /// No replica and no hint of the key.
+    Nothing,
+    /// Something else: another state, or a hint.
+    Other,
+}
+
+impl Holds {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holds::Exactly => "exactly",
+            Holds::Nothing => "nothing",
+            Holds::Other => "other",
+        }
+    }
+}
+
 /// How the store answered a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -179,6 +200,24 @@ pub enum Msg {
         key: Key,
         state: Siblings,
     },
+    /// A delete's coordinator asks whether the receiver holds exactly this
+    /// tombstone of the key (a primary must) or nothing of it (everyone
+    /// else must), before reaping it (Riak's `delete_mode`).
+    ReapCheck {
+        check: u64,
+        key: Key,
+        state: Siblings,
+    },
+    ReapCheckReply {
+        check: u64,
+        holds: Holds,
+    },
+    /// Every node agreed: drop the key if its replica is still exactly
+    /// this tombstone.
+    Reap {
+        key: Key,
+        state: Siblings,
+    },
     /// Client to node: send me your view of the ring. A partition-aware
     /// client asks when a reply shows its own view is stale.
     ViewPull,
@@ -207,6 +246,9 @@ impl Describe for Msg {
             Msg::AeStates { .. } => "MerkleStates",
             Msg::Transfer { .. } => "Transfer",
             Msg::TransferAck { .. } => "TransferAck",
+            Msg::ReapCheck { .. } => "ReapCheck",
+            Msg::ReapCheckReply { .. } => "ReapCheckReply",
+            Msg::Reap { .. } => "Reap",
             Msg::ViewPull => "ViewPull",
             Msg::View(_) => "View",
         }
@@ -255,7 +297,8 @@ impl Describe for Msg {
             | Msg::Handoff { key, state }
             | Msg::HandoffAck { key, state }
             | Msg::Transfer { key, state }
-            | Msg::TransferAck { key, state } => {
+            | Msg::TransferAck { key, state }
+            | Msg::Reap { key, state } => {
                 f.key("key", *key).values("values", &state.values());
             }
             Msg::Gossip(g) => {
@@ -272,6 +315,14 @@ impl Describe for Msg {
             Msg::AeStates { states, want } => {
                 f.u64("states", states.len() as u64)
                     .u64("want", want.len() as u64);
+            }
+            Msg::ReapCheck { check, key, state } => {
+                f.u64("check", *check)
+                    .key("key", *key)
+                    .values("values", &state.values());
+            }
+            Msg::ReapCheckReply { check, holds } => {
+                f.u64("check", *check).str("holds", holds.as_str());
             }
             Msg::ViewPull => {}
             Msg::View(ring) => {
@@ -295,6 +346,15 @@ pub enum Timer {
     Leave,
     /// Time to send again the transfers no new replica has acknowledged.
     Transfers,
+    /// A delete's coordinator asks whether the key's tombstone may go
+    /// (the key, and the ticket of this schedule: a newer tombstone's
+    /// timer voids an older one's).
+    ReapCheck(Key, u32),
+    /// A reap check's answers are due.
+    ReapCheckDeadline(u64),
+    /// A replica's tombstone has waited out the delay (reaping on the
+    /// delay alone).
+    Reap(Key),
 }
 
 impl Describe for Timer {
@@ -306,6 +366,9 @@ impl Describe for Timer {
             Timer::AntiEntropy => "AntiEntropyTick",
             Timer::Leave => "LeaveDone",
             Timer::Transfers => "TransferRetry",
+            Timer::ReapCheck(..) => "ReapCheckTick",
+            Timer::ReapCheckDeadline(_) => "ReapCheckTimeout",
+            Timer::Reap(_) => "ReapTick",
         }
     }
 }

@@ -49,6 +49,8 @@ pub(super) fn config(w: usize, r: usize) -> Config {
         mode: Mode::Dvv,
         max_siblings: 0,
         key_epochs: true,
+        delete_mode: None,
+        reap_needs_all_primaries: true,
         handoff_interval: SimTime::from_secs(1),
         suspect_for: SimTime::from_secs(2),
         gossip: None,

@@ -8,7 +8,8 @@ use crate::id::NodeId;
 use crate::net::topology::region_indices;
 use crate::node::{AntiEntropyConfig, ClusterPlan, Config};
 use crate::ring::NodeSpec;
-use crate::scenario::{Scenario, Versioning};
+use crate::scenario::{DeleteMode, Scenario, Versioning};
+use crate::time::SimTime;
 use crate::version::Mode;
 use std::sync::Arc;
 
@@ -32,6 +33,12 @@ pub fn node_config(scenario: &Scenario) -> Config {
         },
         max_siblings: r.max_siblings as usize,
         key_epochs: r.key_epochs,
+        delete_mode: match r.delete_mode {
+            DeleteMode::Keep => None,
+            DeleteMode::Immediate => Some(SimTime::ZERO),
+            DeleteMode::After(delay) => Some(delay),
+        },
+        reap_needs_all_primaries: r.reap_needs_all_primaries,
         handoff_interval: r.handoff_interval,
         suspect_for: r.suspect_for,
         gossip: scenario

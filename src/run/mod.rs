@@ -8,6 +8,7 @@ pub use configure::{cluster_plan, node_config};
 pub mod disk_loss;
 mod membership;
 pub mod observe;
+mod reaps;
 
 use crate::actor::OpKind;
 use crate::check::durability::DiskLoss;
@@ -240,12 +241,17 @@ pub struct RunOutput {
 }
 
 /// Per key, every value any node holds at the end, replica or hint, on
-/// disk (a crashed node's disk included: it comes back with it).
+/// disk (a crashed node's disk included: it comes back with it), and every
+/// tombstone a node reaped: a reaped key reads as deleted, so its
+/// tombstone counts as present (it still supersedes what it deleted).
 fn final_values(world: &World) -> BTreeMap<Key, Vec<ValueId>> {
     let mut held: BTreeMap<Key, Vec<ValueId>> = BTreeMap::new();
     for node in world.nodes() {
         for (key, values) in node.store().values_held() {
             held.entry(key).or_default().extend(values);
+        }
+        for reaped in node.reaped() {
+            held.entry(reaped.key).or_default().extend(&reaped.values);
         }
     }
     for values in held.values_mut() {
@@ -282,7 +288,7 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
         nodes,
         final_values: final_values(world),
         membership: membership::membership_output(scenario, world, observed.views_differ),
-        history: world.take_history(),
+        history: reaps::history_with_reaps(world.take_history(), world),
         divergence: observed.divergence,
         divergent_at_end: observed.divergent_at_end,
         last_heal: crate::check::convergence::last_heal(

@@ -58,6 +58,8 @@ const REPLICATION_KEYS: &[&str] = &[
     "clock_truncation",
     "max_siblings",
     "key_epochs",
+    "delete_mode",
+    "reap_needs_all_primaries",
     "handoff_interval",
     "suspect_for",
 ];
@@ -310,11 +312,31 @@ fn replication(field: Field<'_>) -> Result<Replication, Diag> {
             f.u32_in(0, u32::MAX, "`max_siblings`")
         })?,
         key_epochs: t.or("key_epochs", d.key_epochs, |f| f.bool())?,
+        delete_mode: t.or("delete_mode", d.delete_mode, delete_mode)?,
+        reap_needs_all_primaries: t.or(
+            "reap_needs_all_primaries",
+            d.reap_needs_all_primaries,
+            |f| f.bool(),
+        )?,
         handoff_interval: t.or("handoff_interval", d.handoff_interval, |f| {
             f.positive_duration()
         })?,
         suspect_for: t.or("suspect_for", d.suspect_for, |f| f.positive_duration())?,
     })
+}
+
+/// `"keep"`, `"immediate"` or a duration such as `"3s"`.
+fn delete_mode(field: Field<'_>) -> Result<DeleteMode, Diag> {
+    match field.str()? {
+        "keep" => Ok(DeleteMode::Keep),
+        "immediate" => Ok(DeleteMode::Immediate),
+        _ => field.duration().map(DeleteMode::After).map_err(|_| {
+            field.error(
+                "expected \"keep\", \"immediate\" or a delay such as \"3s\" \
+                 (Riak's default; units: ns, us, ms, s, min)",
+            )
+        }),
+    }
 }
 
 fn network(field: Field<'_>, space: NodeSpace) -> Result<Network, Diag> {

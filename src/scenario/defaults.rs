@@ -82,6 +82,9 @@ impl Default for Replication {
             // Riak's default.
             max_siblings: 100,
             key_epochs: true,
+            // Riak's defaults: reap 3 s after the delete, by its rule.
+            delete_mode: DeleteMode::After(SimTime::from_secs(3)),
+            reap_needs_all_primaries: true,
             handoff_interval: SimTime::from_secs(1),
             suspect_for: SimTime::from_secs(2),
         }

@@ -144,6 +144,17 @@ fn replication(o: &mut String, r: &Replication) {
     line(o, "clock_truncation", &r.clock_truncation.to_string());
     line(o, "max_siblings", &r.max_siblings.to_string());
     line(o, "key_epochs", &r.key_epochs.to_string());
+    let delete_mode = match r.delete_mode {
+        DeleteMode::Keep => "keep".to_string(),
+        DeleteMode::Immediate => "immediate".to_string(),
+        DeleteMode::After(delay) => duration_text(delay.as_nanos()),
+    };
+    line(o, "delete_mode", &string(&delete_mode));
+    line(
+        o,
+        "reap_needs_all_primaries",
+        &r.reap_needs_all_primaries.to_string(),
+    );
     line(o, "handoff_interval", &duration(r.handoff_interval));
     line(o, "suspect_for", &duration(r.suspect_for));
 }

@@ -92,6 +92,17 @@ pub struct Cluster {
 /// replica placement (`clockwise`, `region-aware`). See `crate::ring`.
 pub use crate::ring::{Placement, Strategy};
 
+/// `replication.delete_mode`: when a delete's tombstone goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Tombstones stay for ever.
+    Keep,
+    /// Reaped as soon as the delete is acknowledged.
+    Immediate,
+    /// Reaped this long after the delete (Riak's default: 3 s).
+    After(SimTime),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
     pub n: u32,
@@ -110,6 +121,11 @@ pub struct Replication {
     /// Riak's KV679 fix: a node that forgets what it minted on a key
     /// mints under a fresh actor name there.
     pub key_epochs: bool,
+    /// When a tombstone is reaped (Riak's `delete_mode`).
+    pub delete_mode: DeleteMode,
+    /// Riak's rule: reap only once every primary holds the tombstone and
+    /// no other node holds the key; `false` reaps on the delay alone.
+    pub reap_needs_all_primaries: bool,
     /// How often a node holding hints offers them to their owners.
     pub handoff_interval: SimTime,
     /// How long a node (or client) that saw a peer let a request time out

@@ -155,6 +155,18 @@ impl Siblings {
         values
     }
 
+    /// Whether the key is deleted here and nothing stands beside the
+    /// delete: every sibling is a tombstone (what may be reaped).
+    pub fn only_tombstones(&self) -> bool {
+        let tomb = |v: u64| crate::id::ValueId(v).is_tombstone();
+        match &self.0 {
+            Repr::Empty => false,
+            Repr::Clocks(v) => !v.is_empty() && v.iter().all(|v| tomb(v.value)),
+            Repr::Dvv(d) => !d.dots().is_empty() && d.dots().iter().all(|d| tomb(d.stamp)),
+            Repr::Lww(s) => tomb(s.value),
+        }
+    }
+
     /// Whether `value` is one of the siblings.
     pub fn contains(&self, value: ValueId) -> bool {
         match &self.0 {
