@@ -188,3 +188,90 @@ fn exit_codes_say_held_violated_bad_input_and_incomplete() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn dynsim_output(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_counterexample_is_a_run_that_fails_the_same_expectation() {
+    let dir = std::env::temp_dir().join(format!("dynsim-check-run-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let vc = "scenarios/check/blind-puts-vc.toml";
+    assert_eq!(dynsim(&["check", vc, "--out", out]), 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("check.json")).unwrap()).unwrap();
+    let violation = &json["violations"][0];
+    let cx = dir.join(violation["file"].as_str().unwrap());
+    let cx = cx.to_str().unwrap();
+
+    // `dynsim run` follows the schedule step by step: the run (its
+    // trace, its checkers, its report) fails the same expectation with
+    // the same count.
+    let run_dir = dir.join("run");
+    assert_eq!(dynsim(&["run", cx, "--out", run_dir.to_str().unwrap()]), 1);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
+            .unwrap();
+    let failed: Vec<_> = summary["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ok"] == false)
+        .map(|e| (e["name"].clone(), e["actual"].clone()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![(
+            violation["expectation"].clone(),
+            violation["actual"].clone()
+        )]
+    );
+    assert_eq!(
+        summary["events"].as_u64(),
+        Some(violation["steps"].as_u64().unwrap()),
+        "one event per step"
+    );
+    assert!(run_dir.join("report.html").exists());
+    // `explain` narrates the same execution: the second put replaces the
+    // first under n1's clock.
+    let (code, story) = dynsim_output(&["explain", cx]);
+    assert_eq!(code, 0);
+    assert!(story.contains("eggs is lost"), "{story}");
+
+    // A schedule that is not a whole execution of the file is refused.
+    let text = std::fs::read_to_string(cx).unwrap();
+    let schedule_line = text.lines().find(|l| l.starts_with("schedule = ")).unwrap();
+    for (schedule, why) in [("[0, 99]", "choice 99"), ("[0, 1]", "goes on after")] {
+        let bad = dir.join("bad.toml");
+        std::fs::write(
+            &bad,
+            text.replace(schedule_line, &format!("schedule = {schedule}")),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+            .args([
+                "run",
+                bad.to_str().unwrap(),
+                "--out",
+                run_dir.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("check.schedule") && stderr.contains(why),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -52,7 +52,13 @@ enum StrategyArg {
 const RANDOM_DEFAULT_STATES: u64 = 100_000;
 
 pub fn check(args: CheckArgs) -> u8 {
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    // Not `load_seeded`: check follows a partial schedule too, which a
+    // run refuses.
+    let mut sets = args.sets.clone();
+    if let Some(seed) = args.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let scenario = match super::load(&args.file, &sets) {
         Ok(s) => s,
         Err(code) => return code,
     };

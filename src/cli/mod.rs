@@ -131,7 +131,24 @@ fn load_seeded(
     if let Some(seed) = seed {
         sets.push(format!("seed={seed}"));
     }
-    load(file, &sets)
+    let scenario = load(file, &sets)?;
+    refuse_bad_schedule(file, &scenario, None)?;
+    Ok(scenario)
+}
+
+/// A `[check] schedule` (a counterexample) must be a whole execution of
+/// the scenario, with `bug` planted if one is, for a run to follow it.
+fn refuse_bad_schedule(
+    file: &std::path::Path,
+    scenario: &crate::scenario::Scenario,
+    bug: Option<crate::node::DeliberateBug>,
+) -> Result<(), u8> {
+    crate::explore::script(scenario, bug)
+        .map(|_| ())
+        .map_err(|e| {
+            eprintln!("error: {}: check.schedule: {e}", file.display());
+            EXIT_BAD_INPUT
+        })
 }
 
 /// Loads and validates a scenario, printing the error and returning the

@@ -82,6 +82,12 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let bug = args.deliberate_bug.map(PlantedBug::bug);
+    if bug.is_some()
+        && let Err(code) = super::refuse_bad_schedule(&args.file, &scenario, bug)
+    {
+        return code;
+    }
     // The seed first, as FoundationDB prints it: whatever happens next can
     // be replayed from this line.
     eprintln!(
@@ -125,8 +131,7 @@ pub fn run(args: RunArgs) -> u8 {
     };
 
     let started = Instant::now(); // wall-clock ok: wall_ms in the summary, outside the run
-    let mut world =
-        run::build_with_bug(&scenario, tracer, args.deliberate_bug.map(PlantedBug::bug));
+    let mut world = run::build_with_bug(&scenario, tracer, bug);
     let observed = drive_with_progress(&scenario, &mut world);
     if let Err(e) = world.finish_trace() {
         eprintln!("error: writing the trace failed: {e}");

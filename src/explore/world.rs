@@ -15,6 +15,7 @@ use crate::client::driver::{ClientTimer, StoreClient};
 use crate::id::{Endpoint, Names, NodeId, OpId};
 use crate::node::{DynamoNode, Msg, Timer};
 use crate::scenario::Check;
+use crate::sim::{Choice, Scripted};
 use crate::time::SimTime;
 use crate::trace::Fields;
 use std::fmt::Write as _;
@@ -32,6 +33,10 @@ pub enum Life {
 
 #[derive(Clone, Debug)]
 pub struct Envelope {
+    /// The message's number in send order (a duplicate numbered as a new
+    /// send), for `dynsim run` to name it; not part of the state, so left
+    /// out of the fingerprint.
+    pub number: u32,
     pub from: Endpoint,
     pub to: Endpoint,
     pub msg: Msg,
@@ -79,6 +84,7 @@ pub struct State {
     pub history: Vec<Event>,
     next_op: u64,
     next_timer: u64,
+    next_message: u32,
     pub drops: u32,
     pub duplicates: u32,
     pub crashes: u32,
@@ -123,6 +129,7 @@ impl State {
             history: Vec::new(),
             next_op: 0,
             next_timer: 0,
+            next_message: 0,
             drops: 0,
             duplicates: 0,
             crashes: 0,
@@ -213,7 +220,7 @@ impl State {
                 });
             }
             Step::Deliver(i) => {
-                let Envelope { from, to, msg } = s.flight.remove(i);
+                let Envelope { from, to, msg, .. } = s.flight.remove(i);
                 let now = s.now;
                 let up = match to {
                     Endpoint::Node(n) => s.life[n.0 as usize] == Life::Up,
@@ -231,7 +238,11 @@ impl State {
                 s.drops += 1;
             }
             Step::Duplicate(i) => {
-                let copy = s.flight[i].clone();
+                let copy = Envelope {
+                    number: s.next_message,
+                    ..s.flight[i].clone()
+                };
+                s.next_message += 1;
                 s.flight.push(copy);
                 s.duplicates += 1;
             }
@@ -265,6 +276,7 @@ impl State {
             history,
             next_op,
             next_timer,
+            next_message,
             now,
             life,
             ..
@@ -277,6 +289,7 @@ impl State {
             history,
             next_op,
             next_timer,
+            next_message,
             halted: false,
         };
         match who {
@@ -338,6 +351,24 @@ impl State {
         h.finish()
     }
 
+    /// `step` as the event loop names it (see `sim::scripted`), at the
+    /// time it happens.
+    pub fn scripted(&self, step: Step) -> Scripted {
+        let (at, choice) = match step {
+            Step::Fire(i) => {
+                let t = &self.timers[i];
+                // Timer ids count from 1, the loop's numbers from 0.
+                (self.now.max(t.due), Choice::Fire(t.id as u32 - 1))
+            }
+            Step::Deliver(i) => (self.now, Choice::Deliver(self.flight[i].number)),
+            Step::Drop(i) => (self.now, Choice::Drop(self.flight[i].number)),
+            Step::Duplicate(i) => (self.now, Choice::Duplicate(self.flight[i].number)),
+            Step::Crash(n) => (self.now, Choice::Crash(n)),
+            Step::Restart(n) => (self.now, Choice::Restart(n)),
+        };
+        Scripted { at, choice }
+    }
+
     /// A step in words, for the terminal and a counterexample's comments.
     pub fn describe(&self, step: Step, names: &Names) -> String {
         let end = |e: Endpoint| match e {
@@ -385,6 +416,7 @@ struct Fx<'a> {
     history: &'a mut Vec<Event>,
     next_op: &'a mut u64,
     next_timer: &'a mut u64,
+    next_message: &'a mut u32,
     halted: bool,
 }
 
@@ -401,7 +433,9 @@ impl Fx<'_> {
     }
 
     fn send_msg(&mut self, to: Endpoint, msg: Msg) {
+        *self.next_message += 1;
         self.flight.push(Envelope {
+            number: *self.next_message - 1,
             from: self.owner,
             to,
             msg,
