@@ -26,7 +26,7 @@ use crate::id::Names;
 use crate::node::{Config, DeliberateBug};
 use crate::scenario::{Check, Scenario};
 use crate::sim::Scripted;
-pub use search::{Exploration, Progress, Strategy, Violation};
+pub use search::{Exploration, Progress, Reached, Strategy, Violation};
 use world::{Rules, State, Step};
 
 /// The nodes' settings in an exploration and in a scripted run alike:
