@@ -131,13 +131,24 @@ fn load_seeded(
     if let Some(seed) = seed {
         sets.push(format!("seed={seed}"));
     }
-    let scenario = load(file, &sets)?;
-    refuse_bad_schedule(file, &scenario, None)?;
+    load(file, &sets)
+}
+
+/// [`load_seeded`] for a command that runs the file (`run`, `explain`,
+/// `lamport`): a `[check] schedule` (a counterexample) must also be a
+/// whole execution of it, with `bug` planted if one is, for the run to
+/// follow it.
+fn load_to_run(
+    file: &std::path::Path,
+    sets: &[String],
+    seed: Option<u64>,
+    bug: Option<crate::node::DeliberateBug>,
+) -> Result<crate::scenario::Scenario, u8> {
+    let scenario = load_seeded(file, sets, seed)?;
+    refuse_bad_schedule(file, &scenario, bug)?;
     Ok(scenario)
 }
 
-/// A `[check] schedule` (a counterexample) must be a whole execution of
-/// the scenario, with `bug` planted if one is, for a run to follow it.
 fn refuse_bad_schedule(
     file: &std::path::Path,
     scenario: &crate::scenario::Scenario,

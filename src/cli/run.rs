@@ -78,16 +78,11 @@ fn exports(formats: &[TraceFormat]) -> Vec<Export> {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    let bug = args.deliberate_bug.map(PlantedBug::bug);
+    let scenario = match super::load_to_run(&args.file, &args.sets, args.seed, bug) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let bug = args.deliberate_bug.map(PlantedBug::bug);
-    if bug.is_some()
-        && let Err(code) = super::refuse_bad_schedule(&args.file, &scenario, bug)
-    {
-        return code;
-    }
     // The seed first, as FoundationDB prints it: whatever happens next can
     // be replayed from this line.
     eprintln!(

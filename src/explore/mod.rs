@@ -64,6 +64,9 @@ pub fn script(
 /// A scenario made ready to explore.
 pub struct Checker {
     scenario: Scenario,
+    /// The bug planted in every node, if any: a counterexample replays
+    /// only with it.
+    bug: Option<DeliberateBug>,
     names: Names,
     rules: Rules,
     start: State,
@@ -91,6 +94,7 @@ impl Checker {
         let clients = crate::run::clients(scenario, &directory);
         Some(Checker {
             scenario: scenario.clone(),
+            bug,
             names,
             rules: Rules {
                 bounds,
@@ -141,7 +145,7 @@ impl Checker {
             state.steps(&self.rules, &mut enabled);
             let Some(&step) = enabled.get(k as usize) else {
                 return Err(format!(
-                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version",
+                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
                     enabled.len()
                 ));
             };
@@ -171,8 +175,11 @@ impl Checker {
         // run` builds the same nodes.
         scenario.gossip.enabled = false;
         scenario.anti_entropy.enabled = false;
+        let flag = self.bug.map_or(String::new(), |b| {
+            format!(" --deliberate-bug {}", b.as_str())
+        });
         let mut text = format!(
-            "# dynsim check counterexample: `{}` expected {}, got {}\n# it ends with: {}\n# replay it with: dynsim run FILE (a run with a report), or dynsim check FILE (the steps)\n",
+            "# dynsim check counterexample: `{}` expected {}, got {}\n# it ends with: {}\n# replay it with: dynsim run FILE{flag} (a run with a report), or dynsim check FILE{flag} (the steps)\n",
             violation.expectation, violation.expected, violation.actual, violation.outcome
         );
         for (i, step) in replay.steps.iter().enumerate() {

@@ -95,8 +95,8 @@ pub fn build(scenario: &Scenario, trace: Tracer) -> World {
 pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<DeliberateBug>) -> World {
     // A counterexample of `dynsim check` (its `[check] schedule` set) runs
     // the explorer's execution step by step, over nodes configured as the
-    // explorer's. The command line refuses a schedule that is no whole
-    // execution before it gets here.
+    // explorer's. The command line and `run_with_bug` refuse a schedule
+    // that is no whole execution before they get here.
     let script = crate::explore::script(scenario, bug)
         .unwrap_or_else(|e| panic!("check.schedule, unchecked by the caller: {e}"));
     let names = names(scenario);
@@ -385,6 +385,10 @@ pub fn run_with_bug(
     trace: Tracer,
     bug: Option<DeliberateBug>,
 ) -> std::io::Result<RunOutput> {
+    // A schedule the scenario (varied by a sweep or a shrink) no longer
+    // fits is an error here, where `build` would panic.
+    crate::explore::script(scenario, bug)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut world = build_with_bug(scenario, trace, bug);
     let observed = drive(scenario, &mut world, SimTime::MAX, |_| {});
     world.finish_trace()?;
