@@ -101,6 +101,43 @@ fn two_blind_puts_lose_one_under_vector_clocks_and_none_under_dvv() {
     );
 }
 
+/// Last-write-wins under skew: n2's clock 1.5 s behind stamps Bob's
+/// later write older than Alice's, which wins; the counterexample, run
+/// by `dynsim run` (the skew applied between its steps), loses it too.
+#[test]
+fn last_write_wins_loses_a_later_write_under_skew() {
+    let lww = load("scenarios/check/lww-skew.toml");
+    let ex = explore(&lww);
+    assert_eq!(
+        summary(&ex),
+        (vec!["lost_acked_writes".to_string()], LWW_UNIQUE, true)
+    );
+    assert_eq!(
+        table(&ex),
+        [
+            ("carol get cart: eggs", 29646, 7),
+            ("carol get cart: tea", 1890, 2),
+        ]
+    );
+    assert_counterexamples_replay(&lww, &ex);
+    let dir = std::env::temp_dir().join(format!("dynsim-check-lww-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let checker = Checker::new(&lww, None).unwrap();
+    let cx = dir.join("cx.toml");
+    std::fs::write(&cx, checker.counterexample(&ex.violations[0]).unwrap()).unwrap();
+    let (code, story) = dynsim_output(&["explain", cx.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(story.contains("so tea is dropped"), "{story}");
+    let out = dir.join("run");
+    assert_eq!(
+        dynsim(&["run", cx.to_str().unwrap(), "--out", out.to_str().unwrap()]),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const LWW_UNIQUE: u64 = 402;
+
 const VC_UNIQUE: u64 = 2761;
 const DVV_UNIQUE: u64 = 2761;
 
@@ -245,6 +282,14 @@ fn a_workload_or_a_timed_expectation_under_check_is_a_located_error() {
     let text = e.render(false);
     assert!(
         text.contains("w.toml:2:1") && text.contains("scripted"),
+        "{text}"
+    );
+    // A clock skew from time 0 is the one fault a [check] file takes.
+    let late_skew = "name = \"s\"\n[[fault]]\nat = \"1s\"\nskew = { node = \"n2\", offset = \"-1s\" }\n[check]\n";
+    let e = scenario::parse_str("s.toml", late_skew, Format::Toml, &[]).unwrap_err();
+    let text = e.render(false);
+    assert!(
+        text.contains("s.toml:2:1") && text.contains("at = \"0s\""),
         "{text}"
     );
     let timed = "name = \"t\"\n[expect]\nget_p99 = \"5ms\"\n[check]\n";

@@ -24,7 +24,7 @@ pub mod world;
 
 use crate::id::Names;
 use crate::node::{Config, DeliberateBug};
-use crate::scenario::{Check, Scenario};
+use crate::scenario::{Check, FaultAction, Scenario};
 use crate::sim::Scripted;
 pub use search::{Exploration, Progress, Reached, Strategy, Violation};
 use world::{Rules, State, Step};
@@ -59,6 +59,18 @@ pub fn script(
         ));
     }
     Ok(Some(replay.script))
+}
+
+/// Each node's clock skew, from the file's skew faults (validation lets
+/// a [check] file have those alone, at time 0).
+fn skews(scenario: &Scenario) -> Vec<i64> {
+    let mut skew_ns = vec![0; scenario.total_nodes() as usize];
+    for fault in &scenario.faults {
+        if let FaultAction::Skew { node, offset_ns } = fault.action {
+            skew_ns[node.0 as usize] = offset_ns;
+        }
+    }
+    skew_ns
 }
 
 /// A scenario made ready to explore.
@@ -100,7 +112,7 @@ impl Checker {
                 bounds,
                 horizon: scenario.end(),
             },
-            start: State::initial(nodes, clients),
+            start: State::initial(nodes, clients).with_skews(skews(scenario)),
         })
     }
 

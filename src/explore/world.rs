@@ -97,6 +97,10 @@ pub struct State {
     pub history: Rc<Vec<Event>>,
     /// A running hash of the history, event by event.
     history_print: u64,
+    /// Each node's clock offset from true time (a skew from the start),
+    /// in ns: what it reads as `now`. Fixed for an exploration, so not
+    /// part of the fingerprint.
+    skew_ns: Rc<[i64]>,
     next_op: u64,
     next_timer: u64,
     next_message: u32,
@@ -145,6 +149,7 @@ impl State {
             timers: Vec::new(),
             history: Rc::default(),
             history_print: 0,
+            skew_ns: Rc::from(Vec::new()),
             next_op: 0,
             next_timer: 0,
             next_message: 0,
@@ -227,7 +232,7 @@ impl State {
                     s.early_timers += 1;
                 }
                 s.now = s.now.max(t.due);
-                let now = s.now;
+                let now = s.local(t.owner);
                 s.act(t.owner, |actor, fx| match (actor, t.timer) {
                     (Actor::Node(node), TimerKind::Node(timer)) => node.on_timer(now, timer, fx),
                     (Actor::Client(client), TimerKind::Client(timer)) => {
@@ -239,7 +244,7 @@ impl State {
             }
             Step::Deliver(i) => {
                 let Envelope { from, to, msg, .. } = Rc::unwrap_or_clone(s.flight.remove(i));
-                let now = s.now;
+                let now = s.local(to);
                 let up = match to {
                     Endpoint::Node(n) => s.life[n.0 as usize] == Life::Up,
                     Endpoint::Client(_) => true,
@@ -273,7 +278,7 @@ impl State {
             }
             Step::Restart(n) => {
                 s.life[n.0 as usize] = Life::Up;
-                let now = s.now;
+                let now = s.local(Endpoint::Node(n));
                 s.act(Endpoint::Node(n), |actor, fx| {
                     if let Actor::Node(node) = actor {
                         node.on_restart(now, false, fx);
@@ -282,6 +287,24 @@ impl State {
             }
         }
         s
+    }
+
+    /// Skews each node's clock by `skew_ns` (by node index) from here on:
+    /// the event loop applies a skew fault at time 0 after every node
+    /// started, and so does this.
+    pub fn with_skews(mut self, skew_ns: Vec<i64>) -> State {
+        self.skew_ns = Rc::from(skew_ns);
+        self
+    }
+
+    /// The time `who` reads on its clock now.
+    fn local(&self, who: Endpoint) -> SimTime {
+        match who {
+            Endpoint::Node(n) => self
+                .now
+                .offset_by(self.skew_ns.get(n.0 as usize).copied().unwrap_or(0)),
+            Endpoint::Client(_) => self.now,
+        }
     }
 
     /// Hands one input to the node or client `who` with an outbox over

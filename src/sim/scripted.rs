@@ -11,7 +11,9 @@
 //! a duplicate as a new message), and the simulated time it happens at:
 //! the explorer's abstract time, which moves only when a timer fires. The
 //! nodes see the same inputs in the same order at the same times as in
-//! the explorer, so they do the same.
+//! the explorer, so they do the same. The fault schedule (a check file
+//! may skew clocks from time 0, nothing else) applies between steps at
+//! its times.
 
 use super::queue::Scheduled;
 use super::{Event, FaultOrigin, Sim};
@@ -53,6 +55,9 @@ pub(crate) struct Handles {
 pub(crate) struct Script {
     steps: Vec<Scripted>,
     next: usize,
+    /// The next fault of the schedule to apply (a check file's only
+    /// faults are clock skews from time 0).
+    next_fault: usize,
 }
 
 impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
@@ -61,7 +66,11 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
     /// them: a step naming a message or timer that is not pending panics.
     pub fn follow(&mut self, steps: Vec<Scripted>) {
         assert!(!self.started, "a script is set before the run starts");
-        self.script = Some(Script { steps, next: 0 });
+        self.script = Some(Script {
+            steps,
+            next: 0,
+            next_fault: 0,
+        });
         self.core.handles = Some(Handles::default());
     }
 
@@ -79,14 +88,31 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 return;
             }
             script.next += 1;
+            self.apply_faults_until(step.at);
             self.core.now = self.core.now.max(step.at);
             self.core.metrics.events += 1;
             self.take(step.choice);
             self.prefetch_for_sent();
         }
         if until >= self.end {
+            self.apply_faults_until(self.end);
             self.core.now = self.end;
             self.dispatch(Event::End);
+        }
+    }
+
+    /// Faults still happen at their times, between the steps.
+    fn apply_faults_until(&mut self, t: SimTime) {
+        while let Some(script) = &mut self.script {
+            let i = script.next_fault;
+            match self.core.faults.get(i) {
+                Some((fault, _)) if fault.at <= t => {
+                    script.next_fault += 1;
+                    self.core.now = self.core.now.max(fault.at);
+                    self.apply_fault(i);
+                }
+                _ => return,
+            }
         }
     }
 
