@@ -52,7 +52,13 @@ enum StrategyArg {
 const RANDOM_DEFAULT_STATES: u64 = 100_000;
 
 pub fn check(args: CheckArgs) -> u8 {
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    // Not `load_seeded`: check follows a partial schedule too, which a
+    // run refuses.
+    let mut sets = args.sets.clone();
+    if let Some(seed) = args.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let scenario = match super::load(&args.file, &sets) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -129,7 +135,7 @@ fn states_per_sec(ex: &Exploration, seconds: f64) -> f64 {
 
 fn print_summary(ex: &Exploration, seconds: f64, out: &Path) {
     println!(
-        "{} {} states ({} unique, depth {}) in {seconds:.2}s: {:.0} states/s",
+        "{} {} states ({} unique, depth {}) in {seconds:.2}s: {:.0} states/s{}, {:.0} bytes per unique state",
         if ex.complete {
             "explored all"
         } else {
@@ -138,11 +144,25 @@ fn print_summary(ex: &Exploration, seconds: f64, out: &Path) {
         ex.states,
         ex.unique_states,
         ex.max_depth,
-        states_per_sec(ex, seconds)
+        states_per_sec(ex, seconds),
+        cpu_seconds().map_or(String::new(), |cpu| format!(
+            " ({:.0} per CPU second)",
+            ex.states as f64 / cpu.max(1e-9)
+        )),
+        bytes_per_unique_state(ex).unwrap_or(0.0),
     );
-    println!("outcomes (ended executions, outcome):");
-    for (outcome, count) in &ex.outcomes {
-        println!("  {count:>8}  {outcome}");
+    if ex.paths_counted {
+        println!("outcomes (executions reaching it, distinct end states, outcome):");
+    } else {
+        println!(
+            "outcomes (executions not counted: the state graph has a cycle; distinct end states, outcome):"
+        );
+    }
+    for (outcome, reached) in &ex.outcomes {
+        println!(
+            "  {:>10}  {:>6}  {outcome}",
+            reached.executions, reached.end_states
+        );
     }
     for v in &ex.violations {
         println!(
@@ -204,7 +224,13 @@ fn write(checker: &Checker, ex: &Exploration, seconds: f64, out: &Path) -> std::
     let outcomes: Vec<_> = ex
         .outcomes
         .iter()
-        .map(|(outcome, count)| json!({ "outcome": outcome, "executions": count }))
+        .map(|(outcome, reached)| {
+            json!({
+                "outcome": outcome,
+                "executions": ex.paths_counted.then_some(reached.executions),
+                "end_states": reached.end_states,
+            })
+        })
         .collect();
     let unique = ex.unique_states.max(1) as f64;
     let report = json!({
@@ -216,8 +242,11 @@ fn write(checker: &Checker, ex: &Exploration, seconds: f64, out: &Path) -> std::
         "max_depth": ex.max_depth,
         "seconds": seconds,
         "states_per_sec": states_per_sec(ex, seconds),
+        "cpu_seconds": cpu_seconds(),
+        "states_per_cpu_sec": cpu_seconds().map(|cpu| ex.states as f64 / cpu.max(1e-9)),
         "bookkeeping_bytes_per_unique_state": ex.bookkeeping_bytes as f64 / unique,
         "peak_rss_bytes_per_unique_state": peak_rss_bytes().map(|b| b as f64 / unique),
+        "bytes_per_unique_state": bytes_per_unique_state(ex),
         "peak_frontier": ex.peak_frontier,
         "outcomes": outcomes,
         "violations": violations,
@@ -225,6 +254,26 @@ fn write(checker: &Checker, ex: &Exploration, seconds: f64, out: &Path) -> std::
     let mut text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     text.push('\n');
     std::fs::write(out.join("check.json"), text)
+}
+
+/// The processor time this process has used (Linux: user and system, in
+/// clock ticks of 1/100 s), for states per second on one core when the
+/// machine is shared and the wall clock counts others' work too.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command's closing parenthesis; utime and
+    // stime are the 14th and 15th of the line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// What a unique state costs: the process's peak memory over the unique
+/// states (frontier, visited set, parent links and the program itself).
+fn bytes_per_unique_state(ex: &Exploration) -> Option<f64> {
+    peak_rss_bytes().map(|b| b as f64 / ex.unique_states.max(1) as f64)
 }
 
 /// The process's peak resident memory (Linux), for bytes per state.

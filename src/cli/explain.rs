@@ -59,7 +59,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
         eprintln!("error: --from is after --until");
         return EXIT_BAD_INPUT;
     }
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    let scenario = match super::load_to_run(&args.file, &args.sets, args.seed, None) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -37,7 +37,7 @@ fn duration(text: &str) -> Result<SimTime, String> {
 }
 
 pub fn lamport(args: LamportArgs) -> u8 {
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    let scenario = match super::load_to_run(&args.file, &args.sets, args.seed, None) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -134,6 +134,34 @@ fn load_seeded(
     load(file, &sets)
 }
 
+/// [`load_seeded`] for a command that runs the file (`run`, `explain`,
+/// `lamport`): a `[check] schedule` (a counterexample) must also be a
+/// whole execution of it, with `bug` planted if one is, for the run to
+/// follow it.
+fn load_to_run(
+    file: &std::path::Path,
+    sets: &[String],
+    seed: Option<u64>,
+    bug: Option<crate::node::DeliberateBug>,
+) -> Result<crate::scenario::Scenario, u8> {
+    let scenario = load_seeded(file, sets, seed)?;
+    refuse_bad_schedule(file, &scenario, bug)?;
+    Ok(scenario)
+}
+
+fn refuse_bad_schedule(
+    file: &std::path::Path,
+    scenario: &crate::scenario::Scenario,
+    bug: Option<crate::node::DeliberateBug>,
+) -> Result<(), u8> {
+    crate::explore::script(scenario, bug)
+        .map(|_| ())
+        .map_err(|e| {
+            eprintln!("error: {}: check.schedule: {e}", file.display());
+            EXIT_BAD_INPUT
+        })
+}
+
 /// Loads and validates a scenario, printing the error and returning the
 /// exit code when it is bad.
 fn load(file: &std::path::Path, sets: &[String]) -> Result<crate::scenario::Scenario, u8> {

@@ -78,7 +78,8 @@ fn exports(formats: &[TraceFormat]) -> Vec<Export> {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let scenario = match super::load_seeded(&args.file, &args.sets, args.seed) {
+    let bug = args.deliberate_bug.map(PlantedBug::bug);
+    let scenario = match super::load_to_run(&args.file, &args.sets, args.seed, bug) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -125,8 +126,7 @@ pub fn run(args: RunArgs) -> u8 {
     };
 
     let started = Instant::now(); // wall-clock ok: wall_ms in the summary, outside the run
-    let mut world =
-        run::build_with_bug(&scenario, tracer, args.deliberate_bug.map(PlantedBug::bug));
+    let mut world = run::build_with_bug(&scenario, tracer, bug);
     let observed = drive_with_progress(&scenario, &mut world);
     if let Err(e) = world.finish_trace() {
         eprintln!("error: writing the trace failed: {e}");

@@ -24,13 +24,61 @@ pub mod world;
 
 use crate::id::Names;
 use crate::node::{Config, DeliberateBug};
-use crate::scenario::{Check, Scenario};
-pub use search::{Exploration, Progress, Strategy, Violation};
+use crate::scenario::{Check, FaultAction, Scenario};
+use crate::sim::Scripted;
+pub use search::{Exploration, Progress, Reached, Strategy, Violation};
 use world::{Rules, State, Step};
+
+/// The nodes' settings in an exploration and in a scripted run alike:
+/// the scenario's, with gossip and anti-entropy off.
+pub fn node_config(scenario: &Scenario, bug: Option<DeliberateBug>) -> Config {
+    Config {
+        gossip: None,
+        anti_entropy: None,
+        deliberate_bug: bug,
+        ..crate::run::node_config(scenario)
+    }
+}
+
+/// The steps `dynsim run` follows for a scenario whose `[check] schedule`
+/// is set (a counterexample), `None` when it is not. `Err` says why the
+/// schedule is not a whole execution of this scenario.
+pub fn script(
+    scenario: &Scenario,
+    bug: Option<DeliberateBug>,
+) -> Result<Option<Vec<Scripted>>, String> {
+    let Some(check) = scenario.check.as_ref().filter(|c| !c.schedule.is_empty()) else {
+        return Ok(None);
+    };
+    let checker = Checker::new(scenario, bug).expect("a [check] section");
+    let replay = checker.replay(&check.schedule)?;
+    if !replay.ended {
+        return Err(format!(
+            "the execution goes on after the schedule's {} steps: a run replays only whole executions (dynsim check FILE follows a partial one)",
+            check.schedule.len()
+        ));
+    }
+    Ok(Some(replay.script))
+}
+
+/// Each node's clock skew, from the file's skew faults (validation lets
+/// a [check] file have those alone, at time 0).
+fn skews(scenario: &Scenario) -> Vec<i64> {
+    let mut skew_ns = vec![0; scenario.total_nodes() as usize];
+    for fault in &scenario.faults {
+        if let FaultAction::Skew { node, offset_ns } = fault.action {
+            skew_ns[node.0 as usize] = offset_ns;
+        }
+    }
+    skew_ns
+}
 
 /// A scenario made ready to explore.
 pub struct Checker {
     scenario: Scenario,
+    /// The bug planted in every node, if any: a counterexample replays
+    /// only with it.
+    bug: Option<DeliberateBug>,
     names: Names,
     rules: Rules,
     start: State,
@@ -42,6 +90,8 @@ pub struct Replay {
     pub steps: Vec<String>,
     /// Whether the execution had ended when the schedule did.
     pub ended: bool,
+    /// The same steps as the event loop follows them (`Sim::follow`).
+    pub script: Vec<Scripted>,
     pub judged: judge::Judged,
 }
 
@@ -51,22 +101,18 @@ impl Checker {
         let bounds: Check = scenario.check.clone()?;
         let names = crate::run::names(scenario);
         let directory = crate::run::directory(scenario, &names);
-        let config = Config {
-            gossip: None,
-            anti_entropy: None,
-            deliberate_bug: bug,
-            ..crate::run::node_config(scenario)
-        };
+        let config = node_config(scenario, bug);
         let nodes = crate::run::nodes(scenario, config, &directory);
         let clients = crate::run::clients(scenario, &directory);
         Some(Checker {
             scenario: scenario.clone(),
+            bug,
             names,
             rules: Rules {
                 bounds,
                 horizon: scenario.end(),
             },
-            start: State::initial(nodes, clients),
+            start: State::initial(nodes, clients).with_skews(skews(scenario)),
         })
     }
 
@@ -106,21 +152,24 @@ impl Checker {
         let mut state = self.start.clone();
         let mut enabled: Vec<Step> = Vec::new();
         let mut steps = Vec::new();
+        let mut script = Vec::new();
         for (i, &k) in schedule.iter().enumerate() {
             state.steps(&self.rules, &mut enabled);
             let Some(&step) = enabled.get(k as usize) else {
                 return Err(format!(
-                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version",
+                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
                     enabled.len()
                 ));
             };
             steps.push(state.describe(step, &self.names));
+            script.push(state.scripted(step));
             state = state.after(step);
         }
         state.steps(&self.rules, &mut enabled);
         Ok(Replay {
             steps,
             ended: enabled.is_empty(),
+            script,
             judged: judge::judge(&self.scenario, &self.names, &state),
         })
     }
@@ -134,8 +183,15 @@ impl Checker {
         if let Some(check) = &mut scenario.check {
             check.schedule = violation.steps.clone();
         }
+        // Off in every exploration; said so in the file, so that `dynsim
+        // run` builds the same nodes.
+        scenario.gossip.enabled = false;
+        scenario.anti_entropy.enabled = false;
+        let flag = self.bug.map_or(String::new(), |b| {
+            format!(" --deliberate-bug {}", b.as_str())
+        });
         let mut text = format!(
-            "# dynsim check counterexample: `{}` expected {}, got {}\n# it ends with: {}\n# replay it with: dynsim check FILE\n",
+            "# dynsim check counterexample: `{}` expected {}, got {}\n# it ends with: {}\n# replay it with: dynsim run FILE{flag} (a run with a report), or dynsim check FILE{flag} (the steps)\n",
             violation.expectation, violation.expected, violation.actual, violation.outcome
         );
         for (i, step) in replay.steps.iter().enumerate() {

@@ -25,6 +25,18 @@ pub enum Strategy {
     Random,
 }
 
+/// How an outcome was reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reached {
+    /// Executions (distinct sequences of steps from the start) that end
+    /// with it: under bfs and dfs the paths through the state graph to
+    /// its end states, counted once the search is done (saturating at
+    /// 2^64 - 1); under random, the walks that ended with it.
+    pub executions: u64,
+    /// Distinct end states with it.
+    pub end_states: u64,
+}
+
 /// Where a search is, for the progress line (and the callback's answer
 /// of whether to stop).
 #[derive(Clone, Copy, Debug)]
@@ -55,9 +67,11 @@ pub struct Exploration {
     pub states: u64,
     pub unique_states: u64,
     pub max_depth: u32,
-    /// Executions ended, by outcome: distinct end states under BFS and
-    /// DFS, walks under random.
-    pub outcomes: BTreeMap<String, u64>,
+    /// Executions ended, by outcome.
+    pub outcomes: BTreeMap<String, Reached>,
+    /// Whether `Reached::executions` counts paths: false when the state
+    /// graph has a cycle (infinitely many paths), when they are 0.
+    pub paths_counted: bool,
     pub violations: Vec<Violation>,
     /// Memory of the visited set and the parent links, per unique state.
     pub bookkeeping_bytes: u64,
@@ -95,11 +109,15 @@ impl Tree {
     }
 }
 
-/// An end state: its outcome counted, its broken expectations recorded
+/// An end state: its outcome returned, its broken expectations recorded
 /// (the first execution per expectation).
-fn finish(model: &Model<'_>, state: &State, path: impl FnOnce() -> Vec<u32>, ex: &mut Exploration) {
+fn finish(
+    model: &Model<'_>,
+    state: &State,
+    path: impl FnOnce() -> Vec<u32>,
+    ex: &mut Exploration,
+) -> String {
     let judged = judge(model.scenario, model.names, state);
-    *ex.outcomes.entry(judged.outcome.clone()).or_default() += 1;
     let mut path = Some(path);
     let mut steps = Vec::new();
     for v in judged.verdicts.into_iter().filter(|v| !v.ok) {
@@ -117,6 +135,7 @@ fn finish(model: &Model<'_>, state: &State, path: impl FnOnce() -> Vec<u32>, ex:
             outcome: judged.outcome.clone(),
         });
     }
+    judged.outcome
 }
 
 /// Explores from `start`. `max_states` bounds the states generated;
@@ -174,6 +193,10 @@ fn systematic(
     let mut tree = Tree {
         links: vec![(Tree::ROOT, 0)],
     };
+    // Every step taken (from, to) and every end state with its outcome,
+    // to count the paths to each end once the graph is known.
+    let mut edges: Vec<(u32, u32)> = Vec::new();
+    let mut ends: Vec<(u32, String)> = Vec::new();
     let mut frontier: VecDeque<(State, u32, u32)> = VecDeque::from([(start, 0, 0)]);
     let mut steps: Vec<Step> = Vec::new();
     let mut stopped = false;
@@ -183,7 +206,9 @@ fn systematic(
     } {
         state.steps(model.rules, &mut steps);
         if steps.is_empty() {
-            finish(model, &state, || tree.path(at), ex);
+            let outcome = finish(model, &state, || tree.path(at), ex);
+            ex.outcomes.entry(outcome.clone()).or_default().end_states += 1;
+            ends.push((at, outcome));
             continue;
         }
         for (k, &step) in steps.iter().enumerate() {
@@ -193,9 +218,10 @@ fn systematic(
             }
             let next = state.after(step);
             ex.states += 1;
-            if visited.insert(next.fingerprint()) {
+            let (id, new) = visited.number(next.fingerprint());
+            edges.push((at, id));
+            if new {
                 tree.links.push((at, k as u32));
-                let id = (tree.links.len() - 1) as u32;
                 ex.max_depth = ex.max_depth.max(depth + 1);
                 frontier.push_back((next, id, depth + 1));
                 ex.peak_frontier = ex.peak_frontier.max(frontier.len() as u64);
@@ -206,8 +232,56 @@ fn systematic(
             }
         }
     }
-    ex.bookkeeping_bytes += (tree.links.capacity() * std::mem::size_of::<(u32, u32)>()) as u64;
+    ex.bookkeeping_bytes +=
+        ((tree.links.capacity() + edges.capacity()) * std::mem::size_of::<(u32, u32)>()) as u64;
+    if let Some(paths) = count_paths(tree.links.len(), &edges) {
+        ex.paths_counted = true;
+        for (end, outcome) in ends {
+            let reached = ex.outcomes.entry(outcome).or_default();
+            reached.executions = reached.executions.saturating_add(paths[end as usize]);
+        }
+    }
     stopped
+}
+
+/// The number of paths from state 0 to every state, over `edges` (one
+/// per step taken, so two steps between the same states are two paths),
+/// in a topological order (Kahn's); `None` when the graph has a cycle.
+fn count_paths(states: usize, edges: &[(u32, u32)]) -> Option<Vec<u64>> {
+    let mut fan_in = vec![0u32; states];
+    let mut first_out = vec![0u32; states + 1];
+    for &(from, to) in edges {
+        fan_in[to as usize] += 1;
+        first_out[from as usize + 1] += 1;
+    }
+    for i in 0..states {
+        first_out[i + 1] += first_out[i];
+    }
+    let mut outs = vec![0u32; edges.len()];
+    let mut fill = first_out.clone();
+    for &(from, to) in edges {
+        outs[fill[from as usize] as usize] = to;
+        fill[from as usize] += 1;
+    }
+    let mut paths = vec![0u64; states];
+    paths[0] = 1;
+    let mut ready: Vec<u32> = (0..states as u32)
+        .filter(|&s| fan_in[s as usize] == 0)
+        .collect();
+    let mut done = 0;
+    while let Some(s) = ready.pop() {
+        done += 1;
+        let s = s as usize;
+        for &to in &outs[first_out[s] as usize..first_out[s + 1] as usize] {
+            let to = to as usize;
+            paths[to] = paths[to].saturating_add(paths[s]);
+            fan_in[to] -= 1;
+            if fan_in[to] == 0 {
+                ready.push(to as u32);
+            }
+        }
+    }
+    (done == states).then_some(paths)
 }
 
 /// Random walks until the state bound; true when the progress callback
@@ -223,13 +297,21 @@ fn walk(
 ) -> bool {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut steps: Vec<Step> = Vec::new();
+    // The end states seen, by outcome.
+    let mut ends: BTreeMap<String, FingerprintSet> = BTreeMap::new();
+    ex.paths_counted = true;
     while ex.states < max_states {
         let mut state = start.clone();
         let mut path: Vec<u32> = Vec::new();
         loop {
             state.steps(model.rules, &mut steps);
             if steps.is_empty() {
-                finish(model, &state, || path.clone(), ex);
+                let end = state.fingerprint();
+                let outcome = finish(model, &state, || path.clone(), ex);
+                let seen = ends.entry(outcome.clone()).or_default();
+                let reached = ex.outcomes.entry(outcome).or_default();
+                reached.executions += 1;
+                reached.end_states += u64::from(seen.insert(end));
                 break;
             }
             let k = rng.random_range(0..steps.len());
@@ -254,5 +336,20 @@ fn snapshot(ex: &Exploration, visited: &FingerprintSet) -> Progress {
         states: ex.states,
         unique_states: visited.len() as u64,
         max_depth: ex.max_depth,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_paths;
+
+    #[test]
+    fn paths_are_counted_through_shared_states_and_not_through_cycles() {
+        // 0 -> 1 -> 3, 0 -> 2 -> 3 twice (two steps between the same
+        // states), 3 -> 4: three paths to 3 and to 4, found out of order.
+        let edges = [(0, 2), (2, 3), (0, 1), (2, 3), (1, 3), (3, 4)];
+        assert_eq!(count_paths(5, &edges), Some(vec![1, 1, 1, 3, 3]));
+        assert_eq!(count_paths(3, &[(0, 1), (1, 2), (2, 1)]), None);
+        assert_eq!(count_paths(1, &[]), Some(vec![1]));
     }
 }

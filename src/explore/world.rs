@@ -15,11 +15,13 @@ use crate::client::driver::{ClientTimer, StoreClient};
 use crate::id::{Endpoint, Names, NodeId, OpId};
 use crate::node::{DynamoNode, Msg, Timer};
 use crate::scenario::Check;
+use crate::sim::{Choice, Scripted};
 use crate::time::SimTime;
 use crate::trace::Fields;
 use std::fmt::Write as _;
 
-use super::fingerprint::Fnv;
+use super::fingerprint::Hash64;
+use std::rc::Rc;
 
 /// A node's life: crashed nodes come back (`Restart`); a node that
 /// halted after a graceful leave does not.
@@ -32,9 +34,15 @@ pub enum Life {
 
 #[derive(Clone, Debug)]
 pub struct Envelope {
+    /// The message's number in send order (a duplicate numbered as a new
+    /// send), for `dynsim run` to name it; not part of the state, so left
+    /// out of the fingerprint.
+    pub number: u32,
     pub from: Endpoint,
     pub to: Endpoint,
     pub msg: Msg,
+    /// The hash of `from`, `to` and `msg`, taken once when it is sent.
+    print: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +59,8 @@ pub struct PendingTimer {
     pub id: u64,
     pub owner: Endpoint,
     pub timer: TimerKind,
+    /// The hash of `due`, `owner` and `timer`, taken once when it is set.
+    print: u64,
 }
 
 impl PendingTimer {
@@ -68,17 +78,32 @@ pub enum Event {
     Complete(Completion),
 }
 
+/// A world. Nodes, clients and the history are shared between a state
+/// and its successors until a step changes them (`Rc::make_mut`): a step
+/// touches one actor, so a successor copies one node, not all of them.
+/// Each keeps its hash beside it, retaken only when it changes.
 #[derive(Clone)]
 pub struct State {
-    pub nodes: Vec<DynamoNode>,
+    pub nodes: Vec<Rc<DynamoNode>>,
+    node_prints: Vec<u64>,
     pub life: Vec<Life>,
-    pub clients: Vec<StoreClient>,
+    pub clients: Vec<Rc<StoreClient>>,
+    client_prints: Vec<u64>,
     pub now: SimTime,
-    pub flight: Vec<Envelope>,
+    /// Shared with the successors, as the actors are: a message is
+    /// never changed in flight, so a step copies pointers, not messages.
+    pub flight: Vec<Rc<Envelope>>,
     pub timers: Vec<PendingTimer>,
-    pub history: Vec<Event>,
+    pub history: Rc<Vec<Event>>,
+    /// A running hash of the history, event by event.
+    history_print: u64,
+    /// Each node's clock offset from true time (a skew from the start),
+    /// in ns: what it reads as `now`. Fixed for an exploration, so not
+    /// part of the fingerprint.
+    skew_ns: Rc<[i64]>,
     next_op: u64,
     next_timer: u64,
+    next_message: u32,
     pub drops: u32,
     pub duplicates: u32,
     pub crashes: u32,
@@ -115,14 +140,19 @@ impl State {
     pub fn initial(nodes: Vec<DynamoNode>, clients: Vec<StoreClient>) -> State {
         let mut s = State {
             life: vec![Life::Up; nodes.len()],
-            nodes,
-            clients,
+            node_prints: nodes.iter().map(node_print).collect(),
+            nodes: nodes.into_iter().map(Rc::new).collect(),
+            client_prints: clients.iter().map(client_print).collect(),
+            clients: clients.into_iter().map(Rc::new).collect(),
             now: SimTime::ZERO,
             flight: Vec::new(),
             timers: Vec::new(),
-            history: Vec::new(),
+            history: Rc::default(),
+            history_print: 0,
+            skew_ns: Rc::from(Vec::new()),
             next_op: 0,
             next_timer: 0,
+            next_message: 0,
             drops: 0,
             duplicates: 0,
             crashes: 0,
@@ -202,7 +232,7 @@ impl State {
                     s.early_timers += 1;
                 }
                 s.now = s.now.max(t.due);
-                let now = s.now;
+                let now = s.local(t.owner);
                 s.act(t.owner, |actor, fx| match (actor, t.timer) {
                     (Actor::Node(node), TimerKind::Node(timer)) => node.on_timer(now, timer, fx),
                     (Actor::Client(client), TimerKind::Client(timer)) => {
@@ -213,8 +243,8 @@ impl State {
                 });
             }
             Step::Deliver(i) => {
-                let Envelope { from, to, msg } = s.flight.remove(i);
-                let now = s.now;
+                let Envelope { from, to, msg, .. } = Rc::unwrap_or_clone(s.flight.remove(i));
+                let now = s.local(to);
                 let up = match to {
                     Endpoint::Node(n) => s.life[n.0 as usize] == Life::Up,
                     Endpoint::Client(_) => true,
@@ -231,19 +261,24 @@ impl State {
                 s.drops += 1;
             }
             Step::Duplicate(i) => {
-                let copy = s.flight[i].clone();
-                s.flight.push(copy);
+                let copy = Envelope {
+                    number: s.next_message,
+                    ..(*s.flight[i]).clone()
+                };
+                s.next_message += 1;
+                s.flight.push(Rc::new(copy));
                 s.duplicates += 1;
             }
             Step::Crash(n) => {
-                s.nodes[n.0 as usize].on_crash();
+                Rc::make_mut(&mut s.nodes[n.0 as usize]).on_crash();
+                s.node_prints[n.0 as usize] = node_print(&s.nodes[n.0 as usize]);
                 s.life[n.0 as usize] = Life::Down;
                 s.timers.retain(|t| t.owner != Endpoint::Node(n));
                 s.crashes += 1;
             }
             Step::Restart(n) => {
                 s.life[n.0 as usize] = Life::Up;
-                let now = s.now;
+                let now = s.local(Endpoint::Node(n));
                 s.act(Endpoint::Node(n), |actor, fx| {
                     if let Actor::Node(node) = actor {
                         node.on_restart(now, false, fx);
@@ -254,17 +289,39 @@ impl State {
         s
     }
 
+    /// Skews each node's clock by `skew_ns` (by node index) from here on:
+    /// the event loop applies a skew fault at time 0 after every node
+    /// started, and so does this.
+    pub fn with_skews(mut self, skew_ns: Vec<i64>) -> State {
+        self.skew_ns = Rc::from(skew_ns);
+        self
+    }
+
+    /// The time `who` reads on its clock now.
+    fn local(&self, who: Endpoint) -> SimTime {
+        match who {
+            Endpoint::Node(n) => self
+                .now
+                .offset_by(self.skew_ns.get(n.0 as usize).copied().unwrap_or(0)),
+            Endpoint::Client(_) => self.now,
+        }
+    }
+
     /// Hands one input to the node or client `who` with an outbox over
     /// this state; a node that halts is gone.
     fn act(&mut self, who: Endpoint, input: impl FnOnce(Actor<'_>, &mut Fx<'_>)) {
         let State {
             nodes,
+            node_prints,
             clients,
+            client_prints,
             flight,
             timers,
             history,
+            history_print,
             next_op,
             next_timer,
+            next_message,
             now,
             life,
             ..
@@ -275,27 +332,37 @@ impl State {
             flight,
             timers,
             history,
+            history_print,
             next_op,
             next_timer,
+            next_message,
             halted: false,
         };
         match who {
             Endpoint::Node(n) => {
-                input(Actor::Node(&mut nodes[n.0 as usize]), &mut fx);
+                let n = n.0 as usize;
+                input(Actor::Node(Rc::make_mut(&mut nodes[n])), &mut fx);
+                node_prints[n] = node_print(&nodes[n]);
                 if fx.halted {
-                    life[n.0 as usize] = Life::Gone;
+                    life[n] = Life::Gone;
                 }
             }
-            Endpoint::Client(c) => input(Actor::Client(&mut clients[c.0 as usize]), &mut fx),
+            Endpoint::Client(c) => {
+                let c = c.0 as usize;
+                input(Actor::Client(Rc::make_mut(&mut clients[c])), &mut fx);
+                client_prints[c] = client_print(&clients[c]);
+            }
         }
     }
 
     /// The state's fingerprint: every node's and client's state, the
-    /// messages in flight and the timers set (each as a multiset: their
-    /// order in the vectors is how this state was reached, not what it
-    /// is), the history, the clock and the faults spent.
+    /// messages in flight and the timers set (each as a multiset, the sum
+    /// of their hashes: their order in the vectors is how this state was
+    /// reached, not what it is), the history, the clock and the faults
+    /// spent. The parts' hashes are kept up to date by the steps, so this
+    /// only combines them.
     pub fn fingerprint(&self) -> u64 {
-        let mut h = Fnv::default();
+        let mut h = Hash64::default();
         for x in [
             self.now.0,
             self.next_op,
@@ -306,36 +373,37 @@ impl State {
         ] {
             h.u64(x);
         }
-        for (node, life) in self.nodes.iter().zip(&self.life) {
-            let _ = write!(h, "{life:?}");
-            let _ = node.write_state(&mut h);
+        for (print, life) in self.node_prints.iter().zip(&self.life) {
+            h.u64(*life as u64);
+            h.u64(*print);
         }
-        for client in &self.clients {
-            let _ = client.write_state(&mut h);
-        }
-        let mut parts: Vec<u64> = self
-            .flight
-            .iter()
-            .map(|e| {
-                let mut m = Fnv::default();
-                let _ = write!(m, "{:?}{:?}{:?}", e.from, e.to, e.msg);
-                m.finish()
-            })
-            .collect();
-        parts.sort_unstable();
-        h.u64(parts.len() as u64);
-        parts.iter().for_each(|&p| h.u64(p));
-        parts.clear();
-        parts.extend(self.timers.iter().map(|t| {
-            let mut m = Fnv::default();
-            let _ = write!(m, "{}{:?}{:?}", t.due.0, t.owner, t.timer);
-            m.finish()
-        }));
-        parts.sort_unstable();
-        h.u64(parts.len() as u64);
-        parts.iter().for_each(|&p| h.u64(p));
-        let _ = write!(h, "{:?}", self.history);
+        self.client_prints.iter().for_each(|&p| h.u64(p));
+        let multiset =
+            |prints: &mut dyn Iterator<Item = u64>| prints.fold(0u64, |sum, p| sum.wrapping_add(p));
+        h.u64(self.flight.len() as u64);
+        h.u64(multiset(&mut self.flight.iter().map(|e| e.print)));
+        h.u64(self.timers.len() as u64);
+        h.u64(multiset(&mut self.timers.iter().map(|t| t.print)));
+        h.u64(self.history_print);
         h.finish()
+    }
+
+    /// `step` as the event loop names it (see `sim::scripted`), at the
+    /// time it happens.
+    pub fn scripted(&self, step: Step) -> Scripted {
+        let (at, choice) = match step {
+            Step::Fire(i) => {
+                let t = &self.timers[i];
+                // Timer ids count from 1, the loop's numbers from 0.
+                (self.now.max(t.due), Choice::Fire(t.id as u32 - 1))
+            }
+            Step::Deliver(i) => (self.now, Choice::Deliver(self.flight[i].number)),
+            Step::Drop(i) => (self.now, Choice::Drop(self.flight[i].number)),
+            Step::Duplicate(i) => (self.now, Choice::Duplicate(self.flight[i].number)),
+            Step::Crash(n) => (self.now, Choice::Crash(n)),
+            Step::Restart(n) => (self.now, Choice::Restart(n)),
+        };
+        Scripted { at, choice }
     }
 
     /// A step in words, for the terminal and a counterexample's comments.
@@ -370,6 +438,18 @@ impl State {
     }
 }
 
+fn node_print(node: &DynamoNode) -> u64 {
+    let mut h = Hash64::default();
+    let _ = node.write_state(&mut h);
+    h.finish()
+}
+
+fn client_print(client: &StoreClient) -> u64 {
+    let mut h = Hash64::default();
+    let _ = client.write_state(&mut h);
+    h.finish()
+}
+
 /// Whom an input is for.
 enum Actor<'a> {
     Node(&'a mut DynamoNode),
@@ -380,32 +460,52 @@ enum Actor<'a> {
 struct Fx<'a> {
     owner: Endpoint,
     now: SimTime,
-    flight: &'a mut Vec<Envelope>,
+    flight: &'a mut Vec<Rc<Envelope>>,
     timers: &'a mut Vec<PendingTimer>,
-    history: &'a mut Vec<Event>,
+    history: &'a mut Rc<Vec<Event>>,
+    history_print: &'a mut u64,
     next_op: &'a mut u64,
     next_timer: &'a mut u64,
+    next_message: &'a mut u32,
     halted: bool,
 }
 
 impl Fx<'_> {
     fn timer(&mut self, after: SimTime, timer: TimerKind) -> TimerId {
         *self.next_timer += 1;
+        let due = self.now + after;
+        let mut h = Hash64::default();
+        h.u64(due.0);
+        let _ = write!(h, "{:?}{:?}", self.owner, timer);
         self.timers.push(PendingTimer {
-            due: self.now + after,
+            due,
             id: *self.next_timer,
             owner: self.owner,
             timer,
+            print: h.finish(),
         });
         TimerId::from_raw(0, *self.next_timer)
     }
 
+    fn record(&mut self, event: Event) {
+        let mut h = Hash64::default();
+        h.u64(*self.history_print);
+        let _ = write!(h, "{event:?}");
+        *self.history_print = h.finish();
+        Rc::make_mut(self.history).push(event);
+    }
+
     fn send_msg(&mut self, to: Endpoint, msg: Msg) {
-        self.flight.push(Envelope {
+        *self.next_message += 1;
+        let mut h = Hash64::default();
+        let _ = write!(h, "{:?}{:?}{:?}", self.owner, to, msg);
+        self.flight.push(Rc::new(Envelope {
+            number: *self.next_message - 1,
             from: self.owner,
             to,
             msg,
-        });
+            print: h.finish(),
+        }));
     }
 }
 
@@ -454,9 +554,9 @@ impl ClientOutbox<Msg, ClientTimer> for Fx<'_> {
         op
     }
     fn invoke(&mut self, inv: &Invocation) {
-        self.history.push(Event::Invoke(inv.clone()));
+        self.record(Event::Invoke(inv.clone()));
     }
     fn complete(&mut self, done: Completion) {
-        self.history.push(Event::Complete(done));
+        self.record(Event::Complete(done));
     }
 }

@@ -94,11 +94,20 @@ pub fn build(scenario: &Scenario, trace: Tracer) -> World {
 /// [`build`], with a bug planted in every node on purpose (tests that show
 /// the checkers catch it, and `dynsim run --deliberate-bug` to replay them).
 pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<DeliberateBug>) -> World {
+    // A counterexample of `dynsim check` (its `[check] schedule` set) runs
+    // the explorer's execution step by step, over nodes configured as the
+    // explorer's. The command line and `run_with_bug` refuse a schedule
+    // that is no whole execution before they get here.
+    let script = crate::explore::script(scenario, bug)
+        .unwrap_or_else(|e| panic!("check.schedule, unchecked by the caller: {e}"));
     let names = names(scenario);
     let directory = directory(scenario, &names);
-    let config = Config {
-        deliberate_bug: bug,
-        ..node_config(scenario)
+    let config = match script {
+        Some(_) => crate::explore::node_config(scenario, bug),
+        None => Config {
+            deliberate_bug: bug,
+            ..node_config(scenario)
+        },
     };
     let nodes = nodes(scenario, config, &directory);
     let clients = clients(scenario, &directory);
@@ -106,7 +115,11 @@ pub fn build_with_bug(scenario: &Scenario, mut trace: Tracer, bug: Option<Delibe
         .map(|i| client_home(scenario, i))
         .collect();
     trace.set_names(names);
-    Sim::new(scenario, nodes, clients, homes, trace)
+    let mut world = Sim::new(scenario, nodes, clients, homes, trace);
+    if let Some(script) = script {
+        world.follow(script);
+    }
+    world
 }
 
 /// Every node of a scenario (members, then spares), configured by
@@ -378,6 +391,10 @@ pub fn run_with_bug(
     trace: Tracer,
     bug: Option<DeliberateBug>,
 ) -> std::io::Result<RunOutput> {
+    // A schedule the scenario (varied by a sweep or a shrink) no longer
+    // fits is an error here, where `build` would panic.
+    crate::explore::script(scenario, bug)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut world = build_with_bug(scenario, trace, bug);
     let observed = drive(scenario, &mut world, SimTime::MAX, |_| {});
     world.finish_trace()?;

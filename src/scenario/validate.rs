@@ -6,6 +6,7 @@
 use super::diag::Diag;
 use super::model::*;
 use super::tree::Node;
+use crate::time::SimTime;
 
 pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
     let blame = |paths: &[&str], message: String| -> Diag {
@@ -115,9 +116,11 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
                 "a [workload] cannot be explored: give [check] scripted [[op]]s only",
             ),
             (
-                !s.faults.is_empty(),
+                s.faults.iter().any(|f| {
+                    !matches!(f.action, FaultAction::Skew { .. }) || f.at != SimTime::ZERO
+                }),
                 "fault",
-                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of [[fault]]",
+                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of [[fault]] (a clock skew from the start, at = \"0s\", is the one fault it takes)",
             ),
             (
                 s.nemesis.is_some(),

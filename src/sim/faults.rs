@@ -203,7 +203,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
 
     /// Each lifecycle fault returns "" when applied (and traced), or its
     /// name when the node was in no state to take it.
-    fn crash(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
+    pub(super) fn crash(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         let slot = &mut self.nodes[n.index()];
         if !matches!(slot.status, Status::Up | Status::Paused) {
             return "crash";
@@ -222,7 +222,12 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         ""
     }
 
-    fn restart(&mut self, n: NodeId, wipe_disk: bool, origin: FaultOrigin) -> &'static str {
+    pub(super) fn restart(
+        &mut self,
+        n: NodeId,
+        wipe_disk: bool,
+        origin: FaultOrigin,
+    ) -> &'static str {
         if self.nodes[n.index()].status != Status::Crashed {
             return "restart";
         }

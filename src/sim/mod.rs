@@ -14,6 +14,7 @@ mod heap;
 mod outbox;
 pub mod queue;
 pub mod rng;
+mod scripted;
 pub mod testkit;
 mod wire;
 
@@ -30,6 +31,7 @@ use queue::{Due, EventQueue, Scheduled};
 use rand_chacha::ChaCha8Rng;
 
 pub use faults::FaultOrigin;
+pub use scripted::{Choice, Scripted};
 
 /// Where a node stands in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +151,9 @@ pub(crate) struct Core<M, NT, CT> {
     /// returns, each receiver is asked to prefetch what the message will
     /// read (see [`Node::prefetch`]).
     pub sent_to_nodes: Vec<(NodeId, Scheduled)>,
+    /// In a scripted run, every message and timer by number (see
+    /// [`scripted`]); `None` otherwise.
+    pub handles: Option<scripted::Handles>,
 }
 
 /// One run of a scenario.
@@ -159,6 +164,8 @@ pub struct Sim<N: Node, C: Client<Msg = N::Msg>> {
     end: SimTime,
     started: bool,
     finished: bool,
+    /// The choices a scripted run follows instead of the clock.
+    script: Option<scripted::Script>,
 }
 
 impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
@@ -227,10 +234,12 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 loss_window: 0,
                 latency_window: 0,
                 sent_to_nodes: Vec::new(),
+                handles: None,
             },
             end,
             started: false,
             finished: false,
+            script: None,
         }
     }
 
@@ -302,6 +311,9 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         if !self.started {
             self.start();
         }
+        if self.script.is_some() {
+            return self.run_script_until(until);
+        }
         while !self.finished {
             match self.core.queue.next_due(until) {
                 Some((t, due)) => self.handle(t, due),
@@ -346,7 +358,15 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         debug_assert!(t >= self.core.now, "time never goes backwards");
         self.core.now = t;
         self.core.metrics.events += 1;
-        match self.core.queue.take(due) {
+        let event = self.core.queue.take(due);
+        self.dispatch(event);
+        self.prefetch_for_sent();
+    }
+
+    /// Hands one event to its target.
+    fn dispatch(&mut self, event: Event<N::Msg, N::Timer, C::Timer>) {
+        let t = self.core.now;
+        match event {
             Event::Deliver {
                 to,
                 from,
@@ -382,7 +402,6 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
                 }
             }
         }
-        self.prefetch_for_sent();
     }
 
     /// Lets each node a message was just sent to start fetching what the

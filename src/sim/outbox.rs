@@ -73,6 +73,9 @@ fn schedule<M, NT, CT>(
     event: Event<M, NT, CT>,
 ) -> TimerId {
     let handle = core.queue.push(core.now + after, event);
+    if let Some(handles) = &mut core.handles {
+        handles.timers.push(handle);
+    }
     TimerId {
         slot: handle.slot,
         seq: handle.seq,

@@ -30,6 +30,20 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
             msg.describe(&mut line);
         }
         let (from_site, to_site) = (self.site(from), self.site(to));
+        if let Some(handles) = &mut self.handles {
+            // Scripted: the script says when it arrives, or that it is
+            // lost or copied; the network's dice are not thrown.
+            let epoch = self.net.reachability().epoch(from_site, to_site);
+            let event = Event::Deliver {
+                to,
+                from,
+                msg,
+                msg_id,
+                epoch,
+            };
+            handles.messages.push(self.queue.push(self.now, event));
+            return;
+        }
         match self.net.transmit(&mut self.net_rng, from_site, to_site) {
             Fate::Dropped(why) => self.drop_message(from, to, &msg, msg_id, why),
             Fate::Arrives {
@@ -64,6 +78,29 @@ impl<M: Describe, NT, CT> Core<M, NT, CT> {
                     self.sent_to_nodes.push((n, scheduled));
                 }
             }
+        }
+    }
+
+    /// A scripted duplicate: `copy` is queued and numbered as the next
+    /// message.
+    pub(crate) fn duplicate_scripted(&mut self, copy: Event<M, NT, CT>) {
+        if let Event::Deliver {
+            to,
+            from,
+            msg,
+            msg_id,
+            ..
+        } = &copy
+        {
+            self.metrics.messages.duplicated += 1;
+            if self.trace.enabled() {
+                let (trace, now) = (&mut self.trace, self.now);
+                message_line(trace, now, "duplicate", *from, *to, msg, *msg_id);
+            }
+        }
+        let handle = self.queue.push(self.now, copy);
+        if let Some(handles) = &mut self.handles {
+            handles.messages.push(handle);
         }
     }
 
