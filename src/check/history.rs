@@ -6,6 +6,9 @@
 use crate::actor::{Completion, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Key, OpId, ValueId};
 use crate::time::SimTime;
+use crate::value::Written;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// One operation, from invocation to completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +41,9 @@ impl HistoryOp {
 pub struct History {
     /// In invocation order, which is operation-id order.
     ops: Vec<HistoryOp>,
+    /// What each typed write stored, by its value (empty for opaque
+    /// values).
+    written: BTreeMap<ValueId, Rc<Written>>,
 }
 
 impl History {
@@ -49,7 +55,21 @@ impl History {
     /// put in op order whatever order they come in.
     pub fn from_ops(mut ops: Vec<HistoryOp>) -> History {
         ops.sort_by_key(|o| o.op);
-        History { ops }
+        History {
+            ops,
+            written: BTreeMap::new(),
+        }
+    }
+
+    /// The history with what its typed writes stored.
+    pub fn with_written(mut self, written: BTreeMap<ValueId, Rc<Written>>) -> History {
+        self.written = written;
+        self
+    }
+
+    /// What the typed write of `value` stored, if it was one.
+    pub fn written(&self, value: ValueId) -> Option<&Written> {
+        self.written.get(&value).map(|w| &**w)
     }
 
     pub fn ops(&self) -> &[HistoryOp] {
@@ -88,6 +108,9 @@ pub struct HistoryLog {
     /// its put's value id in between), so completion is one lookup rather
     /// than a search through a long history.
     position_of_op: Vec<u32>,
+    /// What each typed write stored, by its value: read by the clients
+    /// that read the value, and by the checkers. Empty for opaque values.
+    written: BTreeMap<ValueId, Rc<Written>>,
 }
 
 /// One operation in the log: a `HistoryOp` with its lists as spans of
@@ -134,6 +157,9 @@ impl HistoryLog {
             *slot = self.records.len() as u32;
         }
         let context = self.append(&inv.context);
+        if let (Some(value), Some(typed)) = (inv.value, &inv.typed) {
+            self.written.insert(value, typed.clone());
+        }
         self.records.push(Record {
             op: inv.op,
             invoked_at: at,
@@ -175,6 +201,11 @@ impl HistoryLog {
             .map(|r| r.key)
     }
 
+    /// What the typed write of `value` stored, if it was one.
+    pub fn written(&self, value: ValueId) -> Option<Rc<Written>> {
+        self.written.get(&value).cloned()
+    }
+
     /// Operations invoked so far.
     pub fn len(&self) -> usize {
         self.records.len()
@@ -202,7 +233,10 @@ impl HistoryLog {
                 values: self.span(r.values).to_vec(),
             })
             .collect();
-        History { ops }
+        History {
+            ops,
+            written: self.written.clone(),
+        }
     }
 
     fn append(&mut self, values: &[ValueId]) -> Span {
@@ -239,6 +273,7 @@ mod tests {
             key: Key(op as u32 * 7),
             value: value.map(ValueId),
             context: context.iter().copied().map(ValueId).collect(),
+            typed: None,
         }
     }
 

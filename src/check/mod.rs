@@ -233,11 +233,19 @@ pub fn returns_verdicts(
         let result = script_results.iter().find(|r| r.index as usize == index);
         let (actual, ok) = match result {
             Some(r) if r.outcome == Outcome::Ok => {
-                let mut got: Vec<String> = r
-                    .values
-                    .iter()
-                    .map(|v| names.value(*v).into_owned())
-                    .collect();
+                // A typed read compares its merged elements, or its count.
+                let mut got: Vec<String> = match &r.reading {
+                    Some(crate::value::Reading::Elements(elements)) => elements
+                        .iter()
+                        .map(|e| names.element(*e).into_owned())
+                        .collect(),
+                    Some(crate::value::Reading::Count(count)) => vec![count.to_string()],
+                    None => r
+                        .values
+                        .iter()
+                        .map(|v| names.value(*v).into_owned())
+                        .collect(),
+                };
                 got.sort_unstable();
                 let ok = got == want;
                 (json!(got), ok)

@@ -20,18 +20,26 @@
 //! A client remembers, per key, the context of its last read, and
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
+//!
+//! Typed values (`crate::value`) are reconciled here, as Dynamo's
+//! application reconciles the cart (§4.4): an update reads the key,
+//! merges the siblings' contents by the type, applies its change and
+//! writes the result back with the read's context; a typed get reads as
+//! the merged elements or count.
 
 use super::outstanding::Outstanding;
-use super::workload::WorkloadGen;
+use super::workload::{GeneratedUpdate, WorkloadGen};
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Answer, CarriedContext, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
 use crate::time::SimTime;
+use crate::value::{Change, Content, Element, OwnWrites, Reading, ValueType, Written, merge_all};
 use crate::version::Siblings;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// An open-loop client stops generating once this many of its requests are
 /// outstanding and counts the arrivals it sheds, rather than let a stalled
@@ -52,6 +60,8 @@ pub struct ScriptStep {
     pub context: PutContext,
     /// A delete: the put writes a tombstone.
     pub delete: bool,
+    /// An update of a typed value: a get, then a put of its change.
+    pub update: Option<Change>,
 }
 
 /// How a scripted operation ended.
@@ -60,6 +70,15 @@ pub struct ScriptResult {
     pub index: u32,
     pub outcome: Outcome,
     pub values: Vec<ValueId>,
+    /// A typed read: the siblings' merged elements or count.
+    pub reading: Option<Reading>,
+}
+
+/// What an update will change, once it has read the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Plan {
+    Scripted(Change),
+    Generated(GeneratedUpdate),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +109,8 @@ struct Pending {
     script: Option<u32>,
     /// A read-modify-write's get: the put to send after it.
     then_put: Option<ValueId>,
+    /// An update's get: what the put after it changes.
+    then_update: Option<Box<Plan>>,
     /// Where the request went, to avoid it for a while if it times out.
     sent_to: NodeId,
 }
@@ -112,10 +133,13 @@ struct Call {
     via: Option<NodeId>,
     script: Option<u32>,
     then_put: Option<ValueId>,
+    then_update: Option<Box<Plan>>,
     /// A put's context (and the values it covers); none: a blind put.
     context: Option<LastRead>,
     /// A delete: the put writes a tombstone.
     delete: bool,
+    /// A typed put: what it writes.
+    typed: Option<Rc<Written>>,
 }
 
 impl Call {
@@ -127,8 +151,10 @@ impl Call {
             via: None,
             script: None,
             then_put: None,
+            then_update: None,
             context: None,
             delete: false,
+            typed: None,
         }
     }
 }
@@ -147,6 +173,8 @@ pub struct ClientSetup {
     pub timeout: SimTime,
     /// Generated operations stop here.
     pub workload_end: SimTime,
+    /// How the client reads and writes values.
+    pub value_type: ValueType,
 }
 
 #[derive(Clone, Debug)]
@@ -168,6 +196,9 @@ pub struct StoreClient {
     timeouts_armed: bool,
     /// When the client last asked a node for its ring view.
     view_pulled_at: Option<SimTime>,
+    /// Per key, what this client remembers of its own typed writes (empty
+    /// for opaque values).
+    own_writes: BTreeMap<Key, OwnWrites>,
 }
 
 impl StoreClient {
@@ -182,6 +213,7 @@ impl StoreClient {
             last_read: BTreeMap::new(),
             timeouts_armed: false,
             view_pulled_at: None,
+            own_writes: BTreeMap::new(),
             setup,
             workload,
             rng,
@@ -219,10 +251,11 @@ impl StoreClient {
     pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         write!(
             out,
-            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
             self.pending,
             self.results,
             self.last_read,
+            self.own_writes,
             self.liveness,
             self.timeouts_armed,
             self.view_pulled_at,
@@ -289,8 +322,10 @@ impl StoreClient {
             via,
             script,
             then_put,
+            then_update,
             context,
             delete,
+            typed,
         } = call;
         let value = match kind {
             OpKind::Put if delete => Some(value.unwrap_or(ValueId::tombstone(op))),
@@ -306,6 +341,7 @@ impl StoreClient {
             key,
             value,
             context: read.values,
+            typed,
         });
         let to = self.target(now, key, via);
         self.liveness.sending_to(to, now);
@@ -340,6 +376,7 @@ impl StoreClient {
                 invoked_at: now,
                 script,
                 then_put,
+                then_update,
                 sent_to: to,
             },
         );
@@ -354,7 +391,12 @@ impl StoreClient {
             return;
         }
         let draw = workload.next_op(&mut self.rng);
-        let call = if draw.read_first {
+        let call = if let Some(update) = draw.update {
+            Call {
+                then_update: Some(Box::new(Plan::Generated(update))),
+                ..Call::new(OpKind::Get, draw.key)
+            }
+        } else if draw.read_first {
             let op = out.next_op();
             Call {
                 then_put: Some(match draw.delete {
@@ -405,7 +447,7 @@ impl StoreClient {
         };
         // Kept only when a later put writes it back: most reads end here.
         let read = read
-            .filter(|_| p.script.is_some() || p.then_put.is_some())
+            .filter(|_| p.script.is_some() || p.then_put.is_some() || p.then_update.is_some())
             .map(|state| LastRead {
                 context: CarriedContext::new(state.context()),
                 values: values.clone(),
@@ -419,6 +461,12 @@ impl StoreClient {
                 .filter(|v| !v.is_tombstone())
                 .collect()
         });
+        // A typed read reads as its siblings merged.
+        let reading = match (p.script, self.setup.value_type, outcome) {
+            (Some(_), ValueType::Opaque, _) | (None, _, _) => None,
+            (Some(_), _, Outcome::Ok) => self.merged(&values, out).map(|c| c.reading()),
+            (Some(_), _, _) => None,
+        };
         out.complete(Completion {
             op,
             client: self.setup.id,
@@ -433,6 +481,7 @@ impl StoreClient {
                 index,
                 outcome,
                 values,
+                reading,
             });
             // Only scripted reads are remembered for a later put: a
             // workload's read-modify-write carries its context along, and
@@ -441,14 +490,25 @@ impl StoreClient {
                 self.last_read.insert(p.key, read.clone());
             }
         }
-        if let Some(put_value) = p.then_put {
+        let write = match (p.then_put, p.then_update) {
             // The write half of a read-modify-write follows its read, with
             // the context it read (none if the read failed).
-            let call = Call {
+            (Some(put_value), _) => Some(Call {
                 value: Some(put_value),
                 context: read,
                 ..Call::new(OpKind::Put, p.key)
-            };
+            }),
+            // An update writes only what it read and changed: without a
+            // read it does not know what to remove (nor, for a counter,
+            // where its count stands), so a failed read ends it.
+            // It writes through the node it read through.
+            (None, Some(plan)) => read.map(|read| Call {
+                via: Some(p.sent_to),
+                ..self.update(p.key, *plan, read, out)
+            }),
+            (None, None) => None,
+        };
+        if let Some(call) = write {
             self.invoke(now, call, out);
         } else if self
             .workload
@@ -457,6 +517,60 @@ impl StoreClient {
             && p.script.is_none()
         {
             self.generate(now, out);
+        }
+    }
+}
+
+impl StoreClient {
+    /// The merged content of the typed values among `values`; `None` when
+    /// none has content (tombstones only, or nothing).
+    fn merged(
+        &self,
+        values: &[ValueId],
+        out: &impl ClientOutbox<Msg, ClientTimer>,
+    ) -> Option<Content> {
+        let written: Vec<Rc<Written>> = values.iter().filter_map(|v| out.written(*v)).collect();
+        merge_all(written.iter().map(|w| &w.content))
+            .or_else(|| Content::empty(self.setup.value_type))
+    }
+
+    /// The write of an update that read `read`: the siblings merged, the
+    /// plan's change applied under this client's name.
+    fn update(
+        &mut self,
+        key: Key,
+        plan: Plan,
+        read: LastRead,
+        out: &impl ClientOutbox<Msg, ClientTimer>,
+    ) -> Call {
+        let base = self.merged(&read.values, out);
+        let change = match plan {
+            Plan::Scripted(change) => change,
+            Plan::Generated(g) => {
+                match (self.setup.value_type, base.as_ref().map(Content::reading)) {
+                    (ValueType::Counter, _) => Change::new(Vec::new(), Vec::new(), g.delta),
+                    (_, Some(Reading::Elements(read))) => {
+                        let remove = match (g.remove, read.len()) {
+                            (Some(pick), n @ 1..) => vec![read[pick as usize % n]],
+                            _ => Vec::new(),
+                        };
+                        Change::new(vec![Element(g.add)], remove, 0)
+                    }
+                    _ => Change::new(vec![Element(g.add)], Vec::new(), 0),
+                }
+            }
+        };
+        let own = self.own_writes.entry(key).or_default();
+        let typed = base.map(|base| {
+            Rc::new(Written {
+                content: base.apply(&change, self.setup.id.0, own),
+                change,
+            })
+        });
+        Call {
+            context: Some(read),
+            typed,
+            ..Call::new(OpKind::Put, key)
         }
     }
 }
@@ -565,12 +679,14 @@ impl Client for StoreClient {
                     (OpKind::Put, PutContext::LastRead) => self.last_read.get(&step.key).cloned(),
                     _ => None,
                 };
+                let then_update = step.update.map(|change| Box::new(Plan::Scripted(change)));
                 let call = Call {
                     value: step.value,
                     via: step.via,
                     script: Some(step.index),
                     context,
                     delete: step.delete,
+                    then_update,
                     ..Call::new(step.kind, step.key)
                 };
                 self.invoke(now, call, out);

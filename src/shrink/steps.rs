@@ -163,6 +163,7 @@ pub fn remove_ops(s: &Scenario, target: &Target) -> Vec<Candidate> {
             crate::scenario::ScriptedKind::Get => "get",
             crate::scenario::ScriptedKind::Put { .. } => "put",
             crate::scenario::ScriptedKind::Delete { .. } => "delete",
+            crate::scenario::ScriptedKind::Update { .. } => "update",
         };
         drop_unused_clients(&mut small);
         let change = format!(
