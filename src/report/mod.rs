@@ -127,6 +127,14 @@ pub struct Summary {
     /// Ok gets that returned a value beside one superseding it; `null` as
     /// above.
     pub superseded_siblings: Option<u64>,
+    /// Items removed by an acknowledged update or delete that a later get
+    /// returned; `null` as above, and where nothing is removed (a
+    /// counter, opaque values without a delete).
+    pub resurrections: Option<u64>,
+    /// Elements added by an acknowledged update that the final state
+    /// lacks, with no remove that had seen them; `null` as above, and for
+    /// values other than sets.
+    pub lost_adds: Option<u64>,
     /// Ok gets by how many values they returned, `{"1": count, ...}`;
     /// `"0"` counts gets that found nothing.
     pub siblings: BTreeMap<usize, u64>,
@@ -301,6 +309,28 @@ pub struct AnomalyExamples {
     pub lost_acked_writes: Vec<LostWriteExample>,
     pub stale_reads: Vec<StaleReadExample>,
     pub superseded_siblings: Vec<SupersededExample>,
+    pub resurrections: Vec<ResurrectionExample>,
+    pub lost_adds: Vec<LostAddExample>,
+}
+
+/// An item removed by an acknowledged write that a later get returned.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResurrectionExample {
+    /// The get that returned it.
+    pub op: u64,
+    pub key: String,
+    pub item: String,
+    pub removed_by: u64,
+    pub why: String,
+}
+
+/// An acknowledged add the final state lacks.
+#[derive(Clone, Debug, Serialize)]
+pub struct LostAddExample {
+    pub op: u64,
+    pub key: String,
+    pub element: String,
+    pub why: String,
 }
 
 /// A get that returned a value beside one superseding it.
@@ -415,6 +445,8 @@ impl Summary {
             lost_acked_writes: found.lost_write_count(),
             stale_reads: found.stale_read_count(),
             superseded_siblings: found.superseded_sibling_count(),
+            resurrections: found.resurrection_count(),
+            lost_adds: found.lost_add_count(),
             siblings: found.siblings.clone(),
             versions: checks::versions(found, &out.nodes),
             staleness: found.staleness.summary(scenario.metrics.staleness_buckets),
@@ -451,6 +483,31 @@ impl Summary {
                         superseded: names.value(s.superseded).into_owned(),
                         by: names.value(s.by).into_owned(),
                         why: s.why(names),
+                    })
+                    .collect(),
+                resurrections: found
+                    .removals
+                    .resurrections
+                    .iter()
+                    .flat_map(|f| &f.examples)
+                    .map(|r| ResurrectionExample {
+                        op: r.get.0,
+                        key: names.key(r.key).into_owned(),
+                        item: r.item.name(names),
+                        removed_by: r.removed_by.0,
+                        why: r.why(names),
+                    })
+                    .collect(),
+                lost_adds: found
+                    .removals
+                    .lost_adds
+                    .iter()
+                    .flat_map(|f| &f.examples)
+                    .map(|l| LostAddExample {
+                        op: l.added_by.0,
+                        key: names.key(l.key).into_owned(),
+                        element: names.element(l.element).into_owned(),
+                        why: l.why(names),
                     })
                     .collect(),
             },

@@ -33,6 +33,8 @@ pub(super) const EXPECT_KEYS: &[&str] = &[
     "put_p99",
     "max_siblings",
     "superseded_siblings",
+    "resurrections",
+    "lost_adds",
 ];
 
 pub(super) fn workload(field: Field<'_>, value_type: ValueType) -> Result<Workload, Diag> {
@@ -233,6 +235,8 @@ pub(super) fn expect(field: Field<'_>) -> Result<Expect, Diag> {
             f.u32_in(1, u32::MAX, "`max_siblings`").map(Some)
         })?,
         superseded_siblings: t.or("superseded_siblings", None, |f| count_bound(f).map(Some))?,
+        resurrections: t.or("resurrections", None, |f| count_bound(f).map(Some))?,
+        lost_adds: t.or("lost_adds", None, |f| count_bound(f).map(Some))?,
     })
 }
 

@@ -418,6 +418,12 @@ fn expect(o: &mut String, e: &Expect) {
     if let Some(n) = e.superseded_siblings {
         line(o, "superseded_siblings", &format!("{{ max = {n} }}"));
     }
+    if let Some(n) = e.resurrections {
+        line(o, "resurrections", &format!("{{ max = {n} }}"));
+    }
+    if let Some(n) = e.lost_adds {
+        line(o, "lost_adds", &format!("{{ max = {n} }}"));
+    }
     if let Some(n) = e.max_siblings {
         line(o, "max_siblings", &n.to_string());
     }

@@ -454,4 +454,8 @@ pub struct Expect {
     pub max_siblings: Option<u32>,
     /// Ok gets that returned a value beside one superseding it.
     pub superseded_siblings: Option<u64>,
+    /// Items removed by an acknowledged write that a later get returned.
+    pub resurrections: Option<u64>,
+    /// Acknowledged adds the final state lacks with no remove that saw them.
+    pub lost_adds: Option<u64>,
 }
