@@ -87,6 +87,28 @@ fn sloppy_quorum_narration_is_golden() {
 }
 
 #[test]
+fn shopping_cart_narration_is_golden() {
+    // Both sides' updates with what each writes (an or-set's dots), and
+    // Carol's read merged.
+    let text = narration("10-shopping-cart.toml", &[], 9900 * MS, 20_100 * MS);
+    let told: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("alice") || l.contains("bob") || l.contains("carol"))
+        .collect();
+    golden("10-shopping-cart.txt", &(told.join("\n") + "\n"));
+    let union = narration(
+        "10-shopping-cart.toml",
+        &["values.type=set".to_string()],
+        19_900 * MS,
+        20_100 * MS,
+    );
+    assert!(
+        union.contains("carol merges the siblings of cart by the value's type: {beer, snacks, milk, eggs, cheese, wine}"),
+        "{union}"
+    );
+}
+
+#[test]
 fn vector_clocks_lose_what_dvv_keeps_in_the_narration() {
     let dvv = narration(
         "09-same-coordinator-conflicts.toml",

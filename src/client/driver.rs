@@ -461,6 +461,13 @@ impl StoreClient {
                 .filter(|v| !v.is_tombstone())
                 .collect()
         });
+        // A typed read merges its siblings: told in the trace for
+        // `explain` and the viewer (with an or-set's dots).
+        let typed = self.setup.value_type != ValueType::Opaque;
+        let merged_note = match typed && outcome == Outcome::Ok && p.kind == OpKind::Get {
+            true if out.tracing() => self.merged(&values, out),
+            _ => None,
+        };
         // A typed read reads as its siblings merged.
         let reading = match (p.script, self.setup.value_type, outcome) {
             (Some(_), ValueType::Opaque, _) | (None, _, _) => None,
@@ -476,6 +483,14 @@ impl StoreClient {
             values,
             invoked_at: p.invoked_at,
         });
+        if let Some(merged) = merged_note {
+            let key = p.key;
+            out.note("merged", |f| {
+                f.u64("op", op.0)
+                    .key("key", key)
+                    .content("content", &merged);
+            });
+        }
         if let (Some(index), Some(values)) = (p.script, script_values) {
             self.results.push(ScriptResult {
                 index,

@@ -197,11 +197,13 @@ impl Fields<'_> {
     }
 
     /// A typed value's content with its elements' names (and an or-set's
-    /// dots), as `"{beer@c1.1, milk@c2.3}"`.
+    /// dots, named by client), as `"{beer@alice.1, milk@bob.3}"`.
     pub fn content(&mut self, name: &str, content: &crate::value::Content) -> &mut Self {
         self.named(name, |names| {
             content
-                .render(&|e| names.element(e).into_owned())
+                .render(&|e| names.element(e).into_owned(), &|a| {
+                    names.client(ClientId(a)).into_owned()
+                })
                 .to_string()
                 .into()
         })

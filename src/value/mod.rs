@@ -191,12 +191,17 @@ impl Content {
     }
 
     /// The content with element names: `{beer, milk}`, or with each
-    /// element's dots for an or-set, `{beer@c1.1, milk@c2.3}`, or a
-    /// count, `5`.
-    pub fn render<'a>(&'a self, name: &'a dyn Fn(Element) -> String) -> impl fmt::Display + 'a {
+    /// element's dots (actor and counter) for an or-set,
+    /// `{beer@alice.1, milk@bob.3}`, or a count, `5`.
+    pub fn render<'a>(
+        &'a self,
+        name: &'a dyn Fn(Element) -> String,
+        actor: &'a dyn Fn(u32) -> String,
+    ) -> impl fmt::Display + 'a {
         Render {
             content: self,
             name,
+            actor,
         }
     }
 }
@@ -217,6 +222,7 @@ pub fn merge_all<'a>(contents: impl IntoIterator<Item = &'a Content>) -> Option<
 struct Render<'a> {
     content: &'a Content,
     name: &'a dyn Fn(Element) -> String,
+    actor: &'a dyn Fn(u32) -> String,
 }
 
 impl fmt::Display for Render<'_> {
@@ -232,7 +238,7 @@ impl fmt::Display for Render<'_> {
                 let names: Vec<String> = s
                     .entries()
                     .iter()
-                    .map(|(e, d)| format!("{}@c{}.{}", name(*e), d.actor + 1, d.counter))
+                    .map(|(e, d)| format!("{}@{}.{}", name(*e), (self.actor)(d.actor), d.counter))
                     .collect();
                 write!(f, "{{{}}}", names.join(", "))
             }
@@ -283,24 +289,25 @@ mod tests {
     #[test]
     fn contents_render_with_names_and_dots() {
         let name = |e: Element| ["beer", "milk"][e.0 as usize].to_string();
+        let actor = |a: u32| ["alice", "bob"][a as usize].to_string();
         let mut own = OwnWrites::default();
         let set = Content::empty(ValueType::Set).unwrap().apply(
             &Change::new(vec![e(1), e(0)], vec![], 0),
             0,
             &mut own,
         );
-        assert_eq!(set.render(&name).to_string(), "{beer, milk}");
+        assert_eq!(set.render(&name, &actor).to_string(), "{beer, milk}");
         let orset = Content::empty(ValueType::OrSet).unwrap().apply(
             &Change::new(vec![e(1)], vec![], 0),
             1,
             &mut own,
         );
-        assert_eq!(orset.render(&name).to_string(), "{milk@c2.1}");
+        assert_eq!(orset.render(&name, &actor).to_string(), "{milk@bob.1}");
         let counter = Content::empty(ValueType::Counter).unwrap().apply(
             &Change::new(vec![], vec![], -2),
             0,
             &mut OwnWrites::default(),
         );
-        assert_eq!(counter.render(&name).to_string(), "-2");
+        assert_eq!(counter.render(&name, &actor).to_string(), "-2");
     }
 }
