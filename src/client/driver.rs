@@ -28,58 +28,28 @@
 //! the merged elements or count.
 
 use super::outstanding::Outstanding;
-use super::workload::{GeneratedUpdate, WorkloadGen};
+mod script;
+mod update;
+
+use super::workload::WorkloadGen;
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Answer, CarriedContext, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
 use crate::time::SimTime;
-use crate::value::{Change, Content, Element, OwnWrites, Reading, ValueType, Written, merge_all};
+use crate::value::{OwnWrites, ValueType, Written};
 use crate::version::Siblings;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+pub use script::{ScriptResult, ScriptStep};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use update::Plan;
 
 /// An open-loop client stops generating once this many of its requests are
 /// outstanding and counts the arrivals it sheds, rather than let a stalled
 /// cluster grow its memory without bound.
 pub const MAX_OUTSTANDING: usize = 10_000;
-
-/// One scripted operation, as this client will send it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptStep {
-    /// Position in the scenario's `[[op]]` list.
-    pub index: u32,
-    pub at: SimTime,
-    pub kind: OpKind,
-    pub key: Key,
-    pub value: Option<ValueId>,
-    pub via: Option<NodeId>,
-    /// A put's context: the client's last read of the key, or none.
-    pub context: PutContext,
-    /// A delete: the put writes a tombstone.
-    pub delete: bool,
-    /// An update of a typed value: a get, then a put of its change.
-    pub update: Option<Change>,
-}
-
-/// How a scripted operation ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptResult {
-    pub index: u32,
-    pub outcome: Outcome,
-    pub values: Vec<ValueId>,
-    /// A typed read: the siblings' merged elements or count.
-    pub reading: Option<Reading>,
-}
-
-/// What an update will change, once it has read the key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Plan {
-    Scripted(Change),
-    Generated(GeneratedUpdate),
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientTimer {
@@ -461,19 +431,7 @@ impl StoreClient {
                 .filter(|v| !v.is_tombstone())
                 .collect()
         });
-        // A typed read merges its siblings: told in the trace for
-        // `explain` and the viewer (with an or-set's dots).
-        let typed = self.setup.value_type != ValueType::Opaque;
-        let merged_note = match typed && outcome == Outcome::Ok && p.kind == OpKind::Get {
-            true if out.tracing() => self.merged(&values, out),
-            _ => None,
-        };
-        // A typed read reads as its siblings merged.
-        let reading = match (p.script, self.setup.value_type, outcome) {
-            (Some(_), ValueType::Opaque, _) | (None, _, _) => None,
-            (Some(_), _, Outcome::Ok) => self.merged(&values, out).map(|c| c.reading()),
-            (Some(_), _, _) => None,
-        };
+        let (merged_note, reading) = self.typed_read(&p, outcome, &values, out);
         out.complete(Completion {
             op,
             client: self.setup.id,
@@ -532,60 +490,6 @@ impl StoreClient {
             && p.script.is_none()
         {
             self.generate(now, out);
-        }
-    }
-}
-
-impl StoreClient {
-    /// The merged content of the typed values among `values`; `None` when
-    /// none has content (tombstones only, or nothing).
-    fn merged(
-        &self,
-        values: &[ValueId],
-        out: &impl ClientOutbox<Msg, ClientTimer>,
-    ) -> Option<Content> {
-        let written: Vec<Rc<Written>> = values.iter().filter_map(|v| out.written(*v)).collect();
-        merge_all(written.iter().map(|w| &w.content))
-            .or_else(|| Content::empty(self.setup.value_type))
-    }
-
-    /// The write of an update that read `read`: the siblings merged, the
-    /// plan's change applied under this client's name.
-    fn update(
-        &mut self,
-        key: Key,
-        plan: Plan,
-        read: LastRead,
-        out: &impl ClientOutbox<Msg, ClientTimer>,
-    ) -> Call {
-        let base = self.merged(&read.values, out);
-        let change = match plan {
-            Plan::Scripted(change) => change,
-            Plan::Generated(g) => {
-                match (self.setup.value_type, base.as_ref().map(Content::reading)) {
-                    (ValueType::Counter, _) => Change::new(Vec::new(), Vec::new(), g.delta),
-                    (_, Some(Reading::Elements(read))) => {
-                        let remove = match (g.remove, read.len()) {
-                            (Some(pick), n @ 1..) => vec![read[pick as usize % n]],
-                            _ => Vec::new(),
-                        };
-                        Change::new(vec![Element(g.add)], remove, 0)
-                    }
-                    _ => Change::new(vec![Element(g.add)], Vec::new(), 0),
-                }
-            }
-        };
-        let own = self.own_writes.entry(key).or_default();
-        let typed = base.map(|base| {
-            Rc::new(Written {
-                content: base.apply(&change, self.setup.id.0, own),
-                change,
-            })
-        });
-        Call {
-            context: Some(read),
-            typed,
-            ..Call::new(OpKind::Put, key)
         }
     }
 }

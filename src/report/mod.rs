@@ -309,28 +309,8 @@ pub struct AnomalyExamples {
     pub lost_acked_writes: Vec<LostWriteExample>,
     pub stale_reads: Vec<StaleReadExample>,
     pub superseded_siblings: Vec<SupersededExample>,
-    pub resurrections: Vec<ResurrectionExample>,
-    pub lost_adds: Vec<LostAddExample>,
-}
-
-/// An item removed by an acknowledged write that a later get returned.
-#[derive(Clone, Debug, Serialize)]
-pub struct ResurrectionExample {
-    /// The get that returned it.
-    pub op: u64,
-    pub key: String,
-    pub item: String,
-    pub removed_by: u64,
-    pub why: String,
-}
-
-/// An acknowledged add the final state lacks.
-#[derive(Clone, Debug, Serialize)]
-pub struct LostAddExample {
-    pub op: u64,
-    pub key: String,
-    pub element: String,
-    pub why: String,
+    pub resurrections: Vec<checks::ResurrectionExample>,
+    pub lost_adds: Vec<checks::LostAddExample>,
 }
 
 /// A get that returned a value beside one superseding it.
@@ -485,31 +465,8 @@ impl Summary {
                         why: s.why(names),
                     })
                     .collect(),
-                resurrections: found
-                    .removals
-                    .resurrections
-                    .iter()
-                    .flat_map(|f| &f.examples)
-                    .map(|r| ResurrectionExample {
-                        op: r.get.0,
-                        key: names.key(r.key).into_owned(),
-                        item: r.item.name(names),
-                        removed_by: r.removed_by.0,
-                        why: r.why(names),
-                    })
-                    .collect(),
-                lost_adds: found
-                    .removals
-                    .lost_adds
-                    .iter()
-                    .flat_map(|f| &f.examples)
-                    .map(|l| LostAddExample {
-                        op: l.added_by.0,
-                        key: names.key(l.key).into_owned(),
-                        element: names.element(l.element).into_owned(),
-                        why: l.why(names),
-                    })
-                    .collect(),
+                resurrections: checks::resurrection_examples(found, names),
+                lost_adds: checks::lost_add_examples(found, names),
             },
             hints: Hints {
                 stored: out.nodes.hints_stored,
