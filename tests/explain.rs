@@ -1,4 +1,4 @@
-//! `dynsim explain` against golden files: a window of the narration of two
+//! `dynsim explain` against golden files: a window of the narration of three
 //! lessons, kept under `tests/golden/`. A changed sentence fails the test
 //! with both versions shown. When the change is intended, rewrite the
 //! files with
