@@ -23,7 +23,9 @@
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::time::SimTime;
 use crate::trace::Fields;
+use crate::value::Written;
 use std::fmt::Debug;
+use std::rc::Rc;
 
 /// A message or timer that can describe itself in the trace.
 pub trait Describe: Clone + Debug {
@@ -166,6 +168,11 @@ pub struct Invocation {
     /// produced the context returned these); empty for a blind put. The
     /// checkers judge causal supersession from it.
     pub context: Vec<ValueId>,
+    /// A typed write: its content, which later readers of `value` merge,
+    /// and the change that made it. The node carries only the value's
+    /// id, as it does an opaque value's: the content is immutable and
+    /// named by the id.
+    pub typed: Option<Rc<Written>>,
 }
 
 /// A client sees an operation end.
@@ -188,6 +195,10 @@ pub trait ClientOutbox<M, T>: Outbox<M, T> {
     fn next_op(&mut self) -> OpId;
     fn invoke(&mut self, inv: &Invocation);
     fn complete(&mut self, done: Completion);
+    /// What a typed write of `value` stored (`None` for an opaque value,
+    /// a tombstone, or a value never written): how a client reads the
+    /// siblings a get returned.
+    fn written(&self, value: ValueId) -> Option<Rc<Written>>;
 }
 
 /// A client: a workload generator, or a script of operations.

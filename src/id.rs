@@ -129,6 +129,8 @@ pub struct Names {
     pub value_labels: Vec<String>,
     /// Client names, indexed by `ClientId`.
     pub clients: Vec<String>,
+    /// Names of typed values' elements, indexed by `value::Element`.
+    pub elements: Vec<String>,
 }
 
 /// Scripted values live in the top half of the id space, so they never meet
@@ -204,6 +206,25 @@ impl Names {
         {
             Some(label) => label.as_str().into(),
             None => format!("v{}", value.0).into(),
+        }
+    }
+
+    /// The element called `name` (added if new).
+    pub fn intern_element(&mut self, name: &str) -> crate::value::Element {
+        let at = match self.elements.iter().position(|e| e == name) {
+            Some(at) => at,
+            None => {
+                self.elements.push(name.to_string());
+                self.elements.len() - 1
+            }
+        };
+        crate::value::Element(at as u32)
+    }
+
+    pub fn element(&self, element: crate::value::Element) -> std::borrow::Cow<'_, str> {
+        match self.elements.get(element.0 as usize) {
+            Some(name) => name.as_str().into(),
+            None => format!("e{}", element.0).into(),
         }
     }
 

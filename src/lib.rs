@@ -11,6 +11,7 @@
 //! - [`fault`]: the fault schedule and the nemesis that draws one.
 //! - [`node`], [`client`]: the storage node and the clients that load it.
 //! - [`trace`], [`metrics`]: what a run records, streamed and aggregated.
+//! - [`value`]: typed values (sets, or-sets, counters) and their merges.
 //! - [`run`], [`check`], [`report`]: one run, its verdicts, its files.
 //! - [`sweep`]: many runs over a grid of seeds and `--set` values, sharded and merged.
 //! - [`shrink`]: the smallest scenario that still fails an expectation.
@@ -39,4 +40,5 @@ pub mod sim;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod value;
 pub mod version;

@@ -663,3 +663,22 @@ fn a_stale_read_beside_a_consistent_get_is_explained() {
         "{text}"
     );
 }
+
+/// `dynsim validate ... | head`: the reader closes the pipe before dynsim
+/// is done writing. dynsim stops quietly with the shell's SIGPIPE code,
+/// not a panic.
+#[test]
+fn a_closed_output_pipe_stops_quietly() {
+    let lesson = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/lessons/04-versioning.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .args(["validate", lesson.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

@@ -6,7 +6,9 @@
 //! and network duplication), then draws up to four faults from those kinds, all ending
 //! before the workload does, over random small clusters (3 to 6 nodes, N,
 //! R and W with and without R + W > N, vector clocks, DVV or
-//! last-write-wins, either balancer, with and without deletes),
+//! last-write-wins, either balancer, with and without deletes, opaque
+//! values or, in three cases in eight, typed ones written by updates: a
+//! set, an or-set or a counter),
 //! anti-entropy every second. After a
 //! long quiet period every case must
 //!
@@ -21,7 +23,11 @@
 //!    (Vector clocks legitimately lose blind writes through one
 //!    coordinator, last-write-wins loses writes under skew: not asserted.)
 //! 5. under `dvv` with R + W > N and no faults, read nothing stale: every
-//!    get after an acknowledged put returns it or a put superseding it.
+//!    get after an acknowledged put returns it or a put superseding it;
+//! 6. under `dvv` with a set or an or-set, lose no acknowledged add
+//!    unless a disk was wiped or lost a key (`lost_adds`);
+//! 7. under `dvv` with an or-set, R + W > N and no faults, bring back no
+//!    removed element (`resurrections`; a union set does, by design).
 //!
 //! Inside the node, debug builds assert that no actor mints one dot twice
 //! for a key (`node::minted`); a case that trips it fails here too.
@@ -46,6 +52,7 @@ use dynsim::run::{self, RunOutput};
 use dynsim::scenario::{self, Format, Scenario, Versioning};
 use dynsim::time::SimTime;
 use dynsim::trace::Tracer;
+use dynsim::value::ValueType;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,6 +146,20 @@ struct Spec {
     /// One operation in ten is a delete (a tombstone written with the
     /// context of a read).
     deletes: bool,
+    /// `[values] type`: drawn from the seed's bits (not a draw of its
+    /// own, so the cases' other draws are those of opaque-only swarms).
+    values: &'static str,
+}
+
+/// The value type of a case: a set, an or-set or a counter in three
+/// cases of eight, opaque otherwise.
+fn values_of(seed: u64) -> &'static str {
+    match (seed >> 8) % 8 {
+        0 => "set",
+        1 => "or-set",
+        2 => "counter",
+        _ => "opaque",
+    }
 }
 
 impl Spec {
@@ -231,6 +252,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     generic_balancer,
                     duplicate: if duplicate { 0.2 } else { 0.0 },
                     deletes,
+                    values: values_of(seed),
                 };
                 fit_membership_faults(&mut spec);
                 spec
@@ -287,8 +309,14 @@ fn toml_text(spec: &Spec) -> String {
     if spec.generic_balancer {
         t.push_str("balancer = \"generic\"\n");
     }
-    if spec.deletes {
-        t.push_str("mix = { get = 0.5, put = 0.4, delete = 0.1 }\n");
+    match (spec.values, spec.deletes) {
+        ("opaque", true) => t.push_str("mix = { get = 0.5, put = 0.4, delete = 0.1 }\n"),
+        ("opaque", false) => {}
+        (_, true) => t.push_str("mix = { get = 0.5, update = 0.4, delete = 0.1 }\n"),
+        (_, false) => t.push_str("mix = { get = 0.5, update = 0.5 }\n"),
+    }
+    if spec.values != "opaque" {
+        let _ = write!(t, "\n[values]\ntype = \"{}\"\n", spec.values);
     }
     if spec.slow_links || spec.duplicate > 0.0 {
         t.push_str("\n[network]\n");
@@ -393,6 +421,10 @@ struct Outcome {
     stored_twice: u64,
     /// A restart wiped a disk.
     wiped: bool,
+    /// Acknowledged adds missing at the end (sets only).
+    lost_adds: Option<u64>,
+    /// Removed items a later get returned.
+    resurrections: Option<u64>,
 }
 
 /// Runs a case (with a planted bug, if any) and judges it.
@@ -426,6 +458,8 @@ fn judge(s: &Scenario, out: &RunOutput) -> Outcome {
         dominated_siblings: dominated_siblings(&out.history),
         stored_twice: 0,
         wiped: !out.disk_losses.is_empty(),
+        lost_adds: found.lost_add_count(),
+        resurrections: found.resurrection_count(),
     }
 }
 
@@ -508,6 +542,12 @@ fn with_expectations(s: &Scenario) -> Scenario {
         if r.r + r.w > r.n && s.faults.is_empty() {
             s.expect.stale_reads = Some(0);
         }
+        if s.values.value_type.has_elements() && !wipes_a_disk(&s) {
+            s.expect.lost_adds = Some(0);
+        }
+        if s.values.value_type == ValueType::OrSet && r.r + r.w > r.n && s.faults.is_empty() {
+            s.expect.resurrections = Some(0);
+        }
     }
     s
 }
@@ -553,6 +593,20 @@ fn broken_property(s: &Scenario, o: &Outcome) -> Option<String> {
         return Some(format!(
             "{} stale reads with R + W > N and no faults",
             o.stale
+        ));
+    }
+    if let (true, false, false, Some(n @ 1..)) = (dvv, o.wiped, wipes_a_disk(s), o.lost_adds) {
+        return Some(format!("dvv lost {n} acknowledged adds"));
+    }
+    let or_set = s.values.value_type == ValueType::OrSet;
+    if let (true, true, true, Some(n @ 1..)) = (
+        dvv && or_set,
+        r.r + r.w > r.n,
+        s.faults.is_empty(),
+        o.resurrections,
+    ) {
+        return Some(format!(
+            "{n} removed elements came back in an or-set with R + W > N and no faults"
         ));
     }
     None
@@ -656,6 +710,7 @@ fn fault_free_dvv_quorum_spec() -> impl Strategy<Value = Spec> {
         s.w = s.w.clamp(2, s.n);
         s.r = (s.n + 1 - s.w).max(s.r).min(s.n);
         s.faults.clear();
+        s.values = "opaque";
         s
     })
 }
@@ -686,6 +741,7 @@ fn forwarded_under_membership_change_spec() -> impl Strategy<Value = Spec> {
             },
         );
         fit_membership_faults(&mut s);
+        s.values = "opaque";
         s
     })
 }
@@ -798,6 +854,7 @@ fn a_written_failure_file_round_trips_and_replays_the_same_verdict() {
         generic_balancer: true,
         duplicate: 0.1,
         deletes: true,
+        values: "or-set",
     };
     let s = parse(&toml_text(&spec));
     let emitted = scenario::to_toml(&s);

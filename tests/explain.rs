@@ -1,4 +1,4 @@
-//! `dynsim explain` against golden files: a window of the narration of two
+//! `dynsim explain` against golden files: a window of the narration of three
 //! lessons, kept under `tests/golden/`. A changed sentence fails the test
 //! with both versions shown. When the change is intended, rewrite the
 //! files with
@@ -84,6 +84,28 @@ fn sloppy_quorum_narration_is_golden() {
     // restarts and the handoff.
     let text = narration("07-sloppy-quorum.toml", &[], 8900 * MS, 10_100 * MS);
     golden("07-sloppy-quorum.txt", &text);
+}
+
+#[test]
+fn shopping_cart_narration_is_golden() {
+    // Both sides' updates with what each writes (an or-set's dots), and
+    // Carol's read merged.
+    let text = narration("10-shopping-cart.toml", &[], 9900 * MS, 20_100 * MS);
+    let told: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("alice") || l.contains("bob") || l.contains("carol"))
+        .collect();
+    golden("10-shopping-cart.txt", &(told.join("\n") + "\n"));
+    let union = narration(
+        "10-shopping-cart.toml",
+        &["values.type=set".to_string()],
+        19_900 * MS,
+        20_100 * MS,
+    );
+    assert!(
+        union.contains("carol merges the siblings of cart by the value's type: {beer, snacks, milk, eggs, cheese, wine}"),
+        "{union}"
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@
 use crate::actor::{Completion, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Key, OpId, ValueId};
 use crate::time::SimTime;
+use crate::value::Written;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// One operation, from invocation to completion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +44,9 @@ pub struct History {
     /// Each reaped tombstone, with when a node first reaped it (see
     /// `run::reaps`).
     reaped: BTreeMap<ValueId, SimTime>,
+    /// What each typed write stored, by its value (empty for opaque
+    /// values).
+    written: BTreeMap<ValueId, Rc<Written>>,
 }
 
 impl History {
@@ -68,7 +73,19 @@ impl History {
         History {
             ops,
             reaped: BTreeMap::new(),
+            written: BTreeMap::new(),
         }
+    }
+
+    /// The history with what its typed writes stored.
+    pub fn with_written(mut self, written: BTreeMap<ValueId, Rc<Written>>) -> History {
+        self.written = written;
+        self
+    }
+
+    /// What the typed write of `value` stored, if it was one.
+    pub fn written(&self, value: ValueId) -> Option<&Written> {
+        self.written.get(&value).map(|w| &**w)
     }
 
     pub fn ops(&self) -> &[HistoryOp] {
@@ -107,6 +124,9 @@ pub struct HistoryLog {
     /// its put's value id in between), so completion is one lookup rather
     /// than a search through a long history.
     position_of_op: Vec<u32>,
+    /// What each typed write stored, by its value: read by the clients
+    /// that read the value, and by the checkers. Empty for opaque values.
+    written: BTreeMap<ValueId, Rc<Written>>,
 }
 
 /// One operation in the log: a `HistoryOp` with its lists as spans of
@@ -153,6 +173,9 @@ impl HistoryLog {
             *slot = self.records.len() as u32;
         }
         let context = self.append(&inv.context);
+        if let (Some(value), Some(typed)) = (inv.value, &inv.typed) {
+            self.written.insert(value, typed.clone());
+        }
         self.records.push(Record {
             op: inv.op,
             invoked_at: at,
@@ -194,6 +217,11 @@ impl HistoryLog {
             .map(|r| r.key)
     }
 
+    /// What the typed write of `value` stored, if it was one.
+    pub fn written(&self, value: ValueId) -> Option<Rc<Written>> {
+        self.written.get(&value).cloned()
+    }
+
     /// Operations invoked so far.
     pub fn len(&self) -> usize {
         self.records.len()
@@ -224,6 +252,7 @@ impl HistoryLog {
         History {
             ops,
             reaped: BTreeMap::new(),
+            written: self.written.clone(),
         }
     }
 
@@ -261,6 +290,7 @@ mod tests {
             key: Key(op as u32 * 7),
             value: value.map(ValueId),
             context: context.iter().copied().map(ValueId).collect(),
+            typed: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod convergence;
 pub mod durability;
 pub mod history;
 pub mod membership;
+pub mod removals;
 pub mod staleness;
 pub mod superseded;
 
@@ -63,6 +64,9 @@ pub struct Findings {
     pub durability: Durability,
     /// Ok gets that returned a value beside one superseding it.
     pub superseded_siblings: superseded::SupersededSiblings,
+    /// Removed items that came back, and acknowledged adds that went;
+    /// each `None` where it cannot apply.
+    pub removals: removals::Removals,
 }
 
 impl Findings {
@@ -78,6 +82,26 @@ impl Findings {
     pub fn superseded_sibling_count(&self) -> Option<u64> {
         self.history_complete
             .then_some(self.superseded_siblings.count)
+    }
+    /// Items removed by an acknowledged write that a later get returned;
+    /// `None` without a complete history, or where nothing is removed
+    /// (a counter; opaque values without a delete).
+    pub fn resurrection_count(&self) -> Option<u64> {
+        self.removals
+            .resurrections
+            .as_ref()
+            .filter(|_| self.history_complete)
+            .map(|r| r.count)
+    }
+    /// Acknowledged adds the final state lacks, no remove having seen
+    /// them; `None` without a complete history, or for values other than
+    /// sets.
+    pub fn lost_add_count(&self) -> Option<u64> {
+        self.removals
+            .lost_adds
+            .as_ref()
+            .filter(|_| self.history_complete)
+            .map(|l| l.count)
     }
     /// Lost writes whose last copies went with fewer than W wiped disks;
     /// `None` without a complete history.
@@ -111,6 +135,7 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
             rule,
         ),
         superseded_siblings: superseded::superseded_siblings(history, rule),
+        removals: removals::removals(history, &out.final_values, scenario.values.value_type),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),
         convergence: convergence::convergence(&out.divergence, out.last_heal),
@@ -145,14 +170,25 @@ pub fn judge(scenario: &Scenario, out: &RunOutput, found: &Findings) -> Vec<Verd
             e.superseded_siblings,
             found.superseded_sibling_count(),
         ),
+        ("resurrections", e.resurrections, found.resurrection_count()),
+        ("lost_adds", e.lost_adds, found.lost_add_count()),
     ] {
         if let Some(max) = bound {
             // Zero anomalies in a run with no acknowledged write holds:
             // the count is defined. Only a missing history cannot hold.
+            let missing = match found.history_complete {
+                false => "no history recorded",
+                // Only the removal checkers can be undefined on a full
+                // history: a bound on them then cannot hold.
+                true if name == "lost_adds" => "does not apply: only sets have adds",
+                true => {
+                    "does not apply: nothing is removed (a counter, or opaque values without a delete)"
+                }
+            };
             verdicts.push(Verdict {
                 name: name.to_string(),
                 expected: json!({ "max": max }),
-                actual: count.map_or(json!("no history recorded"), |c| json!(c)),
+                actual: count.map_or(json!(missing), |c| json!(c)),
                 ok: count.is_some_and(|c| c <= max),
             });
         }
@@ -233,11 +269,19 @@ pub fn returns_verdicts(
         let result = script_results.iter().find(|r| r.index as usize == index);
         let (actual, ok) = match result {
             Some(r) if r.outcome == Outcome::Ok => {
-                let mut got: Vec<String> = r
-                    .values
-                    .iter()
-                    .map(|v| names.value(*v).into_owned())
-                    .collect();
+                // A typed read compares its merged elements, or its count.
+                let mut got: Vec<String> = match &r.reading {
+                    Some(crate::value::Reading::Elements(elements)) => elements
+                        .iter()
+                        .map(|e| names.element(*e).into_owned())
+                        .collect(),
+                    Some(crate::value::Reading::Count(count)) => vec![count.to_string()],
+                    None => r
+                        .values
+                        .iter()
+                        .map(|v| names.value(*v).into_owned())
+                        .collect(),
+                };
                 got.sort_unstable();
                 let ok = got == want;
                 (json!(got), ok)

@@ -86,6 +86,7 @@ pub fn main() -> ExitCode {
             "warning: cannot catch interrupts ({e}): an interrupted run may leave a .partial folder"
         );
     }
+    quiet_on_closed_pipe();
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
@@ -98,6 +99,31 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
     };
     ExitCode::from(code)
+}
+
+/// The exit code of a command whose reader closed its output early, as a
+/// shell reports a process killed by SIGPIPE (128 + 13).
+pub const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// `dynsim shrink ... | head` closes the pipe before dynsim is done
+/// writing; Rust ignores SIGPIPE, so `println!` panics on the broken
+/// pipe. Stop quietly instead, as Unix tools do, and remove any
+/// half-written report folder on the way out.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            crate::report::staging::remove_all();
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        default(info);
+    }));
 }
 
 fn validate(args: ValidateArgs) -> u8 {

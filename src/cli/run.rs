@@ -341,6 +341,18 @@ fn print_summary(s: &Summary, dir: &std::path::Path) {
             println!("    for example: {}", clip(&e.why, EXAMPLE_CHARS));
         }
     }
+    if let Some(n @ 1..) = s.resurrections {
+        println!("  resurrections: {n} removed item(s) came back");
+        if let Some(e) = s.anomalies.resurrections.first() {
+            println!("    for example: {}", clip(&e.why, EXAMPLE_CHARS));
+        }
+    }
+    if let Some(n @ 1..) = s.lost_adds {
+        println!("  lost adds: {n} acknowledged add(s) missing at the end");
+        if let Some(e) = s.anomalies.lost_adds.first() {
+            println!("    for example: {}", clip(&e.why, EXAMPLE_CHARS));
+        }
+    }
     if let Some(p) = s.staleness.p_consistent {
         let behind = versions_behind(&s.staleness.k_staleness);
         println!(

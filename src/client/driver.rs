@@ -20,47 +20,36 @@
 //! A client remembers, per key, the context of its last read, and
 //! sends it with its next put when asked to (read-modify-write, or a
 //! scripted `context = "last-read"`).
+//!
+//! Typed values (`crate::value`) are reconciled here, as Dynamo's
+//! application reconciles the cart (§4.4): an update reads the key,
+//! merges the siblings' contents by the type, applies its change and
+//! writes the result back with the read's context; a typed get reads as
+//! the merged elements or count.
 
 use super::outstanding::Outstanding;
+mod script;
+mod update;
+
 use super::workload::WorkloadGen;
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, OpKind, Outcome};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::{Answer, CarriedContext, Directory, Liveness, Msg, Request};
 use crate::scenario::{Balancer, LoopMode, PutContext};
 use crate::time::SimTime;
+use crate::value::{OwnWrites, ValueType, Written};
 use crate::version::Siblings;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+pub use script::{ScriptResult, ScriptStep};
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use update::Plan;
 
 /// An open-loop client stops generating once this many of its requests are
 /// outstanding and counts the arrivals it sheds, rather than let a stalled
 /// cluster grow its memory without bound.
 pub const MAX_OUTSTANDING: usize = 10_000;
-
-/// One scripted operation, as this client will send it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptStep {
-    /// Position in the scenario's `[[op]]` list.
-    pub index: u32,
-    pub at: SimTime,
-    pub kind: OpKind,
-    pub key: Key,
-    pub value: Option<ValueId>,
-    pub via: Option<NodeId>,
-    /// A put's context: the client's last read of the key, or none.
-    pub context: PutContext,
-    /// A delete: the put writes a tombstone.
-    pub delete: bool,
-}
-
-/// How a scripted operation ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptResult {
-    pub index: u32,
-    pub outcome: Outcome,
-    pub values: Vec<ValueId>,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientTimer {
@@ -90,6 +79,8 @@ struct Pending {
     script: Option<u32>,
     /// A read-modify-write's get: the put to send after it.
     then_put: Option<ValueId>,
+    /// An update's get: what the put after it changes.
+    then_update: Option<Box<Plan>>,
     /// Where the request went, to avoid it for a while if it times out.
     sent_to: NodeId,
 }
@@ -112,10 +103,13 @@ struct Call {
     via: Option<NodeId>,
     script: Option<u32>,
     then_put: Option<ValueId>,
+    then_update: Option<Box<Plan>>,
     /// A put's context (and the values it covers); none: a blind put.
     context: Option<LastRead>,
     /// A delete: the put writes a tombstone.
     delete: bool,
+    /// A typed put: what it writes.
+    typed: Option<Rc<Written>>,
 }
 
 impl Call {
@@ -127,8 +121,10 @@ impl Call {
             via: None,
             script: None,
             then_put: None,
+            then_update: None,
             context: None,
             delete: false,
+            typed: None,
         }
     }
 }
@@ -147,6 +143,8 @@ pub struct ClientSetup {
     pub timeout: SimTime,
     /// Generated operations stop here.
     pub workload_end: SimTime,
+    /// How the client reads and writes values.
+    pub value_type: ValueType,
 }
 
 #[derive(Clone, Debug)]
@@ -168,6 +166,9 @@ pub struct StoreClient {
     timeouts_armed: bool,
     /// When the client last asked a node for its ring view.
     view_pulled_at: Option<SimTime>,
+    /// Per key, what this client remembers of its own typed writes (empty
+    /// for opaque values).
+    own_writes: BTreeMap<Key, OwnWrites>,
 }
 
 impl StoreClient {
@@ -182,6 +183,7 @@ impl StoreClient {
             last_read: BTreeMap::new(),
             timeouts_armed: false,
             view_pulled_at: None,
+            own_writes: BTreeMap::new(),
             setup,
             workload,
             rng,
@@ -219,10 +221,11 @@ impl StoreClient {
     pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         write!(
             out,
-            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
             self.pending,
             self.results,
             self.last_read,
+            self.own_writes,
             self.liveness,
             self.timeouts_armed,
             self.view_pulled_at,
@@ -289,8 +292,10 @@ impl StoreClient {
             via,
             script,
             then_put,
+            then_update,
             context,
             delete,
+            typed,
         } = call;
         let value = match kind {
             OpKind::Put if delete => Some(value.unwrap_or(ValueId::tombstone(op))),
@@ -306,6 +311,7 @@ impl StoreClient {
             key,
             value,
             context: read.values,
+            typed,
         });
         let to = self.target(now, key, via);
         self.liveness.sending_to(to, now);
@@ -340,6 +346,7 @@ impl StoreClient {
                 invoked_at: now,
                 script,
                 then_put,
+                then_update,
                 sent_to: to,
             },
         );
@@ -354,7 +361,12 @@ impl StoreClient {
             return;
         }
         let draw = workload.next_op(&mut self.rng);
-        let call = if draw.read_first {
+        let call = if let Some(update) = draw.update {
+            Call {
+                then_update: Some(Box::new(Plan::Generated(update))),
+                ..Call::new(OpKind::Get, draw.key)
+            }
+        } else if draw.read_first {
             let op = out.next_op();
             Call {
                 then_put: Some(match draw.delete {
@@ -405,7 +417,7 @@ impl StoreClient {
         };
         // Kept only when a later put writes it back: most reads end here.
         let read = read
-            .filter(|_| p.script.is_some() || p.then_put.is_some())
+            .filter(|_| p.script.is_some() || p.then_put.is_some() || p.then_update.is_some())
             .map(|state| LastRead {
                 context: CarriedContext::new(state.context()),
                 values: values.clone(),
@@ -419,6 +431,7 @@ impl StoreClient {
                 .filter(|v| !v.is_tombstone())
                 .collect()
         });
+        let (merged_note, reading) = self.typed_read(&p, outcome, &values, out);
         out.complete(Completion {
             op,
             client: self.setup.id,
@@ -428,11 +441,20 @@ impl StoreClient {
             values,
             invoked_at: p.invoked_at,
         });
+        if let Some(merged) = merged_note {
+            let key = p.key;
+            out.note("merged", |f| {
+                f.u64("op", op.0)
+                    .key("key", key)
+                    .content("content", &merged);
+            });
+        }
         if let (Some(index), Some(values)) = (p.script, script_values) {
             self.results.push(ScriptResult {
                 index,
                 outcome,
                 values,
+                reading,
             });
             // Only scripted reads are remembered for a later put: a
             // workload's read-modify-write carries its context along, and
@@ -441,14 +463,25 @@ impl StoreClient {
                 self.last_read.insert(p.key, read.clone());
             }
         }
-        if let Some(put_value) = p.then_put {
+        let write = match (p.then_put, p.then_update) {
             // The write half of a read-modify-write follows its read, with
             // the context it read (none if the read failed).
-            let call = Call {
+            (Some(put_value), _) => Some(Call {
                 value: Some(put_value),
                 context: read,
                 ..Call::new(OpKind::Put, p.key)
-            };
+            }),
+            // An update writes only what it read and changed: without a
+            // read it does not know what to remove (nor, for a counter,
+            // where its count stands), so a failed read ends it.
+            // It writes through the node it read through.
+            (None, Some(plan)) => read.map(|read| Call {
+                via: Some(p.sent_to),
+                ..self.update(p.key, *plan, read, out)
+            }),
+            (None, None) => None,
+        };
+        if let Some(call) = write {
             self.invoke(now, call, out);
         } else if self
             .workload
@@ -565,12 +598,14 @@ impl Client for StoreClient {
                     (OpKind::Put, PutContext::LastRead) => self.last_read.get(&step.key).cloned(),
                     _ => None,
                 };
+                let then_update = step.update.map(|change| Box::new(Plan::Scripted(change)));
                 let call = Call {
                     value: step.value,
                     via: step.via,
                     script: Some(step.index),
                     context,
                     delete: step.delete,
+                    then_update,
                     ..Call::new(step.kind, step.key)
                 };
                 self.invoke(now, call, out);

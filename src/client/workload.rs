@@ -6,6 +6,10 @@
 //! outstanding and sends the next when it completes (a benchmark driver).
 //! Keys follow `key_dist`; gets and puts follow `mix`; a share of puts are
 //! read-modify-writes that read first and send what they read as context.
+//! An update (typed values) reads too: a set's adds one of
+//! [`GENERATED_ELEMENTS`] elements (`e0`..) and, half the time, removes one
+//! of the elements it read; a counter's adds 1, or a quarter of the time
+//! takes 1 away.
 
 use super::keys::KeyChooser;
 use crate::actor::OpKind;
@@ -24,6 +28,23 @@ pub struct Draw {
     pub read_first: bool,
     /// A delete: the put writes a tombstone with the read's context.
     pub delete: bool,
+    /// An update of a typed value (reads first).
+    pub update: Option<GeneratedUpdate>,
+}
+
+/// How many elements generated updates choose from (`e0`..`e7`): few
+/// enough that clients add and remove the same ones.
+pub const GENERATED_ELEMENTS: u32 = 8;
+
+/// What a generated update will do once it has read the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GeneratedUpdate {
+    /// The element to add (an index below [`GENERATED_ELEMENTS`]).
+    pub add: u32,
+    /// Which of the elements read to remove (modulo their number), if any.
+    pub remove: Option<u32>,
+    /// A counter's change.
+    pub delta: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +54,9 @@ pub struct WorkloadGen {
     /// Gets' and deletes' share together: a kind draw below it and above
     /// `get_share` is a delete.
     get_or_delete_share: f64,
+    /// Gets', deletes' and updates' share together: a draw below it and
+    /// above `get_or_delete_share` is an update.
+    update_share_end: f64,
     read_modify_write: f64,
     pub mode: LoopMode,
     /// Mean time between one client's arrivals, open loop; `None` for a
@@ -46,11 +70,12 @@ impl WorkloadGen {
             .rate
             .mean_interval()
             .map(|gap| SimTime(gap.0.saturating_mul(u64::from(w.clients.max(1)))));
+        let total = w.mix_get + w.mix_put + w.mix_delete + w.mix_update;
         WorkloadGen {
             chooser: KeyChooser::new(&w.key_dist, w.keys),
-            get_share: w.mix_get / (w.mix_get + w.mix_put + w.mix_delete),
-            get_or_delete_share: (w.mix_get + w.mix_delete)
-                / (w.mix_get + w.mix_put + w.mix_delete),
+            get_share: w.mix_get / total,
+            get_or_delete_share: (w.mix_get + w.mix_delete) / total,
+            update_share_end: (w.mix_get + w.mix_delete + w.mix_update) / total,
             read_modify_write: w.read_modify_write,
             mode: w.mode,
             mean_gap: per_client,
@@ -64,7 +89,8 @@ impl WorkloadGen {
     }
 
     /// The next operation: always three draws (kind, key, read-first), so
-    /// one choice never shifts the others' randomness.
+    /// one choice never shifts the others' randomness; an update draws
+    /// what it will change after them.
     pub fn next_op<R: Rng>(&self, rng: &mut R) -> Draw {
         let kind_draw: f64 = rng.random();
         let key = Key(self.chooser.choose(rng));
@@ -75,11 +101,25 @@ impl WorkloadGen {
             OpKind::Put
         };
         let delete = kind == OpKind::Put && kind_draw < self.get_or_delete_share;
+        let update =
+            (kind == OpKind::Put && !delete && kind_draw < self.update_share_end).then(|| {
+                let add = rng.random_range(0..GENERATED_ELEMENTS);
+                let remove_draw: u32 = rng.random();
+                let delta_draw: u32 = rng.random_range(0..4);
+                GeneratedUpdate {
+                    add,
+                    remove: (remove_draw & 1 == 0).then_some(remove_draw >> 1),
+                    delta: if delta_draw == 0 { -1 } else { 1 },
+                }
+            });
         Draw {
             kind,
             key,
-            read_first: delete || (kind == OpKind::Put && rmw_draw < self.read_modify_write),
+            read_first: delete
+                || update.is_some()
+                || (kind == OpKind::Put && rmw_draw < self.read_modify_write),
             delete,
+            update,
         }
     }
 }

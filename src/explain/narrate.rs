@@ -157,6 +157,18 @@ impl Narrator {
             "stand-in" => self.stand_in(&node, r),
             "quorum" => self.quorum(&node, r),
             "complete" => self.complete(r),
+            "merged" => Some(Draft {
+                text: format!(
+                    "{} merges the siblings of {} by the value's type: {}",
+                    r.str("client").unwrap_or("?"),
+                    r.str("key").unwrap_or("?"),
+                    r.str("content").unwrap_or("?"),
+                ),
+                key: r.str("key").map(String::from),
+                nodes: Vec::new(),
+                global: false,
+                at: None,
+            }),
             "stored" => self.stored(&node, r),
             "put-ignored" => Some(Draft {
                 text: format!(
@@ -278,12 +290,18 @@ impl Narrator {
             let context = r.strs("context").iter().map(|v| v.to_string()).collect();
             self.read_before.insert(value.clone(), context);
         }
-        let text = match (op.f.as_str(), &op.value) {
-            ("put", Some(v)) if deletes::is_tombstone(v) => {
+        let text = match (op.f.as_str(), &op.value, r.str("content")) {
+            // A typed write is an update's second half (§4.4: the client
+            // reconciles, then writes back with the context it read).
+            ("put", Some(v), Some(content)) => format!(
+                "{} writes {v} = {content} to {}: what it read, merged by the value's type, with its change, sent with the read's context",
+                op.client, op.key
+            ),
+            ("put", Some(v), None) if deletes::is_tombstone(v) => {
                 format!("{} asks to delete {}", op.client, op.key)
             }
-            ("put", Some(v)) => format!("{} asks to put {v} in {}", op.client, op.key),
-            (f, _) => format!("{} asks to {f} {}", op.client, op.key),
+            ("put", Some(v), None) => format!("{} asks to put {v} in {}", op.client, op.key),
+            (f, _, _) => format!("{} asks to {f} {}", op.client, op.key),
         };
         let draft = Draft {
             text,

@@ -12,16 +12,17 @@
 
 use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, Node, Outbox, TimerId};
 use crate::client::driver::{ClientTimer, StoreClient};
-use crate::id::{Endpoint, Names, NodeId, OpId};
+use crate::id::{Endpoint, Names, NodeId, OpId, ValueId};
 use crate::node::{DynamoNode, Msg, Timer};
 use crate::scenario::Check;
 use crate::sim::{Choice, Scripted};
 use crate::time::SimTime;
 use crate::trace::Fields;
+use crate::value::Written;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use super::fingerprint::Hash64;
-use std::rc::Rc;
 
 /// A node's life: crashed nodes come back (`Restart`); a node that
 /// halted after a graceful leave does not.
@@ -558,5 +559,12 @@ impl ClientOutbox<Msg, ClientTimer> for Fx<'_> {
     }
     fn complete(&mut self, done: Completion) {
         self.record(Event::Complete(done));
+    }
+    fn written(&self, value: ValueId) -> Option<Rc<Written>> {
+        // Explorations are short: a walk back through the history.
+        self.history.iter().rev().find_map(|e| match e {
+            Event::Invoke(inv) if inv.value == Some(value) => inv.typed.clone(),
+            _ => None,
+        })
     }
 }

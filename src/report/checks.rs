@@ -1,7 +1,9 @@
 //! Summary figures drawn from the checkers' findings: the Dynamo paper's
-//! versions table (§6.3) beside the raw sibling counts.
+//! versions table (§6.3) beside the raw sibling counts, and the shopping
+//! cart's anomalies (resurrections, lost adds) with the run's names.
 
 use crate::check::Findings;
+use crate::id::Names;
 use crate::node::NodeStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,4 +55,55 @@ pub fn versions(found: &Findings, nodes: &NodeStats) -> Versions {
         gets,
         false_conflicts: nodes.false_conflicts,
     }
+}
+
+/// An item removed by an acknowledged write that a later get returned.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResurrectionExample {
+    /// The get that returned it.
+    pub op: u64,
+    pub key: String,
+    pub item: String,
+    pub removed_by: u64,
+    pub why: String,
+}
+
+/// An acknowledged add the final state lacks.
+#[derive(Clone, Debug, Serialize)]
+pub struct LostAddExample {
+    pub op: u64,
+    pub key: String,
+    pub element: String,
+    pub why: String,
+}
+
+pub fn resurrection_examples(found: &Findings, names: &Names) -> Vec<ResurrectionExample> {
+    found
+        .removals
+        .resurrections
+        .iter()
+        .flat_map(|f| &f.examples)
+        .map(|r| ResurrectionExample {
+            op: r.get.0,
+            key: names.key(r.key).into_owned(),
+            item: r.item.name(names),
+            removed_by: r.removed_by.0,
+            why: r.why(names),
+        })
+        .collect()
+}
+
+pub fn lost_add_examples(found: &Findings, names: &Names) -> Vec<LostAddExample> {
+    found
+        .removals
+        .lost_adds
+        .iter()
+        .flat_map(|f| &f.examples)
+        .map(|l| LostAddExample {
+            op: l.added_by.0,
+            key: names.key(l.key).into_owned(),
+            element: names.element(l.element).into_owned(),
+            why: l.why(names),
+        })
+        .collect()
 }

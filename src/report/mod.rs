@@ -127,6 +127,14 @@ pub struct Summary {
     /// Ok gets that returned a value beside one superseding it; `null` as
     /// above.
     pub superseded_siblings: Option<u64>,
+    /// Items removed by an acknowledged update or delete that a later get
+    /// returned; `null` as above, and where nothing is removed (a
+    /// counter, opaque values without a delete).
+    pub resurrections: Option<u64>,
+    /// Elements added by an acknowledged update that the final state
+    /// lacks, with no remove that had seen them; `null` as above, and for
+    /// values other than sets.
+    pub lost_adds: Option<u64>,
     /// Ok gets by how many values they returned, `{"1": count, ...}`;
     /// `"0"` counts gets that found nothing.
     pub siblings: BTreeMap<usize, u64>,
@@ -301,6 +309,8 @@ pub struct AnomalyExamples {
     pub lost_acked_writes: Vec<LostWriteExample>,
     pub stale_reads: Vec<StaleReadExample>,
     pub superseded_siblings: Vec<SupersededExample>,
+    pub resurrections: Vec<checks::ResurrectionExample>,
+    pub lost_adds: Vec<checks::LostAddExample>,
 }
 
 /// A get that returned a value beside one superseding it.
@@ -415,6 +425,8 @@ impl Summary {
             lost_acked_writes: found.lost_write_count(),
             stale_reads: found.stale_read_count(),
             superseded_siblings: found.superseded_sibling_count(),
+            resurrections: found.resurrection_count(),
+            lost_adds: found.lost_add_count(),
             siblings: found.siblings.clone(),
             versions: checks::versions(found, &out.nodes),
             staleness: found.staleness.summary(scenario.metrics.staleness_buckets),
@@ -453,6 +465,8 @@ impl Summary {
                         why: s.why(names),
                     })
                     .collect(),
+                resurrections: checks::resurrection_examples(found, names),
+                lost_adds: checks::lost_add_examples(found, names),
             },
             hints: Hints {
                 stored: out.nodes.hints_stored,

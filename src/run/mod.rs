@@ -47,10 +47,27 @@ pub fn names(scenario: &Scenario) -> Names {
             .clients
             .extend((0..w.clients).map(|i| format!("c{}", offset + i + 1)));
     }
+    // Generated updates' elements first, so `e<i>` is element i.
+    let generated_elements = scenario
+        .workload
+        .as_ref()
+        .is_some_and(|w| w.mix_update > 0.0)
+        && scenario.values.value_type.has_elements();
+    if generated_elements {
+        for i in 0..crate::client::workload::GENERATED_ELEMENTS {
+            names.intern_element(&format!("e{i}"));
+        }
+    }
     for op in &scenario.ops {
         names.intern_key(&op.key);
-        if let ScriptedKind::Put { value, .. } = &op.kind {
-            names.value_labels.push(value.clone());
+        match &op.kind {
+            ScriptedKind::Put { value, .. } => names.value_labels.push(value.clone()),
+            ScriptedKind::Update { add, remove, .. } => {
+                for element in add.iter().chain(remove) {
+                    names.intern_element(element);
+                }
+            }
+            _ => {}
         }
     }
     for f in &scenario.faults {
@@ -153,8 +170,21 @@ pub fn clients(scenario: &Scenario, directory: &Directory) -> Vec<StoreClient> {
     let mut labelled = 0u32;
     for (index, op) in scenario.ops.iter().enumerate() {
         let key = names.intern_key(&op.key);
+        let mut update = None;
         let (kind, value, context) = match &op.kind {
             ScriptedKind::Get => (OpKind::Get, None, PutContext::None),
+            // A get first; the put follows with the read's context.
+            ScriptedKind::Update { add, remove, delta } => {
+                let mut elements = |list: &[String]| -> Vec<crate::value::Element> {
+                    list.iter().map(|e| names.intern_element(e)).collect()
+                };
+                update = Some(crate::value::Change::new(
+                    elements(add),
+                    elements(remove),
+                    *delta,
+                ));
+                (OpKind::Get, None, PutContext::None)
+            }
             ScriptedKind::Put { context, .. } => {
                 labelled += 1;
                 (OpKind::Put, Some(ValueId::scripted(labelled - 1)), *context)
@@ -171,6 +201,7 @@ pub fn clients(scenario: &Scenario, directory: &Directory) -> Vec<StoreClient> {
             via: op.via,
             context,
             delete: matches!(op.kind, ScriptedKind::Delete { .. }),
+            update,
         });
     }
     scripts
@@ -189,6 +220,7 @@ pub fn clients(scenario: &Scenario, directory: &Directory) -> Vec<StoreClient> {
                     .map_or(crate::scenario::Balancer::PartitionAware, |w| w.balancer),
                 timeout: scenario.replication.request_timeout,
                 workload_end: scenario.duration,
+                value_type: scenario.values.value_type,
             };
             let workload = scenario
                 .workload

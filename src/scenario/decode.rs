@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "anti_entropy",
     "metrics",
     "report",
+    "values",
     "workload",
     "op",
     "fault",
@@ -82,6 +83,7 @@ const GOSSIP_KEYS: &[&str] = &[
 const ANTI_ENTROPY_KEYS: &[&str] = &["enabled", "interval", "tree_depth", "ranges_per_exchange"];
 const METRICS_KEYS: &[&str] = &["sample_interval", "staleness_buckets"];
 const REPORT_KEYS: &[&str] = &["spacetime_from", "spacetime_until", "spacetime_key"];
+const VALUES_KEYS: &[&str] = &["type"];
 const CHECK_KEYS: &[&str] = &[
     "max_drops",
     "max_duplicates",
@@ -104,6 +106,7 @@ pub fn accepted_fields() -> Vec<String> {
         ("anti_entropy", ANTI_ENTROPY_KEYS),
         ("metrics", METRICS_KEYS),
         ("report", REPORT_KEYS),
+        ("values", VALUES_KEYS),
         ("workload", WORKLOAD_KEYS),
         ("op[]", events::OP_KEYS),
         ("fault[]", &["at"]),
@@ -157,13 +160,18 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.gossip = top.or("gossip", Gossip::default(), gossip)?;
     scenario.anti_entropy = top.or("anti_entropy", AntiEntropy::default(), anti_entropy)?;
     scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
-    scenario.workload = top.or("workload", None, |f| workload(f).map(Some))?;
+    // Before the workload and the ops: which writes they may make
+    // depends on the type.
+    scenario.values = top.or("values", Values::default(), values)?;
+    let value_type = scenario.values.value_type;
+    scenario.workload = top.or("workload", None, |f| workload(f, value_type).map(Some))?;
     if let Some(ops) = top.get("op") {
         let (ops, clients) = events::ops(
             ops.field(),
             space,
             &scenario.cluster.regions,
             scenario.duration,
+            value_type,
         )?;
         scenario.ops = ops;
         scenario.named_clients = clients;
@@ -178,6 +186,20 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     scenario.check = top.or("check", None, |f| check(f).map(Some))?;
     validate::check(&scenario, root)?;
     Ok(scenario)
+}
+
+fn values(field: Field<'_>) -> Result<Values, Diag> {
+    let t = field.table(VALUES_KEYS)?;
+    Ok(Values {
+        value_type: t.or("type", ValueType::Opaque, |f| {
+            f.choice(&[
+                ("opaque", ValueType::Opaque),
+                ("set", ValueType::Set),
+                ("or-set", ValueType::OrSet),
+                ("counter", ValueType::Counter),
+            ])
+        })?,
+    })
 }
 
 fn scenario_name(field: Field<'_>) -> Result<&str, Diag> {

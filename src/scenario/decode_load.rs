@@ -33,12 +33,30 @@ pub(super) const EXPECT_KEYS: &[&str] = &[
     "put_p99",
     "max_siblings",
     "superseded_siblings",
+    "resurrections",
+    "lost_adds",
 ];
 
-pub(super) fn workload(field: Field<'_>) -> Result<Workload, Diag> {
+pub(super) fn workload(field: Field<'_>, value_type: ValueType) -> Result<Workload, Diag> {
     let t = field.table(WORKLOAD_KEYS)?;
     let d = Workload::default();
-    let (mix_get, mix_put, mix_delete) = t.or("mix", (d.mix_get, d.mix_put, d.mix_delete), mix)?;
+    // A typed value is written by updates: the default mix's puts are
+    // updates there.
+    let default_mix = match value_type {
+        ValueType::Opaque => Mix {
+            get: d.mix_get,
+            put: d.mix_put,
+            delete: d.mix_delete,
+            update: 0.0,
+        },
+        _ => Mix {
+            get: d.mix_get,
+            put: 0.0,
+            delete: d.mix_delete,
+            update: d.mix_put,
+        },
+    };
+    let mix = t.or("mix", default_mix, |f| mix(f, value_type))?;
     let mode = t.or("mode", d.mode, |f| {
         f.choice(&[("open", LoopMode::Open), ("closed", LoopMode::Closed)])
     })?;
@@ -61,9 +79,10 @@ pub(super) fn workload(field: Field<'_>) -> Result<Workload, Diag> {
         })?,
         keys: t.or("keys", d.keys, |f| f.u32_in(1, MAX_KEYS, "`keys`"))?,
         key_dist: t.or("key_dist", d.key_dist, key_dist)?,
-        mix_get,
-        mix_put,
-        mix_delete,
+        mix_get: mix.get,
+        mix_put: mix.put,
+        mix_delete: mix.delete,
+        mix_update: mix.update,
         mode,
         rate,
         read_modify_write: t.or("read_modify_write", d.read_modify_write, |f| {
@@ -78,18 +97,49 @@ pub(super) fn workload(field: Field<'_>) -> Result<Workload, Diag> {
     })
 }
 
-/// `{ get = 0.5, put = 0.4, delete = 0.1 }`; a kind left out has weight 0.
-fn mix(field: Field<'_>) -> Result<(f64, f64, f64), Diag> {
-    let t = field.table(&["get", "put", "delete"])?;
+/// The weights of a workload's kinds of operation.
+struct Mix {
+    get: f64,
+    put: f64,
+    delete: f64,
+    update: f64,
+}
+
+/// `{ get = 0.5, put = 0.4, delete = 0.1 }` (or `update` for typed
+/// values); a kind left out has weight 0.
+fn mix(field: Field<'_>, value_type: ValueType) -> Result<Mix, Diag> {
+    let t = field.table(&["get", "put", "delete", "update"])?;
     let get = t.or("get", 0.0, |f| f.weight())?;
     let put = t.or("put", 0.0, |f| f.weight())?;
     let delete = t.or("delete", 0.0, |f| f.weight())?;
-    if get == 0.0 && put == 0.0 && delete == 0.0 {
+    let update = t.or("update", 0.0, |f| f.weight())?;
+    if get == 0.0 && put == 0.0 && delete == 0.0 && update == 0.0 {
         return Err(field
-            .error("the mix has no weight: gets, puts and deletes are all 0")
+            .error("the mix has no weight: gets, puts, deletes and updates are all 0")
             .with_help("write e.g. mix = { get = 0.9, put = 0.1 }"));
     }
-    Ok((get, put, delete))
+    let typed = value_type != ValueType::Opaque;
+    if let (true, Some(c), true) = (typed, t.get("put"), put > 0.0) {
+        return Err(c
+            .field()
+            .error(format!(
+                "a put writes an opaque label, but [values] type = \"{}\"",
+                value_type.as_str()
+            ))
+            .with_help("typed values are written by updates: write `update` in the mix"));
+    }
+    if let (false, Some(c), true) = (typed, t.get("update"), update > 0.0) {
+        return Err(c
+            .field()
+            .error("an update merges typed values, but the values are opaque")
+            .with_help("set [values] type = \"set\", \"or-set\" or \"counter\""));
+    }
+    Ok(Mix {
+        get,
+        put,
+        delete,
+        update,
+    })
 }
 
 pub(super) fn nemesis(field: Field<'_>, duration: SimTime, end: SimTime) -> Result<Nemesis, Diag> {
@@ -185,6 +235,8 @@ pub(super) fn expect(field: Field<'_>) -> Result<Expect, Diag> {
             f.u32_in(1, u32::MAX, "`max_siblings`").map(Some)
         })?,
         superseded_siblings: t.or("superseded_siblings", None, |f| count_bound(f).map(Some))?,
+        resurrections: t.or("resurrections", None, |f| count_bound(f).map(Some))?,
+        lost_adds: t.or("lost_adds", None, |f| count_bound(f).map(Some))?,
     })
 }
 

@@ -40,6 +40,7 @@ impl Scenario {
             anti_entropy: AntiEntropy::default(),
             metrics: Metrics::default(),
             report: ReportSettings::default(),
+            values: Values::default(),
             workload: None,
             ops: Vec::new(),
             named_clients: Vec::new(),
@@ -154,6 +155,7 @@ impl Default for Workload {
             mix_get: 0.5,
             mix_put: 0.5,
             mix_delete: 0.0,
+            mix_update: 0.0,
             mode: LoopMode::Open,
             rate: Rate {
                 count: 2000.0,

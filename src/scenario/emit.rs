@@ -63,6 +63,10 @@ pub fn to_toml(s: &Scenario) -> String {
             line(o, "spacetime_key", &string(key));
         }
     }
+    if s.values != Values::default() {
+        section(o, "values");
+        line(o, "type", &string(s.values.value_type.as_str()));
+    }
     match &s.workload {
         Some(w) => workload(o, w),
         None => o.push_str("\n# No [workload]: only the scripted operations below.\n"),
@@ -197,20 +201,14 @@ fn workload(o: &mut String, w: &Workload) {
         } => format!("hotset({fraction},{probability})"),
     };
     line(o, "key_dist", &string(&key_dist));
-    let mix = match w.mix_delete > 0.0 {
-        false => format!(
-            "{{ get = {}, put = {} }}",
-            float(w.mix_get),
-            float(w.mix_put)
-        ),
-        true => format!(
-            "{{ get = {}, put = {}, delete = {} }}",
-            float(w.mix_get),
-            float(w.mix_put),
-            float(w.mix_delete)
-        ),
-    };
-    line(o, "mix", &mix);
+    let mut mix = format!("get = {}, put = {}", float(w.mix_get), float(w.mix_put));
+    if w.mix_delete > 0.0 {
+        mix.push_str(&format!(", delete = {}", float(w.mix_delete)));
+    }
+    if w.mix_update > 0.0 {
+        mix.push_str(&format!(", update = {}", float(w.mix_update)));
+    }
+    line(o, "mix", &format!("{{ {mix} }}"));
     let mode = match w.mode {
         LoopMode::Open => "open",
         LoopMode::Closed => "closed",
@@ -282,6 +280,24 @@ fn scripted_op(o: &mut String, s: &Scenario, op: &ScriptedOp) {
                 PutContext::None => "none",
             };
             line(o, "context", &string(context));
+        }
+        ScriptedKind::Update { add, remove, delta } => {
+            line(o, "update", &string(&op.key));
+            let list = |names: &[String]| {
+                let quoted: Vec<String> = names.iter().map(|v| string(v)).collect();
+                format!("[{}]", quoted.join(", "))
+            };
+            if !add.is_empty() {
+                line(o, "add", &list(add));
+            }
+            if !remove.is_empty() {
+                line(o, "remove", &list(remove));
+            }
+            match *delta {
+                d if d > 0 => line(o, "increment", &d.to_string()),
+                d if d < 0 => line(o, "decrement", &d.unsigned_abs().to_string()),
+                _ => {}
+            }
         }
         ScriptedKind::Delete { context } => {
             line(o, "delete", &string(&op.key));
@@ -412,6 +428,12 @@ fn expect(o: &mut String, e: &Expect) {
     }
     if let Some(n) = e.superseded_siblings {
         line(o, "superseded_siblings", &format!("{{ max = {n} }}"));
+    }
+    if let Some(n) = e.resurrections {
+        line(o, "resurrections", &format!("{{ max = {n} }}"));
+    }
+    if let Some(n) = e.lost_adds {
+        line(o, "lost_adds", &format!("{{ max = {n} }}"));
     }
     if let Some(n) = e.max_siblings {
         line(o, "max_siblings", &n.to_string());

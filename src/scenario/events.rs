@@ -12,8 +12,27 @@ use crate::id::NodeId;
 use crate::time::SimTime;
 
 pub(super) const OP_KEYS: &[&str] = &[
-    "at", "client", "get", "put", "delete", "value", "context", "via", "returns",
+    "at",
+    "client",
+    "get",
+    "put",
+    "delete",
+    "update",
+    "value",
+    "context",
+    "via",
+    "returns",
+    "add",
+    "remove",
+    "increment",
+    "decrement",
 ];
+
+/// The fields only an update takes.
+const UPDATE_KEYS: &[&str] = &["add", "remove", "increment", "decrement"];
+
+/// The most one update may add to or take from a counter.
+const MAX_STEP: u32 = 1_000_000_000;
 
 /// The `[[op]]` array, and the named clients in order of first appearance.
 pub fn ops(
@@ -21,6 +40,7 @@ pub fn ops(
     space: NodeSpace,
     regions: &[(String, u32)],
     duration: SimTime,
+    value_type: ValueType,
 ) -> Result<(Vec<ScriptedOp>, Vec<String>), Diag> {
     let mut ops = Vec::new();
     let mut clients: Vec<String> = Vec::new();
@@ -60,7 +80,7 @@ pub fn ops(
                 clients.len() - 1
             }
         };
-        let verbs: Vec<(&str, Child<'_>)> = ["get", "put", "delete"]
+        let verbs: Vec<(&str, Child<'_>)> = ["get", "put", "delete", "update"]
             .into_iter()
             .filter_map(|verb| t.get(verb).map(|c| (verb, c)))
             .collect();
@@ -70,15 +90,15 @@ pub fn ops(
                 return Err(Diag::new(
                     &t.node.span,
                     &t.path,
-                    "an op needs a key to read, write or delete",
+                    "an op needs a key to read, write, delete or update",
                 )
-                .with_help("add `get = \"cart\"`, `put = \"cart\"` or `delete = \"cart\"`"));
+                .with_help("add `get = \"cart\"`, `put = \"cart\"`, `delete = \"cart\"` or `update = \"cart\"`"));
             }
             [_, (_, second), ..] => {
                 return Err(Diag::new(
                     second.key_span(),
                     &second.path,
-                    "an op is one of a get, a put or a delete",
+                    "an op is one of a get, a put, a delete or an update",
                 ));
             }
         };
@@ -87,7 +107,14 @@ pub fn ops(
         if key.is_empty() {
             return Err(kind_child.field().error("the key cannot be empty"));
         }
-        let kind = if is_put {
+        if verb != "update" {
+            if let Some(child) = UPDATE_KEYS.iter().find_map(|k| t.get(k)) {
+                return Err(only_for(&child, "only an update adds, removes or counts"));
+            }
+        }
+        let kind = if verb == "update" {
+            update(&t, kind_child, value_type)?
+        } else if is_put {
             if let Some(returns) = t.get("returns") {
                 return Err(only_for(&returns, "`returns` is only for gets"));
             }
@@ -103,6 +130,17 @@ pub fn ops(
                 }
                 ScriptedKind::Delete { context }
             } else {
+                if value_type != ValueType::Opaque {
+                    return Err(Diag::new(
+                        kind_child.key_span(),
+                        &kind_child.path,
+                        format!(
+                            "a put writes an opaque label, but [values] type = \"{}\"",
+                            value_type.as_str()
+                        ),
+                    )
+                    .with_help("write a typed value with `update = \"cart\"` and `add = [...]`"));
+                }
                 let value = t.required("value", "\"milk\"")?.field().str()?.to_string();
                 ScriptedKind::Put { value, context }
             }
@@ -135,6 +173,86 @@ pub fn ops(
     }
     ops.sort_by_key(|op| op.at);
     Ok((ops, clients))
+}
+
+/// An `update` op's change, checked against the run's value type.
+fn update(
+    t: &TableView<'_>,
+    verb: &Child<'_>,
+    value_type: ValueType,
+) -> Result<ScriptedKind, Diag> {
+    for key in ["value", "context", "returns"] {
+        if let Some(child) = t.get(key) {
+            let why = match key {
+                "value" => {
+                    "an update changes the value it reads; it takes `add` and `remove`, or `increment` and `decrement`"
+                }
+                "context" => "an update always writes back with the context of its own read",
+                _ => "`returns` is only for gets",
+            };
+            return Err(only_for(&child, why));
+        }
+    }
+    if value_type == ValueType::Opaque {
+        return Err(Diag::new(
+            verb.key_span(),
+            &verb.path,
+            "an update merges typed values, but the values are opaque",
+        )
+        .with_help("set [values] type = \"set\", \"or-set\" or \"counter\""));
+    }
+    let (elements, counts) = (["add", "remove"], ["increment", "decrement"]);
+    let (wrong, right) = match value_type.has_elements() {
+        true => (counts, elements),
+        false => (elements, counts),
+    };
+    if let Some(child) = wrong.iter().find_map(|k| t.get(k)) {
+        return Err(only_for(
+            &child,
+            &format!(
+                "a {} value takes `{}` and `{}`",
+                value_type.as_str(),
+                right[0],
+                right[1]
+            ),
+        ));
+    }
+    if right.iter().all(|k| t.get(k).is_none()) {
+        return Err(Diag::new(
+            verb.key_span(),
+            &verb.path,
+            format!(
+                "an update changes something: give it `{}` or `{}`",
+                right[0], right[1]
+            ),
+        ));
+    }
+    let names = |key: &str| -> Result<Vec<String>, Diag> {
+        let Some(c) = t.get(key) else {
+            return Ok(Vec::new());
+        };
+        c.field()
+            .array()?
+            .iter()
+            .map(|v| {
+                let name = v.field().str()?;
+                match name.is_empty() {
+                    true => Err(v.field().error("an element's name cannot be empty")),
+                    false => Ok(name.to_string()),
+                }
+            })
+            .collect()
+    };
+    let step = |key: &str| -> Result<i64, Diag> {
+        t.or(key, 0, |f| {
+            f.u32_in(1, MAX_STEP, &format!("`{key}`")).map(i64::from)
+        })
+    };
+    Ok(ScriptedKind::Update {
+        add: names("add")?,
+        remove: names("remove")?,
+        delta: step("increment")? - step("decrement")?,
+    })
 }
 
 fn only_for(child: &Child<'_>, message: &str) -> Diag {

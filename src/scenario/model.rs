@@ -27,6 +27,9 @@ pub struct Scenario {
     pub metrics: Metrics,
     /// `[report]`: choices about the report's pictures; none changes the run.
     pub report: ReportSettings,
+    /// `[values]`: what a value is (opaque labels, or a type the clients
+    /// merge siblings by).
+    pub values: Values,
     /// `None` when the file has no `[workload]`: only scripted operations.
     pub workload: Option<Workload>,
     /// `[[op]]` entries, sorted by `at` (stable, so file order breaks ties).
@@ -267,6 +270,14 @@ pub enum StalenessBuckets {
     Linear,
 }
 
+/// `[values]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Values {
+    pub value_type: ValueType,
+}
+
+pub use crate::value::ValueType;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     pub clients: u32,
@@ -278,6 +289,9 @@ pub struct Workload {
     /// Deletes' weight (each reads the key first, then writes a tombstone
     /// with the read's context).
     pub mix_delete: f64,
+    /// Updates' weight (typed values: each reads the key, merges the
+    /// siblings by the type, changes the result and writes it back).
+    pub mix_update: f64,
     pub mode: LoopMode,
     /// Open loop: Poisson arrivals at this total rate over all clients.
     pub rate: Rate,
@@ -335,6 +349,14 @@ pub enum ScriptedKind {
     /// last read by default.
     Delete {
         context: PutContext,
+    },
+    /// An update of a typed value: read, merge the siblings, remove
+    /// `remove`, add `add` (sets) or add `delta` (a counter), write back
+    /// with the read's context.
+    Update {
+        add: Vec<String>,
+        remove: Vec<String>,
+        delta: i64,
     },
 }
 
@@ -448,4 +470,8 @@ pub struct Expect {
     pub max_siblings: Option<u32>,
     /// Ok gets that returned a value beside one superseding it.
     pub superseded_siblings: Option<u64>,
+    /// Items removed by an acknowledged write that a later get returned.
+    pub resurrections: Option<u64>,
+    /// Acknowledged adds the final state lacks with no remove that saw them.
+    pub lost_adds: Option<u64>,
 }

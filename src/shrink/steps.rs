@@ -116,6 +116,8 @@ fn only_expectation(e: &Expect, name: &str) -> Option<Expect> {
         "put_p99" => only.put_p99 = e.put_p99,
         "max_siblings" => only.max_siblings = e.max_siblings,
         "superseded_siblings" => only.superseded_siblings = e.superseded_siblings,
+        "resurrections" => only.resurrections = e.resurrections,
+        "lost_adds" => only.lost_adds = e.lost_adds,
         _ => return None,
     }
     Some(only)
@@ -163,6 +165,7 @@ pub fn remove_ops(s: &Scenario, target: &Target) -> Vec<Candidate> {
             crate::scenario::ScriptedKind::Get => "get",
             crate::scenario::ScriptedKind::Put { .. } => "put",
             crate::scenario::ScriptedKind::Delete { .. } => "delete",
+            crate::scenario::ScriptedKind::Update { .. } => "update",
         };
         drop_unused_clients(&mut small);
         let change = format!(

@@ -4,9 +4,11 @@
 
 use super::{Core, Event};
 use crate::actor::{ClientOutbox, Completion, Describe, Invocation, OpKind, Outbox, TimerId};
-use crate::id::{ClientId, Endpoint, NodeId, OpId};
+use crate::id::{ClientId, Endpoint, NodeId, OpId, ValueId};
 use crate::time::SimTime;
 use crate::trace::Fields;
+use crate::value::Written;
+use std::rc::Rc;
 
 /// A node's outbox during one handler call.
 pub(crate) struct NodeOut<'a, M, NT, CT> {
@@ -156,8 +158,16 @@ impl<M: Describe, NT, CT> ClientOutbox<M, CT> for ClientOut<'_, M, NT, CT> {
                 // What the writer had read: `explain` tells a blind put
                 // that overwrites a write it never saw from one that read it.
                 line.values("context", &inv.context);
+                // A typed write's content, for `explain` and the viewer.
+                if let Some(typed) = &inv.typed {
+                    line.content("content", &typed.content);
+                }
             }
         }
+    }
+
+    fn written(&self, value: ValueId) -> Option<Rc<Written>> {
+        self.core.history.written(value)
     }
 
     fn complete(&mut self, done: Completion) {

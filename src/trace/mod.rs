@@ -196,6 +196,19 @@ impl Fields<'_> {
         self.named(name, |names| names.value(value))
     }
 
+    /// A typed value's content with its elements' names (and an or-set's
+    /// dots, named by client), as `"{beer@alice.1, milk@bob.3}"`.
+    pub fn content(&mut self, name: &str, content: &crate::value::Content) -> &mut Self {
+        self.named(name, |names| {
+            content
+                .render(&|e| names.element(e).into_owned(), &|a| {
+                    names.client(ClientId(a)).into_owned()
+                })
+                .to_string()
+                .into()
+        })
+    }
+
     /// A list of values, as `["milk","v17"]`.
     pub fn values(&mut self, name: &str, values: &[ValueId]) -> &mut Self {
         let Fields { tracer } = self;

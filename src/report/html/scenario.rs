@@ -44,6 +44,17 @@ pub(super) fn section(html: &mut String, s: &Scenario) {
     };
     let on_off = |b: bool| if b { "on" } else { "off" };
     let workload = match &s.workload {
+        Some(w) if w.mix_update > 0.0 => format!(
+            "{} clients, {} keys, {} gets / {} puts / {} deletes / {} updates ({} values), {}",
+            w.clients,
+            w.keys,
+            w.mix_get,
+            w.mix_put,
+            w.mix_delete,
+            w.mix_update,
+            s.values.value_type.as_str(),
+            w.rate
+        ),
         Some(w) => format!(
             "{} clients, {} keys, {} gets / {} puts / {} deletes, {}",
             w.clients, w.keys, w.mix_get, w.mix_put, w.mix_delete, w.rate
@@ -133,6 +144,19 @@ fn operations(html: &mut String, s: &Scenario) {
                     PutContext::LastRead => "",
                 };
                 format!("{client} deletes {}{blind}", op.key)
+            }
+            ScriptedKind::Update { add, remove, delta } => {
+                let mut parts = Vec::new();
+                if !remove.is_empty() {
+                    parts.push(format!("removes {}", remove.join(", ")));
+                }
+                if !add.is_empty() {
+                    parts.push(format!("adds {}", add.join(", ")));
+                }
+                if *delta != 0 {
+                    parts.push(format!("adds {delta:+}"));
+                }
+                format!("{client} reads {} and {}", op.key, parts.join(" and "))
             }
         };
         if let Some(via) = op.via {

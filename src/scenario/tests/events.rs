@@ -274,7 +274,7 @@ fn scripted_ops() {
         "op[0].put",
         6,
         1,
-        "one of a get, a put or a delete",
+        "one of a get, a put, a delete or an update",
     );
     check(
         &op("delete = \"k\"\nvalue = \"v\""),
@@ -354,6 +354,145 @@ fn scripted_ops() {
         }
     );
     assert_eq!(parse(&to_toml(&s)).unwrap(), s, "a delete round-trips");
+}
+
+#[test]
+fn updates_and_value_types() {
+    let typed = |ty: &str, body: &str| {
+        format!(
+            "name = \"x\"\n[values]\ntype = \"{ty}\"\n[[op]]\nat = \"1s\"\nclient = \"a\"\n{body}\n"
+        )
+    };
+    // Line 7 is the op's first field after `client`.
+    check(
+        &err(&typed("opaque", "update = \"k\"\nadd = [\"x\"]")),
+        "op[0].update",
+        7,
+        1,
+        "the values are opaque",
+    );
+    check(
+        &err(&typed("set", "put = \"k\"\nvalue = \"v\"")),
+        "op[0].put",
+        7,
+        1,
+        "a put writes an opaque label",
+    );
+    check(
+        &err(&typed("set", "update = \"k\"\nincrement = 1")),
+        "op[0].increment",
+        8,
+        1,
+        "takes `add` and `remove`",
+    );
+    check(
+        &err(&typed("counter", "update = \"k\"\nadd = [\"x\"]")),
+        "op[0].add",
+        8,
+        1,
+        "takes `increment` and `decrement`",
+    );
+    check(
+        &err(&typed("or-set", "update = \"k\"")),
+        "op[0].update",
+        7,
+        1,
+        "an update changes something",
+    );
+    check(
+        &err(&typed(
+            "set",
+            "update = \"k\"\nadd = [\"x\"]\ncontext = \"none\"",
+        )),
+        "op[0].context",
+        9,
+        1,
+        "context of its own read",
+    );
+    check(
+        &err(&typed("set", "get = \"k\"\nadd = [\"x\"]")),
+        "op[0].add",
+        8,
+        1,
+        "only an update",
+    );
+    check(
+        &err(&typed("set", "update = \"k\"\nadd = [\"\"]")),
+        "op[0].add[0]",
+        8,
+        8,
+        "cannot be empty",
+    );
+    check(
+        &err(&typed("counter", "update = \"k\"\nincrement = 0")),
+        "op[0].increment",
+        8,
+        13,
+        "`increment`",
+    );
+    check(
+        &err(&typed("bag", "get = \"k\"")),
+        "values.type",
+        3,
+        8,
+        "\"opaque\", \"set\", \"or-set\", \"counter\"",
+    );
+    let workload = |ty: &str, mix: &str| {
+        format!("name = \"x\"\n[values]\ntype = \"{ty}\"\n[workload]\nmix = {{ {mix} }}\n")
+    };
+    check(
+        &err(&workload("set", "get = 1, put = 1")),
+        "workload.mix.put",
+        5,
+        24,
+        "a put writes an opaque label",
+    );
+    check(
+        &err(&workload("opaque", "get = 1, update = 1")),
+        "workload.mix.update",
+        5,
+        27,
+        "the values are opaque",
+    );
+
+    let s = parse(&typed(
+        "or-set",
+        "update = \"k\"\nadd = [\"milk\", \"eggs\"]\nremove = [\"beer\"]",
+    ))
+    .unwrap();
+    assert_eq!(s.values.value_type, ValueType::OrSet);
+    assert_eq!(
+        s.ops[0].kind,
+        ScriptedKind::Update {
+            add: vec!["milk".into(), "eggs".into()],
+            remove: vec!["beer".into()],
+            delta: 0
+        }
+    );
+    assert_eq!(parse(&to_toml(&s)).unwrap(), s, "an update round-trips");
+    let s = parse(&typed(
+        "counter",
+        "update = \"k\"\nincrement = 2\ndecrement = 5",
+    ))
+    .unwrap();
+    assert!(matches!(
+        s.ops[0].kind,
+        ScriptedKind::Update { delta: -3, .. }
+    ));
+    assert_eq!(
+        parse(&to_toml(&s)).unwrap(),
+        s,
+        "a counter update round-trips"
+    );
+    // The default mix's puts are updates under a typed value.
+    let s = parse("name = \"x\"\n[values]\ntype = \"set\"\n[workload]\nclients = 1\n").unwrap();
+    let w = s.workload.as_ref().unwrap();
+    assert_eq!((w.mix_put, w.mix_update), (0.0, 0.5));
+    assert_eq!(
+        parse(&to_toml(&s)).unwrap(),
+        s,
+        "a typed workload round-trips"
+    );
 }
 
 #[test]
