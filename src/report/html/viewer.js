@@ -8,7 +8,55 @@
   var root = document.getElementById("viewer-root");
   if (!dataEl || !root) return;
   var D = JSON.parse(dataEl.textContent);
-  var n = D.dt.length;
+
+  // The packed part (viewer/pack.rs): base64 of one zlib stream holding
+  // ten sections, each a varint byte length then its bytes: eight varint
+  // columns, then the sentences and the sibling-set notes as JSON.
+  function inflate(base64) {
+    var binary = atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
+  }
+  function unpack(bytes) {
+    var at = 0;
+    function varint() {
+      var v = 0, scale = 1, b;
+      do { b = bytes[at++]; v += (b & 127) * scale; scale *= 128; } while (b >= 128);
+      return v;
+    }
+    function column(Type, zigzag) {
+      var out = new Type(D.records), end = varint();
+      end += at;
+      for (var i = 0; i < D.records; i++) {
+        var v = varint();
+        out[i] = zigzag ? (v % 2 ? -(v + 1) / 2 : v / 2) : v;
+      }
+      at = end;
+      return out;
+    }
+    function json() {
+      var length = varint(), text = new TextDecoder().decode(bytes.subarray(at, at + length));
+      at += length;
+      return JSON.parse(text);
+    }
+    D.dt = column(Float64Array, false);
+    ["kind", "a", "b", "x", "y", "key", "fate"].forEach(function (name) { D[name] = column(Int32Array, true); });
+    D.sentences = json();
+    D.stored = json();
+  }
+  inflate(D.packed).then(function (bytes) {
+    delete D.packed;
+    unpack(bytes);
+    start();
+  }).catch(function (e) {
+    root.setAttribute("data-ready", "error");
+    document.getElementById("v-event").textContent = "This browser could not unpack the viewer's data (it needs DecompressionStream): " + e;
+  });
+
+  function start() {
+  var n = D.records;
   var SVG = "http://www.w3.org/2000/svg";
   var $ = function (id) { return document.getElementById(id); };
 
@@ -288,10 +336,10 @@
       tr.setAttribute("data-replica", name(r[0]));
       if (r[0] < nodes) nodeEls[r[0]].classList.add("holds");
       tr.insertCell().textContent = name(r[0]);
-      tr.insertCell().textContent = r[1][1].join(", ") || "(none)";
+      tr.insertCell().textContent = (r[1][1].join(", ") || "(none)") + (r[1][3] > 0 ? " and " + r[1][3] + " more" : "");
       tr.insertCell().textContent = r[1][2].join(" ");
       tr.insertCell().textContent = ms(T[r[1][0]]) + (D.y[r[1][0]] >= 0 ? ": " + label(D.y[r[1][0]]) : "");
-      if (r[1][1].length > 1) tr.className = "conflict";
+      if (r[1][1].length > 1 || r[1][3] > 0) tr.className = "conflict";
     });
     if (rows.length === 0) {
       table.insertRow().insertCell().textContent = D.key_choices.length ? "no replica holds it yet" : "this trace has no sibling-set notes";
@@ -304,7 +352,7 @@
     root.setAttribute("data-index", String(at));
     root.setAttribute("data-time", String(T[at]));
     $("v-time").textContent = "t=" + ms(T[at]);
-    $("v-count").textContent = "event " + (at + 1) + " of " + n + (D.total > n ? " (the first " + n + " of " + D.total + ")" : "");
+    $("v-count").textContent = "event " + (at + 1) + " of " + n;
     $("v-event").textContent = describe(at);
     var si = lastAtOrBefore(D.sentences, at, first);
     $("v-sentence").textContent = si >= 0 ? D.sentences[si][1] : "";
@@ -384,4 +432,5 @@
   // Start at the first fault, where a lesson usually begins.
   seek(faults.length ? faults[0] : 0);
   root.setAttribute("data-ready", "1");
+}
 })();
