@@ -128,7 +128,8 @@
     var b = D.beside[i];
     if (b < 0) { pos.push(null); continue; }
     var k = besideCount[b] = (besideCount[b] || 0) + 1;
-    var ang = (b / Math.max(nodes, 1)) * 2 * Math.PI + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 0.09;
+    // Never straight out from the node, where its state label goes.
+    var ang = (b / Math.max(nodes, 1)) * 2 * Math.PI + (k % 2 ? 1 : -1) * (0.06 + Math.ceil(k / 2) * 0.12);
     var far = R + NODE_R + 62;
     pos.push([far * Math.sin(ang), -far * Math.cos(ang)]);
   }
@@ -157,12 +158,37 @@
   ring.appendChild(defs);
   var clientLayer = el("g", {});
   ring.appendChild(clientLayer);
+  // Each client a box beside its node, named beside it; past 16 clients
+  // the names would overlap, so each node's clients share one label
+  // ("3 clients") and each box names its client on hover.
+  var CLIENT = 40, manyClients = D.endpoints.length - nodes > 16;
+  // A label beside a point on the outer ring, on its outer side: to the
+  // right of it on the right half, to the left on the left, above or
+  // below at the top and the bottom.
+  function outerLabel(p, gap, text) {
+    var out = Math.sqrt(p[0] * p[0] + p[1] * p[1]) || 1, ux = p[0] / out, uy = p[1] / out;
+    var anchor = ux > 0.5 ? "start" : ux < -0.5 ? "end" : "middle";
+    var x = p[0] + (anchor === "middle" ? 0 : ux > 0 ? gap : -gap);
+    var y = p[1] + 7 + (anchor === "middle" ? (uy > 0 ? gap + 12 : -gap - 6) : 0);
+    return el("text", { x: x.toFixed(1), y: y.toFixed(1), "class": "clientname", "text-anchor": anchor }, text);
+  }
   for (i = nodes; i < D.endpoints.length; i++) {
     if (!pos[i]) continue;
-    clientLayer.appendChild(el("rect", { x: pos[i][0] - 9, y: pos[i][1] - 9, width: 18, height: 18, "class": "client" }));
-    if (D.endpoints.length - nodes > 16) continue; // names would overlap
-    var out = Math.sqrt(pos[i][0] * pos[i][0] + pos[i][1] * pos[i][1]) || 1;
-    clientLayer.appendChild(el("text", { x: (pos[i][0] * (out + 30) / out).toFixed(1), y: (pos[i][1] * (out + 30) / out + 6).toFixed(1), "class": "clientname" }, D.endpoints[i]));
+    var box = el("rect", { x: (pos[i][0] - CLIENT / 2).toFixed(1), y: (pos[i][1] - CLIENT / 2).toFixed(1), width: CLIENT, height: CLIENT, rx: 6, "class": "client", "data-client": D.endpoints[i] });
+    box.appendChild(el("title", {}, D.endpoints[i]));
+    clientLayer.appendChild(box);
+    if (!manyClients) clientLayer.appendChild(outerLabel(pos[i], CLIENT / 2 + 6, D.endpoints[i]));
+  }
+  if (manyClients) {
+    for (var node in besideCount) {
+      // Beside the node's first client, as its name would be: off the
+      // line straight out from the node, where its state label goes.
+      var count = besideCount[node], ang = (Number(node) / Math.max(nodes, 1)) * 2 * Math.PI + 0.18;
+      var firstClient = [(R + NODE_R + 62) * Math.sin(ang), -(R + NODE_R + 62) * Math.cos(ang)];
+      var countLabel = outerLabel(firstClient, CLIENT / 2 + 6, count + (count === 1 ? " client" : " clients"));
+      countLabel.setAttribute("class", "clientname count");
+      clientLayer.appendChild(countLabel);
+    }
   }
   var arrows = el("g", {});
   ring.appendChild(arrows);
@@ -180,7 +206,8 @@
     ring.appendChild(g);
     nodeEls.push(g);
   }
-  var inflightText = el("text", { x: 0, y: 8, "class": "inflight" }, "");
+  // In the top left corner, where no arrow passes.
+  var inflightText = el("text", { x: -455, y: -382, "class": "inflight", "text-anchor": "start" }, "");
   ring.appendChild(inflightText);
 
   // The controls.
@@ -264,7 +291,7 @@
       var s = flying[f], p = pos[D.a[s]], q = pos[D.b[s]];
       if (!p || !q) continue;
       var dx = q[0] - p[0], dy = q[1] - p[1], len = Math.sqrt(dx * dx + dy * dy) || 1;
-      var r0 = D.a[s] < nodes ? NODE_R + 4 : 12, r1 = D.b[s] < nodes ? NODE_R + 4 : 12;
+      var r0 = D.a[s] < nodes ? NODE_R + 4 : CLIENT / 2 + 4, r1 = D.b[s] < nodes ? NODE_R + 4 : CLIENT / 2 + 4;
       var x1 = p[0] + dx * r0 / len, y1 = p[1] + dy * r0 / len;
       var x2 = q[0] - dx * r1 / len, y2 = q[1] - dy * r1 / len;
       var fate = D.fate[s] < 0 ? "drop" : "deliver";
