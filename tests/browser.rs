@@ -40,8 +40,17 @@ fn url(path: &Path) -> String {
 
 fn open(browser: &mut cdp::Browser, page: &Path) {
     browser.navigate(&url(page)).unwrap();
+    // The viewer unpacks its data after the page loads: wait for it.
     let ready = browser
-        .eval("document.getElementById('viewer-root')?.dataset.ready ?? 'no viewer'")
+        .eval(
+            "new Promise(done => { const started = performance.now();
+                (function poll() {
+                    const root = document.getElementById('viewer-root');
+                    if (!root) return done('no viewer');
+                    if (root.dataset.ready || performance.now() - started > 60000) return done(root.dataset.ready ?? 'timed out');
+                    setTimeout(poll, 5);
+                })(); })",
+        )
         .unwrap();
     assert!(ready == "1" || ready == "no viewer", "{ready}");
 }
@@ -143,9 +152,7 @@ fn page_with_pictures(file: &Path) -> String {
         summary: &summary,
         charts: &charts,
         lamport_svg: Some(&lamport),
-        records: None,
-        trace_records: 0,
-        sentences: &[],
+        viewer: None,
     })
 }
 
@@ -484,22 +491,20 @@ fn the_viewer_stays_responsive_over_a_hundred_thousand_events() {
     else {
         return;
     };
-    use dynsim::report::html::{Page, render, sentences};
+    use dynsim::report::html::{Page, render, viewer};
     let records = dynsim::trace::read::parse(&long_trace(120_000)).unwrap();
     let scenario = dynsim::scenario::load(&lesson(), &[]).unwrap();
     let output = dynsim::run::run(&scenario, dynsim::trace::Tracer::off()).unwrap();
     let found = dynsim::check::findings(&scenario, &output);
     let verdicts = dynsim::check::judge(&scenario, &output, &found);
     let summary = dynsim::report::Summary::new(&scenario, &output, &found, verdicts, 0);
-    let sentences = sentences(&records, &scenario);
+    let data = viewer::build(&scenario, &records);
     let html = render(&Page {
         scenario: &scenario,
         summary: &summary,
         charts: &[],
         lamport_svg: None,
-        records: Some(&records),
-        trace_records: 0,
-        sentences: &sentences,
+        viewer: Some(&data),
     });
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("long.html");
@@ -576,6 +581,93 @@ fn the_viewer_stays_responsive_over_a_hundred_thousand_events() {
         .unwrap();
     browser
         .screenshot(&cdp::screenshot_dir().join("viewer-long-run.png"), false)
+        .unwrap();
+    no_errors(&browser);
+}
+
+/// Seeks spread over the whole run, each a full redraw: `(records,
+/// median ms, max ms)`.
+fn seek_times(browser: &mut cdp::Browser) -> (u64, f64, f64) {
+    let timing = browser
+        .eval(
+            "(() => {
+                const s = document.getElementById('v-slider');
+                const n = Number(s.max) + 1, times = [];
+                for (let i = 0; i < 200; i++) {
+                    const at = Math.floor((i * 7919 % 200) / 200 * n);
+                    const t0 = performance.now();
+                    s.value = String(at); s.dispatchEvent(new Event('input'));
+                    times.push(performance.now() - t0);
+                }
+                times.sort((a, b) => a - b);
+                return {n, median: times[100], max: times[199]};
+            })()",
+        )
+        .unwrap();
+    (
+        timing["n"].as_u64().unwrap(),
+        timing["median"].as_f64().unwrap(),
+        timing["max"].as_f64().unwrap(),
+    )
+}
+
+/// The README's first run stretched past a million events, its report
+/// opened whole: prints the page's size, its load time and the seek
+/// times (issue 22: a seek under 100 ms). Minutes in a debug build; run
+/// `cargo test --release --test browser -- --ignored --nocapture a_million`.
+#[test]
+#[ignore]
+fn a_million_event_run_loads_whole_and_seeks_quickly() {
+    let Some(mut browser) =
+        cdp::browser_or_skip("a_million_event_run_loads_whole_and_seeks_quickly")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/engine/partition-and-crash.toml");
+    let status = Command::new(env!("CARGO_BIN_EXE_dynsim"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--set", "duration=100s", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|c| c <= 1), "{status}");
+    let lines = std::fs::read_to_string(out.join("trace.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(lines >= 1_000_000, "{lines} records");
+    let page = out.join("report.html");
+    let bytes = std::fs::metadata(&page).unwrap().len();
+    let started = std::time::Instant::now();
+    open(&mut browser, &page);
+    let load_ms = started.elapsed().as_millis();
+    let (n, median, max) = seek_times(&mut browser);
+    eprintln!(
+        "{n} records (trace {lines} lines), page {:.1} MiB, loaded in {load_ms} ms, seek median {median:.1} ms, max {max:.1} ms",
+        bytes as f64 / (1 << 20) as f64
+    );
+    assert_eq!(n, lines as u64, "the viewer reaches every record");
+    assert!(max < 100.0, "seek max {max} ms");
+    // Three faults on from the partition, where it opens, the viewer is
+    // well past the 300,000 events it once stopped at.
+    let next_fault = "document.getElementById('v-next-fault').click()";
+    for _ in 0..3 {
+        browser.eval(next_fault).unwrap();
+    }
+    let index = browser
+        .eval("Number(document.getElementById('viewer-root').dataset.index)")
+        .unwrap();
+    assert!(index.as_u64().unwrap() > 300_000, "{index}");
+    browser
+        .eval("document.getElementById('viewer').scrollIntoView()")
+        .unwrap();
+    browser
+        .screenshot(&cdp::screenshot_dir().join("viewer-million.png"), false)
         .unwrap();
     no_errors(&browser);
 }

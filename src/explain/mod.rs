@@ -86,12 +86,36 @@ impl Filter {
 
 /// The run told in sentences, in trace order, filtered.
 pub fn narrate(records: &[Record], scenario: &Scenario, filter: &Filter) -> Vec<Sentence> {
-    let mut narrator = narrate::Narrator::new(scenario);
+    let mut narration = Narration::new(scenario, filter.clone());
     let mut sentences = Vec::new();
     for (index, record) in records.iter().enumerate() {
-        for draft in narrator.record(index, record) {
+        sentences.extend(narration.record(index, record));
+    }
+    sentences
+}
+
+/// [`narrate`] a record at a time, for a reader that streams the trace
+/// from its file (the report) instead of holding it: the same sentences.
+pub struct Narration {
+    narrator: narrate::Narrator,
+    filter: Filter,
+}
+
+impl Narration {
+    pub fn new(scenario: &Scenario, filter: Filter) -> Narration {
+        Narration {
+            narrator: narrate::Narrator::new(scenario),
+            filter,
+        }
+    }
+
+    /// The sentences about record `index` (records come in trace order,
+    /// from 0), filtered.
+    pub fn record(&mut self, index: usize, record: &Record) -> Vec<Sentence> {
+        let mut sentences = Vec::new();
+        for draft in self.narrator.record(index, record) {
             let t = draft.at.unwrap_or(record.t);
-            if filter.keeps(t, &draft) {
+            if self.filter.keeps(t, &draft) {
                 sentences.push(Sentence {
                     t,
                     record: index,
@@ -99,8 +123,8 @@ pub fn narrate(records: &[Record], scenario: &Scenario, filter: &Filter) -> Vec<
                 });
             }
         }
+        sentences
     }
-    sentences
 }
 
 /// Runs `scenario` with its trace kept in memory and parses it back: the

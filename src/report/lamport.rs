@@ -14,10 +14,14 @@
 
 mod draw;
 mod layout;
+mod survey;
 
-use crate::trace::export::{Clients, is_fault, node_number};
-use crate::trace::read::Record;
+pub use survey::Survey;
+
+use crate::trace::export::is_fault;
+use crate::trace::read::{Record, Replay};
 use std::collections::BTreeMap;
+use std::io;
 
 /// At most this many messages are drawn; the rest of a window is counted.
 pub const MAX_MESSAGES: usize = 40;
@@ -41,7 +45,22 @@ pub struct Window {
 
 /// The window as an SVG document.
 pub fn draw(records: &[Record], window: &Window) -> String {
-    draw::render(&scene(records, window))
+    in_memory(draw_from(&records, &Survey::of(records), window))
+}
+
+/// [`draw`] from any trace, given its [`Survey`]: reads the trace again
+/// from the start up to the window's last arrival, keeping only the
+/// window's messages.
+pub fn draw_from(trace: &dyn Replay, survey: &Survey, window: &Window) -> io::Result<String> {
+    Ok(draw::render(&scene(trace, survey, window)?))
+}
+
+/// A replay of records in memory cannot fail.
+fn in_memory<T>(result: io::Result<T>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => unreachable!("replaying records held in memory failed: {e}"),
+    }
 }
 
 /// A window around the first fault (or, without one, the first puts to
@@ -53,19 +72,27 @@ pub fn draw(records: &[Record], window: &Window) -> String {
 /// the key of the first message dropped after the anchor, else of the
 /// first request after it, so the picture tells one story.
 pub fn interesting_window(records: &[Record]) -> Window {
-    let all = window_for(records, None, None, None);
-    let mut keys = Keys::default();
+    in_memory(interesting_window_from(&records, &Survey::of(records)))
+}
+
+/// [`interesting_window`] from any trace and its [`Survey`]: reads it
+/// again up to the end of the first window.
+pub fn interesting_window_from(trace: &dyn Replay, survey: &Survey) -> io::Result<Window> {
+    let all = window_of(survey, None, None, None);
+    let keys = &survey.keys;
     let mut seen: Vec<String> = Vec::new();
     let (mut dropped, mut requested) = (None, None);
     let (mut keyed, mut unkeyed) = (0usize, 0usize);
-    for r in records.iter().take_while(|r| r.t <= all.until_ns) {
-        keys.learn(r);
+    trace.replay(all.from_ns, &mut |r| {
+        if r.t > all.until_ns {
+            return false;
+        }
         if r.t < all.from_ns || !matches!(r.kind.as_str(), "send" | "drop") {
-            continue;
+            return true;
         }
         let Some(key) = keys.of(r) else {
             unkeyed += usize::from(r.kind == "send");
-            continue;
+            return true;
         };
         keyed += usize::from(r.kind == "send");
         if !seen.iter().any(|k| k == key) {
@@ -77,15 +104,16 @@ pub fn interesting_window(records: &[Record]) -> Window {
         if r.str("msg") == Some("Request") && requested.is_none() {
             requested = Some(key.to_string());
         }
-    }
-    match dropped.or(requested) {
+        true
+    })?;
+    Ok(match dropped.or(requested) {
         // Many keys, or gossip and Merkle traffic drowning the requests:
         // one key's story reads better.
         Some(key) if seen.len() > MAX_KEYS || unkeyed > keyed => {
-            window_for(records, Some(&key), None, None)
+            window_of(survey, Some(&key), None, None)
         }
         _ => all,
-    }
+    })
 }
 
 /// A window with what is given fixed and the rest chosen as in
@@ -98,6 +126,16 @@ pub fn window_for(
     from: Option<u64>,
     until: Option<u64>,
 ) -> Window {
+    window_of(&Survey::of(records), key, from, until)
+}
+
+/// [`window_for`] from a trace's [`Survey`].
+pub fn window_of(
+    survey: &Survey,
+    key: Option<&str>,
+    from: Option<u64>,
+    until: Option<u64>,
+) -> Window {
     let key_owned = key.map(str::to_string);
     if let (Some(from_ns), Some(until_ns)) = (from, until) {
         return Window {
@@ -106,25 +144,17 @@ pub fn window_for(
             key: key_owned,
         };
     }
-    let mut keys = Keys::default();
-    let mut sends = Vec::new();
-    for r in records {
-        keys.learn(r);
-        if r.kind == "send" && key.is_none_or(|k| keys.of(r) == Some(k)) {
-            sends.push(r.t);
-        }
-    }
+    let sends = survey.send_times(key);
     let anchor = from.unwrap_or_else(|| {
-        records
-            .iter()
-            .find(|r| is_fault(&r.kind) && r.kind != "window-end")
-            .map(|r| r.t)
-            .or_else(|| first_concurrent_puts(records, key))
-            .or_else(|| {
-                records
-                    .iter()
-                    .find(|r| r.kind == "invoke" && key.is_none_or(|k| r.str("key") == Some(k)))
-                    .map(|r| r.t)
+        survey
+            .first_fault
+            .or(match key {
+                None => survey.first_concurrent,
+                Some(k) => survey.first_concurrent_of.get(k).copied(),
+            })
+            .or(match key {
+                None => survey.first_invoke,
+                Some(k) => survey.first_invoke_of.get(k).copied(),
             })
             .unwrap_or(0)
     });
@@ -170,46 +200,24 @@ pub fn window_for(
     }
 }
 
-/// When the first put to a key was invoked while another put to the same
-/// key was still in flight: the moment versioning has something to show
-/// (concurrent writes become siblings, or one is lost), which a scenario
-/// without faults usually exists to teach.
-fn first_concurrent_puts(records: &[Record], key: Option<&str>) -> Option<u64> {
-    // In-flight puts by (client, op): their key and invoke time.
-    let mut in_flight: BTreeMap<(&str, u64), (&str, u64)> = BTreeMap::new();
-    for r in records {
-        let (Some(client), Some(op)) = (r.str("client"), r.u64("op")) else {
-            continue;
-        };
-        match r.kind.as_str() {
-            "invoke" if r.str("f") == Some("put") => {
-                let Some(k) = r.str("key").filter(|k| key.is_none_or(|want| want == *k)) else {
-                    continue;
-                };
-                let earlier = in_flight.values().filter(|(other, _)| *other == k);
-                if let Some(first) = earlier.map(|(_, t)| *t).min() {
-                    return Some(first);
-                }
-                in_flight.insert((client, op), (k, r.t));
-            }
-            "complete" => {
-                in_flight.remove(&(client, op));
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The window a report draws: the scenario's `[report]` choices, each
 /// one given fixed and the rest chosen as [`window_for`] chooses them, or
 /// the [`interesting_window`] when it makes none.
 pub fn chosen_window(records: &[Record], settings: &crate::scenario::ReportSettings) -> Window {
+    in_memory(chosen_window_from(&records, &Survey::of(records), settings))
+}
+
+/// [`chosen_window`] from any trace and its [`Survey`].
+pub fn chosen_window_from(
+    trace: &dyn Replay,
+    survey: &Survey,
+    settings: &crate::scenario::ReportSettings,
+) -> io::Result<Window> {
     let from = settings.spacetime_from.map(|t| t.0);
     let until = settings.spacetime_until.map(|t| t.0);
     match (&settings.spacetime_key, from, until) {
-        (None, None, None) => interesting_window(records),
-        (key, from, until) => window_for(records, key.as_deref(), from, until),
+        (None, None, None) => interesting_window_from(trace, survey),
+        (key, from, until) => Ok(window_of(survey, key.as_deref(), from, until)),
     }
 }
 
@@ -254,7 +262,9 @@ struct Scene {
 struct Keys {
     by_op: BTreeMap<u64, String>,
     value_by_op: BTreeMap<u64, String>,
-    by_req: BTreeMap<(String, u64), String>,
+    /// By coordinator, then its request id: looked up by `&str`, with no
+    /// key built for a lookup.
+    by_req: BTreeMap<String, BTreeMap<u64, String>>,
 }
 
 impl Keys {
@@ -266,9 +276,11 @@ impl Keys {
             }
         }
         if let (Some(req), Some(key), Some(from)) = (r.u64("req"), r.str("key"), r.str("from")) {
-            self.by_req
-                .entry((from.to_string(), req))
-                .or_insert_with(|| key.to_string());
+            let requests = match self.by_req.get_mut(from) {
+                Some(requests) => requests,
+                None => self.by_req.entry(from.to_string()).or_default(),
+            };
+            requests.entry(req).or_insert_with(|| key.to_string());
         }
     }
 
@@ -282,21 +294,19 @@ impl Keys {
         let req = r.u64("req")?;
         // An answer goes back to the coordinator that asked.
         let coordinator = r.str("to")?;
-        self.by_req
-            .get(&(coordinator.to_string(), req))
-            .map(String::as_str)
+        self.by_req.get(coordinator)?.get(&req).map(String::as_str)
     }
 }
 
-fn scene(records: &[Record], window: &Window) -> Scene {
-    let clients = Clients::of(records);
-    let has_stored = records.iter().any(|r| r.kind == "stored");
+fn scene(trace: &dyn Replay, survey: &Survey, window: &Window) -> io::Result<Scene> {
+    let clients = &survey.clients;
+    let has_stored = survey.has_stored;
     let about_key = |keys: &Keys, r: &Record| match &window.key {
         Some(k) => keys.of(r) == Some(k.as_str()),
         None => true,
     };
-    let mut keys = Keys::default();
-    let nodes = all_nodes(records, &clients);
+    let keys = &survey.keys;
+    let nodes = survey.nodes();
     let mut talking_clients: Vec<String> = Vec::new();
     let mut messages: Vec<Message> = Vec::new();
     let mut index: BTreeMap<u64, usize> = BTreeMap::new();
@@ -304,24 +314,23 @@ fn scene(records: &[Record], window: &Window) -> Scene {
     let (mut faults, mut puts) = (Vec::new(), Vec::new());
     // Deliveries and drops of the window's messages may come after it.
     let mut horizon = window.until_ns;
-    for r in records {
-        keys.learn(r);
+    trace.replay(window.from_ns, &mut |r| {
         if r.t < window.from_ns {
-            continue;
+            return true;
         }
         if r.t > horizon && r.t > window.until_ns {
-            break;
+            return false;
         }
         let in_window = r.t <= window.until_ns;
         match r.kind.as_str() {
-            "send" if in_window && about_key(&keys, r) => {
+            "send" if in_window && about_key(keys, r) => {
                 let (Some(from), Some(to), Some(m)) = (r.str("from"), r.str("to"), r.u64("m"))
                 else {
-                    continue;
+                    return true;
                 };
                 if messages.len() >= MAX_MESSAGES {
                     hidden += 1;
-                    continue;
+                    return true;
                 }
                 for name in [from, to] {
                     if clients.contains(name) && !talking_clients.iter().any(|c| c == name) {
@@ -343,7 +352,7 @@ fn scene(records: &[Record], window: &Window) -> Scene {
             }
             "deliver" | "drop" => {
                 let Some(&i) = r.u64("m").and_then(|m| index.get(&m)) else {
-                    continue;
+                    return true;
                 };
                 let msg = &mut messages[i];
                 if r.kind == "deliver" {
@@ -358,7 +367,7 @@ fn scene(records: &[Record], window: &Window) -> Scene {
                 lane: r.str("node").map(str::to_string),
                 text: fault_text(r),
             }),
-            "stored" if in_window && has_stored && about_key(&keys, r) => {
+            "stored" if in_window && has_stored && about_key(keys, r) => {
                 puts.push(Mark {
                     t: r.t,
                     lane: r.str("node").map(str::to_string),
@@ -366,8 +375,8 @@ fn scene(records: &[Record], window: &Window) -> Scene {
                 });
             }
             "coordinate" if in_window && !has_stored && r.str("f") == Some("put") => {
-                if !about_key(&keys, r) {
-                    continue;
+                if !about_key(keys, r) {
+                    return true;
                 }
                 let value = r.u64("op").and_then(|op| keys.value_by_op.get(&op));
                 let key = r.str("key").unwrap_or("?");
@@ -382,7 +391,8 @@ fn scene(records: &[Record], window: &Window) -> Scene {
             }
             _ => {}
         }
-    }
+        true
+    })?;
     talking_clients.sort();
     let mut lanes = talking_clients.clone();
     lanes.extend(nodes);
@@ -394,7 +404,7 @@ fn scene(records: &[Record], window: &Window) -> Scene {
             }
         }
     }
-    Scene {
+    Ok(Scene {
         window: window.clone(),
         lanes,
         clients: talking_clients,
@@ -402,23 +412,7 @@ fn scene(records: &[Record], window: &Window) -> Scene {
         hidden,
         faults,
         puts,
-    }
-}
-
-/// Every node of the run, by number: named in a `node`, `from` or `to`
-/// field and not a client.
-fn all_nodes(records: &[Record], clients: &Clients) -> Vec<String> {
-    let mut nodes: BTreeMap<(u64, &str), ()> = BTreeMap::new();
-    for r in records {
-        for field in ["node", "from", "to"] {
-            if let Some(name) = r.str(field) {
-                if !clients.contains(name) {
-                    nodes.insert((node_number(name), name), ());
-                }
-            }
-        }
-    }
-    nodes.into_keys().map(|(_, n)| n.to_string()).collect()
+    })
 }
 
 /// A message's label on its arrow: its kind and what it carries, without

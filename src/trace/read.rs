@@ -153,7 +153,27 @@ pub fn read(path: &Path) -> io::Result<Vec<Record>> {
 /// whether it wants the next one (the lines after the last one it wants
 /// are still read and counted, not parsed). Returns how many records the
 /// file holds. A line that is not a record is an error naming its number.
-pub fn stream(path: &Path, mut each: impl FnMut(Record) -> io::Result<bool>) -> io::Result<usize> {
+pub fn stream(path: &Path, each: impl FnMut(Record) -> io::Result<bool>) -> io::Result<usize> {
+    lines(path, true, 0, each)
+}
+
+/// The time of a line as the tracer writes it, `{"t":123,...`, read
+/// without parsing the line; `None` for a line written otherwise.
+fn leading_time(line: &[u8]) -> Option<u64> {
+    let digits = line.strip_prefix(b"{\"t\":")?;
+    let end = digits.iter().position(|b| !b.is_ascii_digit())?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+/// [`stream`], which stops reading where `each` stops wanting records
+/// when `count_the_rest` is false, and does not parse (nor hand over)
+/// the lines the tracer wrote before `from_ns`.
+fn lines(
+    path: &Path,
+    count_the_rest: bool,
+    from_ns: u64,
+    mut each: impl FnMut(Record) -> io::Result<bool>,
+) -> io::Result<usize> {
     let mut reader = io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut line = Vec::new();
     let (mut number, mut total, mut wanted) = (0, 0, true);
@@ -168,6 +188,12 @@ pub fn stream(path: &Path, mut each: impl FnMut(Record) -> io::Result<bool>) -> 
         }
         total += 1;
         if !wanted {
+            match count_the_rest {
+                true => continue,
+                false => return Ok(total),
+            }
+        }
+        if from_ns > 0 && leading_time(&line).is_some_and(|t| t < from_ns) {
             continue;
         }
         let bad = |message: String| {
@@ -181,6 +207,38 @@ pub fn stream(path: &Path, mut each: impl FnMut(Record) -> io::Result<bool>) -> 
         };
         let text = std::str::from_utf8(&line).map_err(|e| bad(e.to_string()))?;
         wanted = each(parse_line(text.trim_end()).map_err(bad)?)?;
+    }
+}
+
+/// A trace that can be read from its start as often as a reader needs:
+/// records held in memory, or a file read anew each time, so a reader
+/// that needs a second look at a window of a long run (the report's
+/// space-time diagram) holds no more of it than that window.
+pub trait Replay {
+    /// Hands `each` the records in order until it returns false; the rest
+    /// of a file is then not read. Records before `from_ns` may be left
+    /// out (a file skips their lines unparsed).
+    fn replay(&self, from_ns: u64, each: &mut dyn FnMut(&Record) -> bool) -> io::Result<()>;
+}
+
+impl Replay for &[Record] {
+    fn replay(&self, from_ns: u64, each: &mut dyn FnMut(&Record) -> bool) -> io::Result<()> {
+        let first = self.partition_point(|r| r.t < from_ns);
+        for record in &self[first..] {
+            if !each(record) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `trace.jsonl` on disk, parsed a line at a time on each replay.
+pub struct TraceFile<'a>(pub &'a Path);
+
+impl Replay for TraceFile<'_> {
+    fn replay(&self, from_ns: u64, each: &mut dyn FnMut(&Record) -> bool) -> io::Result<()> {
+        lines(self.0, false, from_ns, |record| Ok(each(&record))).map(|_| ())
     }
 }
 
@@ -215,6 +273,30 @@ mod tests {
         let e = parse("{\"t\":1,\"kind\":\"end\"}\n\n{\"kind\":\"end\"}\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("`t`"), "{e}");
+    }
+
+    #[test]
+    fn a_replay_from_a_time_skips_the_lines_before_it_unparsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.jsonl");
+        let text = "{\"t\":1,\"kind\":\"a\"}\n{\"t\":2,bad\n{\"t\":3,\"kind\":\"b\"}\n{\"t\":4,\"kind\":\"c\"}\nnot json\n";
+        std::fs::write(&path, text).unwrap();
+        let mut kinds = Vec::new();
+        TraceFile(&path)
+            .replay(3, &mut |r| {
+                kinds.push(r.kind.clone());
+                r.t < 4
+            })
+            .unwrap();
+        assert_eq!(
+            kinds,
+            ["b", "c"],
+            "the bad line before 3 and after the stop are not read"
+        );
+        let e = TraceFile(&path).replay(0, &mut |_| true).unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert_eq!(leading_time(b"{\"t\":123,\"kind\":\"x\"}"), Some(123));
+        assert_eq!(leading_time(b"{\"kind\":\"x\",\"t\":1}"), None);
     }
 
     #[test]

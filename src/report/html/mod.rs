@@ -20,12 +20,10 @@ mod ring;
 mod scenario;
 pub mod viewer;
 
-use crate::explain;
 use crate::report::Summary;
 use crate::report::charts::Chart;
 use crate::report::lamport;
 use crate::scenario::Scenario;
-use crate::trace::read::Record;
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
@@ -36,8 +34,8 @@ const SCRIPT: &str = include_str!("viewer.js");
 const SPACE_TIME_HINT: &str = "<p class=\"hint\">A lane per node and per client that talks in the window, time going right; arrows are messages from send to delivery, red crosses the dropped ones.</p>\n";
 
 /// What the page is made of. Charts, the space-time diagram and the
-/// sentences come from other parts of `report` and `explain`; each may be
-/// empty, and its section is then left out.
+/// viewer's data come from other parts of `report`; each may be empty,
+/// and its section is then left out.
 pub struct Page<'a> {
     pub scenario: &'a Scenario,
     pub summary: &'a Summary,
@@ -45,19 +43,17 @@ pub struct Page<'a> {
     pub charts: &'a [(String, String)],
     /// The space-time diagram of the most interesting window, as SVG.
     pub lamport_svg: Option<&'a str>,
-    /// The run's trace, or its first records (see [`viewer::MAX_EVENTS`]);
-    /// `None` when the run was traced off.
-    pub records: Option<&'a [Record]>,
-    /// How many records the whole trace holds, when `records` is its
-    /// beginning only; 0 or `records.len()` when it is all of it.
-    pub trace_records: usize,
-    /// `(record index, sentence)`, ascending by index: what `explain` says
-    /// about a record; the viewer shows the latest at or before its cursor.
-    pub sentences: &'a [(usize, String)],
+    /// The step-through viewer's data, built from the whole trace; `None`
+    /// when the run was traced off.
+    pub viewer: Option<&'a viewer::ViewerData>,
 }
 
 /// Writes `report.html` into a report folder, reading back the
 /// `trace.jsonl` just written there when the run was traced.
+///
+/// The trace is streamed, never held: one pass builds the viewer's data
+/// (with `explain`'s sentences) and surveys the run for the space-time
+/// diagram, whose window is then read again, and only that far.
 pub fn write(
     dir: &Path,
     scenario: &Scenario,
@@ -65,20 +61,23 @@ pub fn write(
     charts: &[Chart],
     traced: bool,
 ) -> io::Result<()> {
-    let (records, trace_records) = match traced {
+    let trace = dir.join("trace.jsonl");
+    let (viewer, lamport_svg) = match traced {
         true => {
-            let (records, total) = read_window(&dir.join("trace.jsonl"), viewer::MAX_EVENTS)?;
-            (Some(records), total)
+            let mut builder = viewer::Builder::new(scenario);
+            let mut survey = lamport::Survey::default();
+            crate::trace::read::stream(&trace, |record| {
+                builder.push(&record);
+                survey.observe(&record);
+                Ok(true)
+            })?;
+            let file = crate::trace::read::TraceFile(&trace);
+            let window = lamport::chosen_window_from(&file, &survey, &scenario.report)?;
+            let svg = lamport::draw_from(&file, &survey, &window)?;
+            (Some(builder.finish()), Some(svg))
         }
-        false => (None, 0),
+        false => (None, None),
     };
-    let sentences = records
-        .as_deref()
-        .map(|r| sentences(r, scenario))
-        .unwrap_or_default();
-    let lamport_svg = records
-        .as_deref()
-        .map(|r| lamport::draw(r, &lamport::chosen_window(r, &scenario.report)));
     let charts: Vec<(String, String)> = charts
         .iter()
         .map(|c| (c.title.clone(), c.svg.clone()))
@@ -88,39 +87,9 @@ pub fn write(
         summary,
         charts: &charts,
         lamport_svg: lamport_svg.as_deref(),
-        records: records.as_deref(),
-        trace_records,
-        sentences: &sentences,
+        viewer: viewer.as_ref(),
     };
     std::fs::write(dir.join("report.html"), render(&page))
-}
-
-/// `(record index, sentence)` for the viewer: `explain`'s narration of
-/// the whole trace, each sentence with its time, as `dynsim explain`
-/// prints it.
-pub fn sentences(records: &[Record], scenario: &Scenario) -> Vec<(usize, String)> {
-    explain::narrate(records, scenario, &explain::Filter::default())
-        .into_iter()
-        .map(|s| {
-            (
-                s.record,
-                explain::render(std::slice::from_ref(&s))
-                    .trim_end()
-                    .to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The first `max` records of a trace file and how many it holds in all.
-/// The rest are counted, not parsed: a long run's report stays cheap.
-fn read_window(path: &Path, max: usize) -> io::Result<(Vec<Record>, usize)> {
-    let mut records = Vec::new();
-    let total = crate::trace::read::stream(path, |record| {
-        records.push(record);
-        Ok(records.len() < max)
-    })?;
-    Ok((records, total))
 }
 
 /// The whole page.
@@ -232,11 +201,10 @@ fn charts_section(html: &mut String, charts: &[(String, String)]) {
 
 fn viewer_section(html: &mut String, page: &Page) {
     html.push_str("<section id=\"viewer\">\n<h2>Step through the run</h2>\n");
-    let Some(records) = page.records else {
+    let Some(data) = page.viewer else {
         html.push_str("<p class=\"notice\">The step-through viewer needs a trace: this run was made with <code>--trace off</code>. Run it again with <code>--trace jsonl</code> (the default).</p>\n</section>\n");
         return;
     };
-    let data = viewer::build(page.scenario, records, page.trace_records, page.sentences);
     html.push_str(viewer::CONTROLS);
     let _ = writeln!(
         html,

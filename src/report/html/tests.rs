@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::scenario::{Format, parse_str};
+use crate::trace::read::Record;
 use crate::trace::{SharedBuffer, Tracer};
 
 const SMALL: &str = r#"
@@ -43,17 +44,13 @@ fn run(text: &str) -> (Scenario, Summary, Vec<Record>) {
 }
 
 fn page_of(scenario: &Scenario, summary: &Summary, records: Option<&[Record]>) -> String {
-    let sentences = records
-        .map(|r| super::sentences(r, scenario))
-        .unwrap_or_default();
+    let viewer = records.map(|r| viewer::build(scenario, r));
     render(&Page {
         scenario,
         summary,
         charts: &[],
         lamport_svg: None,
-        records,
-        trace_records: 0,
-        sentences: &sentences,
+        viewer: viewer.as_ref(),
     })
 }
 
@@ -162,9 +159,7 @@ fn charts_and_the_space_time_diagram_are_inlined_as_images() {
         summary: &summary,
         charts: &charts,
         lamport_svg: Some("<svg/>"),
-        records: None,
-        trace_records: 0,
-        sentences: &[],
+        viewer: None,
     });
     assert!(html.contains("<section id=\"charts\">"));
     assert!(html.contains("<figcaption>Latency &lt;p99&gt;</figcaption>"));
@@ -213,21 +208,43 @@ fn bounds_and_measures_read_as_people_write_them() {
 }
 
 #[test]
-fn a_long_trace_is_read_up_to_the_window_and_counted_past_it() {
+fn the_page_is_written_from_the_trace_file_and_a_bad_line_is_named() {
+    let (scenario, summary, records) = run(SMALL);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.jsonl");
-    let line = |t: u64| format!("{{\"t\":{t},\"kind\":\"timer\",\"node\":\"n1\"}}\n");
-    let text = format!("{}{}\n{}not json\n", line(1), line(2), line(3));
-    std::fs::write(&path, text).unwrap();
-    let (records, total) = read_window(&path, 3).unwrap();
-    assert_eq!(records.len(), 3);
-    assert_eq!(records[2].t, 3);
-    assert_eq!(
-        total, 4,
-        "the bad line past the window is counted, not read"
+    // The trace as the run wrote it, read back by `write` from the file.
+    let mut text = String::new();
+    for r in &records {
+        let mut fields = r.fields.clone();
+        fields.insert("t".into(), r.t.into());
+        fields.insert("kind".into(), r.kind.clone().into());
+        text.push_str(&serde_json::Value::Object(fields).to_string());
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).unwrap();
+    write(dir.path(), &scenario, &summary, &[], true).unwrap();
+    let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let built = viewer::build(&scenario, &records);
+    assert!(
+        page.contains(&json_for_script(&built.to_json())),
+        "the viewer holds every record"
     );
-    let e = read_window(&path, 10).unwrap_err();
-    assert!(e.to_string().contains("line 5"), "{e}");
+    let svg = crate::report::lamport::draw(
+        &records,
+        &crate::report::lamport::chosen_window(&records, &scenario.report),
+    );
+    assert!(
+        page.contains(&base64(svg.as_bytes())),
+        "the same space-time diagram"
+    );
+
+    std::fs::write(&path, format!("{text}not json\n")).unwrap();
+    let e = write(dir.path(), &scenario, &summary, &[], true).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("line {}", records.len() + 1)),
+        "{e}"
+    );
 }
 
 #[test]

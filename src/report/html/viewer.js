@@ -8,7 +8,55 @@
   var root = document.getElementById("viewer-root");
   if (!dataEl || !root) return;
   var D = JSON.parse(dataEl.textContent);
-  var n = D.dt.length;
+
+  // The packed part (viewer/pack.rs): base64 of one zlib stream holding
+  // ten sections, each a varint byte length then its bytes: eight varint
+  // columns, then the sentences and the sibling-set notes as JSON.
+  function inflate(base64) {
+    var binary = atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
+  }
+  function unpack(bytes) {
+    var at = 0;
+    function varint() {
+      var v = 0, scale = 1, b;
+      do { b = bytes[at++]; v += (b & 127) * scale; scale *= 128; } while (b >= 128);
+      return v;
+    }
+    function column(Type, zigzag) {
+      var out = new Type(D.records), end = varint();
+      end += at;
+      for (var i = 0; i < D.records; i++) {
+        var v = varint();
+        out[i] = zigzag ? (v % 2 ? -(v + 1) / 2 : v / 2) : v;
+      }
+      at = end;
+      return out;
+    }
+    function json() {
+      var length = varint(), text = new TextDecoder().decode(bytes.subarray(at, at + length));
+      at += length;
+      return JSON.parse(text);
+    }
+    D.dt = column(Float64Array, false);
+    ["kind", "a", "b", "x", "y", "key", "fate"].forEach(function (name) { D[name] = column(Int32Array, true); });
+    D.sentences = json();
+    D.stored = json();
+  }
+  inflate(D.packed).then(function (bytes) {
+    delete D.packed;
+    unpack(bytes);
+    start();
+  }).catch(function (e) {
+    root.setAttribute("data-ready", "error");
+    document.getElementById("v-event").textContent = "This browser could not unpack the viewer's data (it needs DecompressionStream): " + e;
+  });
+
+  function start() {
+  var n = D.records;
   var SVG = "http://www.w3.org/2000/svg";
   var $ = function (id) { return document.getElementById(id); };
 
@@ -80,7 +128,8 @@
     var b = D.beside[i];
     if (b < 0) { pos.push(null); continue; }
     var k = besideCount[b] = (besideCount[b] || 0) + 1;
-    var ang = (b / Math.max(nodes, 1)) * 2 * Math.PI + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 0.09;
+    // Never straight out from the node, where its state label goes.
+    var ang = (b / Math.max(nodes, 1)) * 2 * Math.PI + (k % 2 ? 1 : -1) * (0.06 + Math.ceil(k / 2) * 0.12);
     var far = R + NODE_R + 62;
     pos.push([far * Math.sin(ang), -far * Math.cos(ang)]);
   }
@@ -109,12 +158,37 @@
   ring.appendChild(defs);
   var clientLayer = el("g", {});
   ring.appendChild(clientLayer);
+  // Each client a box beside its node, named beside it; past 16 clients
+  // the names would overlap, so each node's clients share one label
+  // ("3 clients") and each box names its client on hover.
+  var CLIENT = 40, manyClients = D.endpoints.length - nodes > 16;
+  // A label beside a point on the outer ring, on its outer side: to the
+  // right of it on the right half, to the left on the left, above or
+  // below at the top and the bottom.
+  function outerLabel(p, gap, text) {
+    var out = Math.sqrt(p[0] * p[0] + p[1] * p[1]) || 1, ux = p[0] / out, uy = p[1] / out;
+    var anchor = ux > 0.5 ? "start" : ux < -0.5 ? "end" : "middle";
+    var x = p[0] + (anchor === "middle" ? 0 : ux > 0 ? gap : -gap);
+    var y = p[1] + 7 + (anchor === "middle" ? (uy > 0 ? gap + 12 : -gap - 6) : 0);
+    return el("text", { x: x.toFixed(1), y: y.toFixed(1), "class": "clientname", "text-anchor": anchor }, text);
+  }
   for (i = nodes; i < D.endpoints.length; i++) {
     if (!pos[i]) continue;
-    clientLayer.appendChild(el("rect", { x: pos[i][0] - 9, y: pos[i][1] - 9, width: 18, height: 18, "class": "client" }));
-    if (D.endpoints.length - nodes > 16) continue; // names would overlap
-    var out = Math.sqrt(pos[i][0] * pos[i][0] + pos[i][1] * pos[i][1]) || 1;
-    clientLayer.appendChild(el("text", { x: (pos[i][0] * (out + 30) / out).toFixed(1), y: (pos[i][1] * (out + 30) / out + 6).toFixed(1), "class": "clientname" }, D.endpoints[i]));
+    var box = el("rect", { x: (pos[i][0] - CLIENT / 2).toFixed(1), y: (pos[i][1] - CLIENT / 2).toFixed(1), width: CLIENT, height: CLIENT, rx: 6, "class": "client", "data-client": D.endpoints[i] });
+    box.appendChild(el("title", {}, D.endpoints[i]));
+    clientLayer.appendChild(box);
+    if (!manyClients) clientLayer.appendChild(outerLabel(pos[i], CLIENT / 2 + 6, D.endpoints[i]));
+  }
+  if (manyClients) {
+    for (var node in besideCount) {
+      // Beside the node's first client, as its name would be: off the
+      // line straight out from the node, where its state label goes.
+      var count = besideCount[node], ang = (Number(node) / Math.max(nodes, 1)) * 2 * Math.PI + 0.18;
+      var firstClient = [(R + NODE_R + 62) * Math.sin(ang), -(R + NODE_R + 62) * Math.cos(ang)];
+      var countLabel = outerLabel(firstClient, CLIENT / 2 + 6, count + (count === 1 ? " client" : " clients"));
+      countLabel.setAttribute("class", "clientname count");
+      clientLayer.appendChild(countLabel);
+    }
   }
   var arrows = el("g", {});
   ring.appendChild(arrows);
@@ -132,7 +206,8 @@
     ring.appendChild(g);
     nodeEls.push(g);
   }
-  var inflightText = el("text", { x: 0, y: 8, "class": "inflight" }, "");
+  // In the top left corner, where no arrow passes.
+  var inflightText = el("text", { x: -455, y: -382, "class": "inflight", "text-anchor": "start" }, "");
   ring.appendChild(inflightText);
 
   // The controls.
@@ -216,7 +291,7 @@
       var s = flying[f], p = pos[D.a[s]], q = pos[D.b[s]];
       if (!p || !q) continue;
       var dx = q[0] - p[0], dy = q[1] - p[1], len = Math.sqrt(dx * dx + dy * dy) || 1;
-      var r0 = D.a[s] < nodes ? NODE_R + 4 : 12, r1 = D.b[s] < nodes ? NODE_R + 4 : 12;
+      var r0 = D.a[s] < nodes ? NODE_R + 4 : CLIENT / 2 + 4, r1 = D.b[s] < nodes ? NODE_R + 4 : CLIENT / 2 + 4;
       var x1 = p[0] + dx * r0 / len, y1 = p[1] + dy * r0 / len;
       var x2 = q[0] - dx * r1 / len, y2 = q[1] - dy * r1 / len;
       var fate = D.fate[s] < 0 ? "drop" : "deliver";
@@ -288,10 +363,10 @@
       tr.setAttribute("data-replica", name(r[0]));
       if (r[0] < nodes) nodeEls[r[0]].classList.add("holds");
       tr.insertCell().textContent = name(r[0]);
-      tr.insertCell().textContent = r[1][1].join(", ") || "(none)";
+      tr.insertCell().textContent = (r[1][1].join(", ") || "(none)") + (r[1][3] > 0 ? " and " + r[1][3] + " more" : "");
       tr.insertCell().textContent = r[1][2].join(" ");
       tr.insertCell().textContent = ms(T[r[1][0]]) + (D.y[r[1][0]] >= 0 ? ": " + label(D.y[r[1][0]]) : "");
-      if (r[1][1].length > 1) tr.className = "conflict";
+      if (r[1][1].length > 1 || r[1][3] > 0) tr.className = "conflict";
     });
     if (rows.length === 0) {
       table.insertRow().insertCell().textContent = D.key_choices.length ? "no replica holds it yet" : "this trace has no sibling-set notes";
@@ -304,7 +379,7 @@
     root.setAttribute("data-index", String(at));
     root.setAttribute("data-time", String(T[at]));
     $("v-time").textContent = "t=" + ms(T[at]);
-    $("v-count").textContent = "event " + (at + 1) + " of " + n + (D.total > n ? " (the first " + n + " of " + D.total + ")" : "");
+    $("v-count").textContent = "event " + (at + 1) + " of " + n;
     $("v-event").textContent = describe(at);
     var si = lastAtOrBefore(D.sentences, at, first);
     $("v-sentence").textContent = si >= 0 ? D.sentences[si][1] : "";
@@ -384,4 +459,5 @@
   // Start at the first fault, where a lesson usually begins.
   seek(faults.length ? faults[0] : 0);
   root.setAttribute("data-ready", "1");
+}
 })();

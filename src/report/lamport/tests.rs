@@ -22,6 +22,10 @@ const TRACE: &str = r#"{"t":0,"kind":"invoke","client":"alice","op":0,"f":"put",
 {"t":4000000,"kind":"crash","node":"n2"}
 "#;
 
+fn scene_of(records: &[Record], window: &Window) -> Scene {
+    scene(&records, &Survey::of(records), window).unwrap()
+}
+
 fn window(key: Option<&str>) -> Window {
     Window {
         from_ns: 0,
@@ -33,7 +37,7 @@ fn window(key: Option<&str>) -> Window {
 #[test]
 fn a_scene_holds_each_message_once_with_its_fate() {
     let records = parse(TRACE).unwrap();
-    let s = scene(&records, &window(None));
+    let s = scene_of(&records, &window(None));
     assert_eq!(s.lanes, ["alice", "n1", "n2", "n3"]);
     assert_eq!(s.messages.len(), 5);
     let store_n3 = s.messages.iter().find(|m| m.m == 2).unwrap();
@@ -47,7 +51,7 @@ fn a_scene_holds_each_message_once_with_its_fate() {
 #[test]
 fn a_key_window_keeps_only_that_keys_messages() {
     let records = parse(TRACE).unwrap();
-    let s = scene(&records, &window(Some("cart")));
+    let s = scene_of(&records, &window(Some("cart")));
     // The StoreAck is about cart through its request; gossip is not.
     let ms: Vec<u64> = s.messages.iter().map(|m| m.m).collect();
     assert_eq!(ms, [0, 1, 2, 3]);
@@ -58,7 +62,7 @@ fn stored_notes_replace_put_labels_with_version_clocks() {
     let mut trace = TRACE.to_string();
     trace.push_str(r#"{"t":1000000,"kind":"stored","node":"n1","key":"cart","values":["milk"],"clocks":["[n1:1]"]}"#);
     let records = parse(&trace).unwrap();
-    let s = scene(&records, &window(None));
+    let s = scene_of(&records, &window(None));
     assert_eq!(s.puts.len(), 1);
     assert_eq!(s.puts[0].text, "cart: milk [n1:1]");
 }
@@ -161,7 +165,7 @@ fn an_until_before_the_first_fault_draws_what_led_up_to_it() {
     let records = parse(trace).unwrap();
     let w = window_for(&records, None, None, Some(50_000_000));
     assert_eq!((w.from_ns, w.until_ns), (0, 50_000_000));
-    assert_eq!(scene(&records, &w).messages.len(), 1);
+    assert_eq!(scene_of(&records, &w).messages.len(), 1);
 }
 
 /// Without a fault the window goes to the first puts to one key in flight

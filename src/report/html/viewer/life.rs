@@ -111,23 +111,40 @@ fn apply(
 }
 
 /// Node states and partition sides at each record that changes them, and
-/// the membership differences at each record that changes those.
-pub fn snapshots(
-    records: &[Record],
+/// the membership differences at each record that changes those, worked
+/// out a record at a time as the trace streams by.
+pub struct Snapshots {
     node_count: usize,
     members: usize,
-    node: &dyn Fn(&str) -> Option<usize>,
-) -> (Vec<LifeSnapshot>, Vec<ViewSnapshot>) {
-    let mut states: Vec<u8> = (0..node_count)
-        .map(|i| if i < members { UP } else { SPARE })
-        .collect();
-    let mut sides = vec![0u8; node_count];
-    let mut life = vec![(0, states.clone(), sides.clone())];
-    // (believer, peer) -> status; absent means alive for a starting member.
-    let mut believed: BTreeMap<(usize, usize), String> = BTreeMap::new();
-    let mut rings: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    let mut views: Vec<ViewSnapshot> = vec![(0, Vec::new(), 0)];
-    for (i, r) in records.iter().enumerate() {
+    states: Vec<u8>,
+    sides: Vec<u8>,
+    pub life: Vec<LifeSnapshot>,
+    /// (believer, peer) -> status; absent means alive for a starting member.
+    believed: BTreeMap<(usize, usize), String>,
+    rings: BTreeMap<usize, BTreeSet<usize>>,
+    pub views: Vec<ViewSnapshot>,
+}
+
+impl Snapshots {
+    pub fn new(node_count: usize, members: usize) -> Snapshots {
+        let states: Vec<u8> = (0..node_count)
+            .map(|i| if i < members { UP } else { SPARE })
+            .collect();
+        let sides = vec![0u8; node_count];
+        Snapshots {
+            node_count,
+            members,
+            life: vec![(0, states.clone(), sides.clone())],
+            states,
+            sides,
+            believed: BTreeMap::new(),
+            rings: BTreeMap::new(),
+            views: vec![(0, Vec::new(), 0)],
+        }
+    }
+
+    /// Learns from record `i`; `node` names a node's index.
+    pub fn observe(&mut self, i: usize, r: &Record, node: &dyn Fn(&str) -> Option<usize>) {
         let changed = match r.kind.as_str() {
             "member" => {
                 if let (Some(n), Some(p), Some(status)) = (
@@ -135,33 +152,39 @@ pub fn snapshots(
                     r.str("peer").and_then(node),
                     r.str("status"),
                 ) {
-                    believed.insert((n, p), status.to_string());
+                    self.believed.insert((n, p), status.to_string());
                 }
                 true
             }
             "view" => {
                 if let Some(n) = r.str("node").and_then(node) {
-                    rings.insert(n, r.strs("members").into_iter().filter_map(node).collect());
+                    let ring = r.strs("members").into_iter().filter_map(node).collect();
+                    self.rings.insert(n, ring);
                 }
                 true
             }
             _ => {
-                let changed = apply(r, &mut states, &mut sides, node);
+                let changed = apply(r, &mut self.states, &mut self.sides, node);
                 if changed {
-                    life.push((i, states.clone(), sides.clone()));
+                    self.life.push((i, self.states.clone(), self.sides.clone()));
                 }
                 changed
             }
         };
         if changed {
-            let (list, more) = differences(&states, members, &believed, &rings, node_count);
-            let last = views.last().map(|v| (&v.1, v.2));
+            let (list, more) = differences(
+                &self.states,
+                self.members,
+                &self.believed,
+                &self.rings,
+                self.node_count,
+            );
+            let last = self.views.last().map(|v| (&v.1, v.2));
             if last != Some((&list, more)) {
-                views.push((i, list, more));
+                self.views.push((i, list, more));
             }
         }
     }
-    (life, views)
 }
 
 fn name(n: usize) -> String {

@@ -1,5 +1,5 @@
 //! The step-through viewer's data: the trace in a compact form the page's
-//! script can seek in quickly, for runs of a hundred thousand events.
+//! script can seek in quickly, for runs of a million events and more.
 //!
 //! Every record becomes one entry of a few integer columns (time as a
 //! delta from the previous record, kind, two endpoints, two labels, key),
@@ -12,20 +12,23 @@
 //! node's membership view differs from the truth (`views`, see [`life`]).
 
 mod life;
+mod pack;
 
+use crate::explain::{self, Narration};
 use crate::run;
 use crate::scenario::Scenario;
 use crate::trace::read::Record;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Past this many records the viewer keeps the first ones only, and says
-/// so: the page must stay small enough to open.
-pub const MAX_EVENTS: usize = 300_000;
-
 /// Keys offered in the key box: the ones with the most sibling-set
 /// changes.
 const MAX_KEY_CHOICES: usize = 300;
+
+/// Siblings a `stored` note keeps for the viewer's table; the rest are
+/// counted. A key under DVV with no cap can hold thousands, which no
+/// table cell can show.
+pub const MAX_SHOWN_SIBLINGS: usize = 12;
 
 /// The viewer's controls; the script fills them from the data block.
 pub const CONTROLS: &str = include_str!("controls.html");
@@ -54,8 +57,11 @@ impl Interner {
     }
 }
 
-/// What the script reads, as JSON. Column arrays are indexed by record;
-/// -1 means the field is absent.
+/// What the script reads. The tables and snapshots go into the page as
+/// JSON; the per-record columns, the sentences and the sibling-set notes
+/// go in packed ([`pack`]): varint columns and JSON text, deflated
+/// together and base64-encoded.
+/// Column entries are indexed by record; -1 means the field is absent.
 #[derive(Serialize)]
 pub struct ViewerData {
     /// Nodes are endpoints `0..node_count`; clients follow.
@@ -68,6 +74,37 @@ pub struct ViewerData {
     pub kinds: Vec<String>,
     pub labels: Vec<String>,
     pub keys: Vec<String>,
+    /// How many records the run's trace holds: every one is here.
+    pub records: usize,
+    /// `[record, state per node, side per node]`, from record 0.
+    pub life: Vec<life::LifeSnapshot>,
+    pub state_names: [&'static str; 5],
+    /// `[record, [[node, text], ...], more]`: membership views that differ
+    /// from the truth, from that record on.
+    pub views: Vec<life::ViewSnapshot>,
+    /// `[record, node, key]` of each record after which a node no longer
+    /// holds what its `stored` notes said: a restart that wiped its disk
+    /// (key -1: every key) or a hint handed back to its owner (that key).
+    pub erased: Vec<(usize, i32, i32)>,
+    /// Keys for the key box, busiest first.
+    pub key_choices: Vec<i32>,
+    pub end_ns: u64,
+    #[serde(skip)]
+    pub columns: Columns,
+    /// `[record, "sentence"]` entries, comma-separated JSON text: what
+    /// `explain` says about a record, ascending by record.
+    #[serde(skip)]
+    pub sentences_json: Vec<u8>,
+    /// `[record, values, clocks, more]` entries, comma-separated JSON
+    /// text: each `stored` note, a replica's sibling set for a key after
+    /// it changed, cut to [`MAX_SHOWN_SIBLINGS`] (`more` counts the rest).
+    #[serde(skip)]
+    pub stored_json: Vec<u8>,
+}
+
+/// The per-record columns.
+#[derive(Default)]
+pub struct Columns {
     /// Time since the previous record, ns (the first: since 0).
     pub dt: Vec<u64>,
     pub kind: Vec<i32>,
@@ -75,40 +112,34 @@ pub struct ViewerData {
     pub a: Vec<i32>,
     /// `to`, `peer` or `owner`.
     pub b: Vec<i32>,
-    /// `msg`, `f`, `timer`, `status` or `how`.
+    /// `msg`, `f`, `timer`, `status`, `how` or `links`.
     pub x: Vec<i32>,
     /// `why` or `outcome`.
     pub y: Vec<i32>,
     pub key: Vec<i32>,
     /// For a `send`: records until its delivery (> 0) or drop (< 0);
     /// 0 when it never arrived or for another kind.
-    pub fate: Vec<i64>,
-    /// `[record, state per node, side per node]`, from record 0.
-    pub life: Vec<life::LifeSnapshot>,
-    pub state_names: [&'static str; 5],
-    /// `[record, [[node, text], ...], more]`: membership views that differ
-    /// from the truth, from that record on.
-    pub views: Vec<life::ViewSnapshot>,
-    /// `[record, values, clocks]` of each `stored` note: a replica's
-    /// sibling set for a key after it changed.
-    pub stored: Vec<(usize, Vec<String>, Vec<String>)>,
-    /// `[record, node, key]` of each record after which a node no longer
-    /// holds what its `stored` notes said: a restart that wiped its disk
-    /// (key -1: every key) or a hint handed back to its owner (that key).
-    pub erased: Vec<(usize, i32, i32)>,
-    /// Keys for the key box, busiest first.
-    pub key_choices: Vec<i32>,
-    /// `[record, sentence]`, ascending.
-    pub sentences: Vec<(usize, String)>,
-    /// Records in the run, of which the first `dt.len()` are here.
-    pub total: usize,
-    pub end_ns: u64,
+    pub fate: Vec<i32>,
 }
 
 impl ViewerData {
+    /// The data block: JSON with the packed part as a base64 string.
     pub fn to_json(&self) -> String {
-        // Plain vectors, strings and numbers: serialising cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert("packed".into(), pack::pack(self).into());
+        }
+        value.to_string()
+    }
+
+    /// The sentences, parsed back (for tests and readers of the page).
+    pub fn sentences(&self) -> Vec<(usize, String)> {
+        pack::entries(&self.sentences_json)
+    }
+
+    /// The sibling-set notes, parsed back.
+    pub fn stored(&self) -> Vec<(usize, Vec<String>, Vec<String>, usize)> {
+        pack::entries(&self.stored_json)
     }
 }
 
@@ -117,68 +148,79 @@ fn first_str<'r>(r: &'r Record, names: &[&str]) -> Option<&'r str> {
     names.iter().find_map(|n| r.str(n))
 }
 
-/// The viewer's data from the trace's first records (`all`, cut to
-/// [`MAX_EVENTS`]); `total` counts the whole trace's records when `all` is
-/// only its beginning.
-pub fn build(
-    scenario: &Scenario,
-    all: &[Record],
-    total: usize,
-    sentences: &[(usize, String)],
-) -> ViewerData {
-    let records = &all[..all.len().min(MAX_EVENTS)];
-    let node_count = scenario.total_nodes() as usize;
-    let members = scenario.cluster.nodes as usize;
-    let mut endpoints = Interner::default();
-    let mut beside = Vec::new();
-    for i in 0..node_count {
-        endpoints.id(&crate::id::NodeId(i as u32).to_string());
-        beside.push(i as i32);
+/// The viewer's data from a trace held in memory.
+pub fn build(scenario: &Scenario, records: &[Record]) -> ViewerData {
+    let mut builder = Builder::new(scenario);
+    records.iter().for_each(|r| builder.push(r));
+    builder.finish()
+}
+
+/// The viewer's data built a record at a time as the trace streams by,
+/// so a run of millions of events is never held whole: what it keeps is a
+/// few integers a record, the sentences and the sibling-set notes.
+pub struct Builder {
+    node_count: usize,
+    members: usize,
+    endpoints: Interner,
+    beside: Vec<i32>,
+    kinds: Interner,
+    labels: Interner,
+    keys: Interner,
+    columns: Columns,
+    snapshots: life::Snapshots,
+    erased: Vec<(usize, i32, i32)>,
+    narration: Narration,
+    sentences_json: Vec<u8>,
+    stored_json: Vec<u8>,
+    /// Sends waiting for their delivery or drop, by message id.
+    open: BTreeMap<u64, usize>,
+    stores_per_key: BTreeMap<i32, usize>,
+    previous_t: u64,
+}
+
+impl Builder {
+    pub fn new(scenario: &Scenario) -> Builder {
+        let node_count = scenario.total_nodes() as usize;
+        let members = scenario.cluster.nodes as usize;
+        let mut endpoints = Interner::default();
+        let mut beside = Vec::new();
+        for i in 0..node_count {
+            endpoints.id(&crate::id::NodeId(i as u32).to_string());
+            beside.push(i as i32);
+        }
+        for (i, client) in run::names(scenario).clients.iter().enumerate() {
+            endpoints.id(client);
+            beside.push((i % members.max(1)) as i32);
+        }
+        Builder {
+            node_count,
+            members,
+            endpoints,
+            beside,
+            kinds: Interner::default(),
+            labels: Interner::default(),
+            keys: Interner::default(),
+            columns: Columns::default(),
+            snapshots: life::Snapshots::new(node_count, members),
+            erased: Vec::new(),
+            narration: Narration::new(scenario, explain::Filter::default()),
+            sentences_json: Vec::new(),
+            stored_json: Vec::new(),
+            open: BTreeMap::new(),
+            stores_per_key: BTreeMap::new(),
+            previous_t: 0,
+        }
     }
-    for (i, client) in run::names(scenario).clients.iter().enumerate() {
-        endpoints.id(client);
-        beside.push((i % members.max(1)) as i32);
-    }
-    let (mut kinds, mut labels, mut keys) = (
-        Interner::default(),
-        Interner::default(),
-        Interner::default(),
-    );
-    let n = records.len();
-    let mut data = ViewerData {
-        endpoints: Vec::new(),
-        node_count,
-        members,
-        beside: Vec::new(),
-        kinds: Vec::new(),
-        labels: Vec::new(),
-        keys: Vec::new(),
-        dt: Vec::with_capacity(n),
-        kind: Vec::with_capacity(n),
-        a: Vec::with_capacity(n),
-        b: Vec::with_capacity(n),
-        x: Vec::with_capacity(n),
-        y: Vec::with_capacity(n),
-        key: Vec::with_capacity(n),
-        fate: vec![0; n],
-        life: Vec::new(),
-        state_names: life::STATE_NAMES,
-        views: Vec::new(),
-        stored: Vec::new(),
-        erased: Vec::new(),
-        key_choices: Vec::new(),
-        sentences: sentences.iter().filter(|(i, _)| *i < n).cloned().collect(),
-        total: total.max(all.len()),
-        end_ns: records.last().map_or(0, |r| r.t),
-    };
-    // Sends waiting for their delivery or drop, by message id.
-    let mut open: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut stores_per_key: BTreeMap<i32, usize> = BTreeMap::new();
-    let mut previous = 0;
-    for (i, r) in records.iter().enumerate() {
-        data.dt.push(r.t.saturating_sub(previous));
-        previous = previous.max(r.t);
-        data.kind.push(kinds.id(&r.kind));
+
+    /// The next record of the trace.
+    pub fn push(&mut self, r: &Record) {
+        let i = self.columns.dt.len();
+        let c = &mut self.columns;
+        c.dt.push(r.t.saturating_sub(self.previous_t));
+        self.previous_t = self.previous_t.max(r.t);
+        c.kind.push(self.kinds.id(&r.kind));
+        let endpoints = &mut self.endpoints;
+        let beside = &mut self.beside;
         let mut endpoint = |name: Option<&str>| match name {
             Some(name) => {
                 let before = endpoints.names.len();
@@ -190,70 +232,95 @@ pub fn build(
             }
             None => -1,
         };
-        data.a
-            .push(endpoint(first_str(r, &["node", "from", "client"])));
-        data.b
-            .push(endpoint(first_str(r, &["to", "peer", "owner"])));
+        let a = endpoint(first_str(r, &["node", "from", "client"]));
+        c.a.push(a);
+        c.b.push(endpoint(first_str(r, &["to", "peer", "owner"])));
+        let labels = &mut self.labels;
         let mut label = |name: Option<&str>| name.map_or(-1, |s| labels.id(s));
-        data.x.push(label(first_str(
+        c.x.push(label(first_str(
             r,
             &["msg", "f", "timer", "status", "how", "links"],
         )));
-        data.y.push(label(first_str(r, &["why", "outcome"])));
-        let key = r.str("key").map_or(-1, |k| keys.id(k));
-        data.key.push(key);
+        c.y.push(label(first_str(r, &["why", "outcome"])));
+        let key = r.str("key").map_or(-1, |k| self.keys.id(k));
+        c.key.push(key);
+        c.fate.push(0);
         match (r.kind.as_str(), r.u64("m")) {
             ("send", Some(m)) => {
-                open.insert(m, i);
+                self.open.insert(m, i);
             }
             ("deliver" | "drop", Some(m)) => {
-                if let Some(sent) = open.remove(&m) {
-                    let later = (i - sent) as i64;
-                    data.fate[sent] = if r.kind == "drop" { -later } else { later };
+                if let Some(sent) = self.open.remove(&m) {
+                    let later = i32::try_from(i - sent).unwrap_or(i32::MAX);
+                    c.fate[sent] = if r.kind == "drop" { -later } else { later };
                 }
             }
             ("stored", _) => {
-                data.stored.push((
+                let values = r.strs("values");
+                let clocks = r.strs("clocks");
+                let shown = MAX_SHOWN_SIBLINGS;
+                let more = values.len().saturating_sub(shown);
+                let entry = (
                     i,
-                    r.strs("values").iter().map(|s| s.to_string()).collect(),
-                    r.strs("clocks").iter().map(|s| s.to_string()).collect(),
-                ));
+                    &values[..values.len().min(shown)],
+                    &clocks[..clocks.len().min(shown)],
+                    more,
+                );
+                pack::append(&mut self.stored_json, &entry);
                 if key >= 0 {
-                    *stores_per_key.entry(key).or_default() += 1;
+                    *self.stores_per_key.entry(key).or_default() += 1;
                 }
             }
             ("restart", _) if r.bool("wipe_disk") == Some(true) => {
-                data.erased.push((i, data.a[i], -1));
+                self.erased.push((i, a, -1));
             }
-            ("hint-delivered" | "dropped", _) => data.erased.push((i, data.a[i], key)),
+            ("hint-delivered" | "dropped", _) => self.erased.push((i, a, key)),
             _ => {}
         }
+        let endpoints = &self.endpoints;
+        self.snapshots
+            .observe(i, r, &|name| endpoints.get(name).map(|i| i as usize));
+        for sentence in self.narration.record(i, r) {
+            let text = explain::render(std::slice::from_ref(&sentence));
+            pack::append(&mut self.sentences_json, &(i, text.trim_end()));
+        }
     }
-    let (life, views) =
-        life::snapshots(records, node_count, members, &endpoints_lookup(&endpoints));
-    data.life = life;
-    data.views = views;
-    let mut busiest: Vec<(usize, i32)> = stores_per_key.into_iter().map(|(k, c)| (c, k)).collect();
-    busiest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    data.key_choices = busiest
-        .into_iter()
-        .take(MAX_KEY_CHOICES)
-        .map(|(_, k)| k)
-        .collect();
-    // The box lists them by name, as people look for one.
-    data.key_choices
-        .sort_by(|a, b| natural(&keys.names[*a as usize], &keys.names[*b as usize]));
-    data.endpoints = endpoints.names;
-    data.beside = beside;
-    data.kinds = kinds.names;
-    data.labels = labels.names;
-    data.keys = keys.names;
-    data
-}
 
-/// Node names to node indices, for the snapshots.
-fn endpoints_lookup(endpoints: &Interner) -> impl Fn(&str) -> Option<usize> + '_ {
-    move |name| endpoints.get(name).map(|i| i as usize)
+    pub fn finish(self) -> ViewerData {
+        let mut busiest: Vec<(usize, i32)> = self
+            .stores_per_key
+            .into_iter()
+            .map(|(k, c)| (c, k))
+            .collect();
+        busiest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut key_choices: Vec<i32> = busiest
+            .into_iter()
+            .take(MAX_KEY_CHOICES)
+            .map(|(_, k)| k)
+            .collect();
+        // The box lists them by name, as people look for one.
+        let keys = self.keys.names;
+        key_choices.sort_by(|a, b| natural(&keys[*a as usize], &keys[*b as usize]));
+        ViewerData {
+            endpoints: self.endpoints.names,
+            node_count: self.node_count,
+            members: self.members,
+            beside: self.beside,
+            kinds: self.kinds.names,
+            labels: self.labels.names,
+            keys,
+            records: self.columns.dt.len(),
+            life: self.snapshots.life,
+            state_names: life::STATE_NAMES,
+            views: self.snapshots.views,
+            erased: self.erased,
+            key_choices,
+            end_ns: self.previous_t,
+            columns: self.columns,
+            sentences_json: self.sentences_json,
+            stored_json: self.stored_json,
+        }
+    }
 }
 
 /// `k2` before `k10`: names compared by their text, digit runs by value.

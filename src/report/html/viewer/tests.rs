@@ -26,14 +26,18 @@ fn a_send_knows_when_its_message_arrives_or_is_dropped() {
         r#"{"t":5,"kind":"drop","from":"alice","to":"n1","msg":"Request","m":8,"why":"loss"}"#,
         r#"{"t":6,"kind":"send","from":"n2","to":"n3","msg":"Store","m":9}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, 0, &[]);
-    assert_eq!(d.fate, [3, -3, 0, 0, 0, 0], "the last never arrived");
-    assert_eq!(d.dt, [1, 1, 1, 1, 1, 1]);
+    let d = build(&scenario(3, 0), &r);
+    assert_eq!(
+        d.columns.fate,
+        [3, -3, 0, 0, 0, 0],
+        "the last never arrived"
+    );
+    assert_eq!(d.columns.dt, [1, 1, 1, 1, 1, 1]);
     assert_eq!(&d.endpoints[..4], ["n1", "n2", "n3", "alice"]);
     assert_eq!(d.beside[3], 0, "alice sits beside n1");
-    assert_eq!(d.a[1], 3);
-    assert_eq!(d.labels[d.y[4] as usize], "loss");
-    assert_eq!(d.keys[d.key[1] as usize], "cart");
+    assert_eq!(d.columns.a[1], 3);
+    assert_eq!(d.labels[d.columns.y[4] as usize], "loss");
+    assert_eq!(d.keys[d.columns.key[1] as usize], "cart");
 }
 
 #[test]
@@ -47,7 +51,7 @@ fn node_states_and_partition_sides_follow_the_faults() {
         r#"{"t":6,"kind":"join","node":"n5"}"#,
         r#"{"t":7,"kind":"partition","how":"isolate","node":"n4"}"#,
     ]);
-    let d = build(&scenario(4, 1), &r, 0, &[]);
+    let d = build(&scenario(4, 1), &r);
     let at = |i: usize| {
         let s = d.life.iter().rev().find(|s| s.0 <= i).unwrap();
         (s.1.clone(), s.2.clone())
@@ -74,7 +78,7 @@ fn views_that_differ_from_the_truth_are_listed_until_they_agree() {
         r#"{"t":5,"kind":"member","node":"n1","peer":"n2","status":"alive","was":"suspect"}"#,
         r#"{"t":6,"kind":"view","node":"n1","members":["n1","n2"]}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, 0, &[]);
+    let d = build(&scenario(3, 0), &r);
     let texts = |i: usize| -> Vec<String> {
         let v = d.views.iter().rev().find(|v| v.0 <= i).unwrap();
         v.1.iter().map(|(_, t)| t.clone()).collect()
@@ -100,10 +104,10 @@ fn sibling_set_notes_are_kept_and_their_keys_offered() {
         r#"{"t":2,"kind":"stored","node":"n3","key":"k2","values":["v1","v2"],"clocks":["[n1:1]","[n3:1]"]}"#,
         r#"{"t":3,"kind":"stored","node":"n1","key":"k2","values":["v2"],"clocks":["[n3:1]"]}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, 0, &[]);
-    assert_eq!(d.stored.len(), 3);
-    assert_eq!(d.stored[1].1, ["v1", "v2"]);
-    assert_eq!(d.stored[1].2, ["[n1:1]", "[n3:1]"]);
+    let d = build(&scenario(3, 0), &r);
+    assert_eq!(d.stored().len(), 3);
+    assert_eq!(d.stored()[1].1, ["v1", "v2"]);
+    assert_eq!(d.stored()[1].2, ["[n1:1]", "[n3:1]"]);
     let offered: Vec<&str> = d
         .key_choices
         .iter()
@@ -120,7 +124,7 @@ fn a_wiping_restart_and_a_delivered_hint_erase_what_the_notes_said() {
         r#"{"t":3,"kind":"restart","node":"n2","wipe_disk":true}"#,
         r#"{"t":4,"kind":"hint-delivered","node":"n3","owner":"n1","key":"k1"}"#,
     ]);
-    let d = build(&scenario(3, 0), &r, 0, &[]);
+    let d = build(&scenario(3, 0), &r);
     let n2 = d.endpoints.iter().position(|e| e == "n2").unwrap() as i32;
     let n3 = d.endpoints.iter().position(|e| e == "n3").unwrap() as i32;
     let k1 = d.keys.iter().position(|k| k == "k1").unwrap() as i32;
@@ -132,22 +136,36 @@ fn a_wiping_restart_and_a_delivered_hint_erase_what_the_notes_said() {
 }
 
 #[test]
-fn a_long_trace_is_cut_to_the_first_records_and_says_so() {
+fn a_long_sibling_list_is_cut_and_counted() {
+    let values: Vec<String> = (0..MAX_SHOWN_SIBLINGS + 3)
+        .map(|i| format!("\"v{i}\""))
+        .collect();
+    let line = format!(
+        r#"{{"t":1,"kind":"stored","node":"n2","key":"k1","values":[{}],"clocks":[]}}"#,
+        values.join(",")
+    );
+    let d = build(&scenario(3, 0), &records(&[&line]));
+    let stored = d.stored();
+    assert_eq!(stored[0].1.len(), MAX_SHOWN_SIBLINGS);
+    assert_eq!(stored[0].3, 3, "the rest are counted");
+}
+
+#[test]
+fn every_record_and_sentence_of_a_long_trace_is_kept() {
     let line = r#"{"t":1,"kind":"timer","node":"n1","timer":"GossipTick"}"#;
-    let text = vec![line; MAX_EVENTS + 5].join("\n");
-    let r = parse(&text).unwrap();
-    let d = build(
-        &scenario(3, 0),
-        &r,
-        0,
-        &[(MAX_EVENTS + 1, "late".to_string())],
+    let crash = r#"{"t":2,"kind":"crash","node":"n2"}"#;
+    let mut lines = vec![line; 400_000];
+    lines.push(crash);
+    let d = build(&scenario(3, 0), &parse(&lines.join("\n")).unwrap());
+    assert_eq!(d.records, 400_001);
+    assert_eq!(d.columns.dt.len(), 400_001);
+    let sentences = d.sentences();
+    assert_eq!(
+        sentences.last().map(|s| s.0),
+        Some(400_000),
+        "{sentences:?}"
     );
-    assert_eq!(d.dt.len(), MAX_EVENTS);
-    assert_eq!(d.total, MAX_EVENTS + 5);
-    assert!(
-        d.sentences.is_empty(),
-        "a sentence past the window is left out"
-    );
+    assert!(sentences.last().unwrap().1.contains("n2"), "{sentences:?}");
 }
 
 #[test]
@@ -158,8 +176,5 @@ fn the_data_is_the_same_for_the_same_trace() {
         r#"{"t":3,"kind":"deliver","from":"n3","to":"n2","msg":"Store","m":1,"key":"a"}"#,
     ]);
     let s = scenario(3, 0);
-    assert_eq!(
-        build(&s, &r, 0, &[]).to_json(),
-        build(&s, &r, 0, &[]).to_json()
-    );
+    assert_eq!(build(&s, &r).to_json(), build(&s, &r).to_json());
 }
