@@ -174,7 +174,7 @@ impl HistoryLog {
         }
         let context = self.append(&inv.context);
         if let (Some(value), Some(typed)) = (inv.value, &inv.typed) {
-            self.written.insert(value, typed.clone());
+            self.record_written(value, typed);
         }
         self.records.push(Record {
             op: inv.op,
@@ -215,6 +215,13 @@ impl HistoryLog {
             .take_while(move |r| r.invoked_at.0.saturating_add(window.0) > at.0)
             .filter(|r| r.kind == OpKind::Put)
             .map(|r| r.key)
+    }
+
+    /// Out of line: an opaque run never records a typed write.
+    #[cold]
+    #[inline(never)]
+    fn record_written(&mut self, value: ValueId, typed: &Rc<Written>) {
+        self.written.insert(value, typed.clone());
     }
 
     /// What the typed write of `value` stored, if it was one.

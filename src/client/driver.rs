@@ -79,10 +79,11 @@ struct Pending {
     script: Option<u32>,
     /// A read-modify-write's get: the put to send after it.
     then_put: Option<ValueId>,
-    /// An update's get: what the put after it changes.
-    then_update: Option<Box<Plan>>,
     /// Where the request went, to avoid it for a while if it times out.
     sent_to: NodeId,
+    /// An update's get: its plan waits in `StoreClient::planned` (kept
+    /// apart so that an opaque run's pending operations stay as small).
+    updates: bool,
 }
 
 /// What a client last read of a key: the context to write back with, and
@@ -169,6 +170,8 @@ pub struct StoreClient {
     /// Per key, what this client remembers of its own typed writes (empty
     /// for opaque values).
     own_writes: BTreeMap<Key, OwnWrites>,
+    /// What each outstanding update's get will change once it has read.
+    planned: BTreeMap<OpId, Plan>,
 }
 
 impl StoreClient {
@@ -184,6 +187,7 @@ impl StoreClient {
             timeouts_armed: false,
             view_pulled_at: None,
             own_writes: BTreeMap::new(),
+            planned: BTreeMap::new(),
             setup,
             workload,
             rng,
@@ -221,11 +225,12 @@ impl StoreClient {
     pub fn write_state(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         write!(
             out,
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
             self.pending,
             self.results,
             self.last_read,
             self.own_writes,
+            self.planned,
             self.liveness,
             self.timeouts_armed,
             self.view_pulled_at,
@@ -346,10 +351,13 @@ impl StoreClient {
                 invoked_at: now,
                 script,
                 then_put,
-                then_update,
                 sent_to: to,
+                updates: then_update.is_some(),
             },
         );
+        if let Some(plan) = then_update {
+            self.planned.insert(op, *plan);
+        }
     }
 
     /// A generated operation, unless the workload phase is over.
@@ -417,7 +425,7 @@ impl StoreClient {
         };
         // Kept only when a later put writes it back: most reads end here.
         let read = read
-            .filter(|_| p.script.is_some() || p.then_put.is_some() || p.then_update.is_some())
+            .filter(|_| p.script.is_some() || p.then_put.is_some() || p.updates)
             .map(|state| LastRead {
                 context: CarriedContext::new(state.context()),
                 values: values.clone(),
@@ -431,7 +439,11 @@ impl StoreClient {
                 .filter(|v| !v.is_tombstone())
                 .collect()
         });
-        let (merged_note, reading) = self.typed_read(&p, outcome, &values, out);
+        // Opaque values (most runs) skip the typed path at one compare.
+        let (merged_note, reading) = match self.setup.value_type {
+            ValueType::Opaque => (None, None),
+            _ => self.typed_read(&p, outcome, &values, out),
+        };
         out.complete(Completion {
             op,
             client: self.setup.id,
@@ -463,25 +475,27 @@ impl StoreClient {
                 self.last_read.insert(p.key, read.clone());
             }
         }
-        let write = match (p.then_put, p.then_update) {
+        if let Some(put_value) = p.then_put {
             // The write half of a read-modify-write follows its read, with
             // the context it read (none if the read failed).
-            (Some(put_value), _) => Some(Call {
+            let call = Call {
                 value: Some(put_value),
                 context: read,
                 ..Call::new(OpKind::Put, p.key)
-            }),
+            };
+            self.invoke(now, call, out);
+        } else if let (Some(plan), Some(read)) =
+            (p.updates.then(|| self.planned.remove(&op)).flatten(), read)
+        {
             // An update writes only what it read and changed: without a
             // read it does not know what to remove (nor, for a counter,
-            // where its count stands), so a failed read ends it.
-            // It writes through the node it read through.
-            (None, Some(plan)) => read.map(|read| Call {
+            // where its count stands), so a failed read ends it (and a
+            // closed-loop client goes on below). It writes through the
+            // node it read through.
+            let call = Call {
                 via: Some(p.sent_to),
-                ..self.update(p.key, *plan, read, out)
-            }),
-            (None, None) => None,
-        };
-        if let Some(call) = write {
+                ..self.update(p.key, plan, read, out)
+            };
             self.invoke(now, call, out);
         } else if self
             .workload

@@ -47,6 +47,22 @@ pub struct GeneratedUpdate {
     pub delta: i64,
 }
 
+impl GeneratedUpdate {
+    /// Out of line: an opaque workload never draws one.
+    #[cold]
+    #[inline(never)]
+    fn draw<R: Rng>(rng: &mut R) -> GeneratedUpdate {
+        let add = rng.random_range(0..GENERATED_ELEMENTS);
+        let remove_draw: u32 = rng.random();
+        let delta_draw: u32 = rng.random_range(0..4);
+        GeneratedUpdate {
+            add,
+            remove: (remove_draw & 1 == 0).then_some(remove_draw >> 1),
+            delta: if delta_draw == 0 { -1 } else { 1 },
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct WorkloadGen {
     chooser: KeyChooser,
@@ -101,17 +117,8 @@ impl WorkloadGen {
             OpKind::Put
         };
         let delete = kind == OpKind::Put && kind_draw < self.get_or_delete_share;
-        let update =
-            (kind == OpKind::Put && !delete && kind_draw < self.update_share_end).then(|| {
-                let add = rng.random_range(0..GENERATED_ELEMENTS);
-                let remove_draw: u32 = rng.random();
-                let delta_draw: u32 = rng.random_range(0..4);
-                GeneratedUpdate {
-                    add,
-                    remove: (remove_draw & 1 == 0).then_some(remove_draw >> 1),
-                    delta: if delta_draw == 0 { -1 } else { 1 },
-                }
-            });
+        let update = (kind == OpKind::Put && !delete && kind_draw < self.update_share_end)
+            .then(|| GeneratedUpdate::draw(rng));
         Draw {
             kind,
             key,

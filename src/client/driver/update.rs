@@ -20,6 +20,7 @@ pub(super) enum Plan {
 impl StoreClient {
     /// The merged content of the typed values among `values`; `None` when
     /// none has content (tombstones only, or nothing).
+    #[inline(never)]
     pub(super) fn merged(
         &self,
         values: &[ValueId],
@@ -32,6 +33,9 @@ impl StoreClient {
 
     /// The write of an update that read `read`: the siblings merged, the
     /// plan's change applied under this client's name.
+    // Out of line, as the other typed paths: an opaque run never calls
+    // them, and inlined they made its hot callers' frames larger.
+    #[inline(never)]
     pub(super) fn update(
         &mut self,
         key: Key,
@@ -73,6 +77,7 @@ impl StoreClient {
     /// A typed get's siblings merged: to tell in the trace (only while
     /// tracing, for `explain` and the viewer), and, for a scripted get,
     /// what its `returns` compares.
+    #[inline(never)]
     pub(super) fn typed_read(
         &self,
         p: &Pending,
