@@ -137,13 +137,8 @@ pub fn stale_reads(history: &History, rule: Rule) -> Anomalies<StaleRead> {
     let ops = history.ops();
     let mut firsts = Firsts::new();
     let mut count = 0;
-    for range in key_groups(ops) {
-        let key_ops = KeyOps::new(ops, &range);
-        let reaped = history.reaped();
-        count += match rule {
-            Rule::Causal => key_ops.stale_causal(ops, reaped, &mut firsts),
-            Rule::RealTime => key_ops.stale_real_time(ops, reaped, &mut firsts),
-        };
+    for range in key_groups(ops).iter() {
+        count += KeyOps::new(ops, range).stale(ops, history.reaped(), rule, &mut firsts);
     }
     Anomalies {
         count,
@@ -181,14 +176,9 @@ fn lost_keeping(
     let ops = history.ops();
     let mut firsts = Firsts::keeping(limit);
     let mut count = 0;
-    for range in key_groups(ops) {
-        let key_ops = KeyOps::new(ops, &range);
-        let Some(&first) = range.first() else {
-            continue;
-        };
-        let key = ops[first as usize].key;
-        let at_end = final_values.get(&key).map_or(&[][..], Vec::as_slice);
-        count += key_ops.lost(ops, at_end, rule, &mut firsts);
+    for range in key_groups(ops).iter() {
+        let key_ops = KeyOps::new(ops, range);
+        count += key_ops.lost(ops, final_values, rule, &mut firsts);
     }
     Anomalies {
         count,
@@ -215,36 +205,78 @@ fn ok_gets(ops: &[HistoryOp]) -> impl Iterator<Item = &HistoryOp> {
     ops.iter().filter(|op| op.kind == OpKind::Get && op.is_ok())
 }
 
-/// The history's indices grouped by key, each group in op order.
-pub(super) fn key_groups(ops: &[HistoryOp]) -> Vec<Vec<u32>> {
-    let mut order: Vec<u32> = (0..ops.len() as u32).collect();
-    // Stable: within a key, op order is kept.
-    order.sort_by_key(|&i| ops[i as usize].key);
-    let mut groups = Vec::new();
-    let mut rest = &order[..];
-    while let Some(&first) = rest.first() {
-        let key = ops[first as usize].key;
-        let len = rest
-            .iter()
-            .position(|&i| ops[i as usize].key != key)
-            .unwrap_or(rest.len());
-        groups.push(rest[..len].to_vec());
-        rest = &rest[len..];
+/// The history's indices grouped by key, keys ascending, each group in op
+/// order: one vector of indices and where each group ends, so the groups
+/// cost two allocations, not one per key.
+pub(super) struct KeyGroups {
+    order: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl KeyGroups {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.order[start as usize..end as usize])
     }
-    groups
+}
+
+/// Groups the history by key. A run's keys are interned from 0 up, so a
+/// counting sort over them (one pass to count, one to place, which keeps
+/// op order within a key) does it in linear time; sparse keys, as a
+/// hand-built history may have, fall back to a sort.
+pub(super) fn key_groups(ops: &[HistoryOp]) -> KeyGroups {
+    let max_key = ops.iter().map(|op| op.key.0 as usize).max().unwrap_or(0);
+    if max_key > 4 * ops.len() + 1024 {
+        let mut order: Vec<u32> = (0..ops.len() as u32).collect();
+        // Stable: within a key, op order is kept.
+        order.sort_by_key(|&i| ops[i as usize].key);
+        let mut ends = Vec::new();
+        for (at, pair) in order.windows(2).enumerate() {
+            if ops[pair[0] as usize].key != ops[pair[1] as usize].key {
+                ends.push(at as u32 + 1);
+            }
+        }
+        if !order.is_empty() {
+            ends.push(order.len() as u32);
+        }
+        return KeyGroups { order, ends };
+    }
+    // `starts[k]`: where key k's group starts (the count of smaller keys).
+    let mut starts = vec![0u32; max_key + 2];
+    for op in ops {
+        starts[op.key.0 as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; ops.len()];
+    for (i, op) in ops.iter().enumerate() {
+        let slot = &mut next[op.key.0 as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    // Placed, `next[k]` is where key k's group ends; empty groups are left out.
+    let ends = (0..=max_key)
+        .filter(|&k| next[k] > starts[k])
+        .map(|k| next[k])
+        .collect();
+    KeyGroups { order, ends }
 }
 
 /// The examples with the smallest history index seen so far.
-struct Firsts<T> {
+pub(super) struct Firsts<T> {
     kept: Vec<(u32, T)>,
     limit: usize,
 }
 
 impl<T> Firsts<T> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Firsts::keeping(MAX_EXAMPLES)
     }
-    fn keeping(limit: usize) -> Self {
+    pub(super) fn keeping(limit: usize) -> Self {
         Firsts {
             kept: Vec::new(),
             limit,
@@ -266,7 +298,7 @@ impl<T> Firsts<T> {
             }
         }
     }
-    fn into_sorted(mut self) -> Vec<T> {
+    pub(super) fn into_sorted(mut self) -> Vec<T> {
         self.kept.sort_by_key(|(i, _)| *i);
         self.kept.into_iter().map(|(_, e)| e).collect()
     }
@@ -354,6 +386,21 @@ impl KeyOps {
 
     pub(super) fn put<'a>(&self, ops: &'a [HistoryOp], p: u32) -> &'a HistoryOp {
         &ops[self.puts[p as usize] as usize]
+    }
+
+    /// The key's stale reads under `rule`, the first few offered to
+    /// `firsts`.
+    pub(super) fn stale(
+        &self,
+        ops: &[HistoryOp],
+        reaped: &BTreeMap<ValueId, SimTime>,
+        rule: Rule,
+        firsts: &mut Firsts<StaleRead>,
+    ) -> u64 {
+        match rule {
+            Rule::Causal => self.stale_causal(ops, reaped, firsts),
+            Rule::RealTime => self.stale_real_time(ops, reaped, firsts),
+        }
     }
 
     /// Causal rule. Walking gets and acknowledgements in time order, it
@@ -587,15 +634,20 @@ impl KeyOps {
         }
     }
 
-    /// Acknowledged puts of this key that `at_end` neither holds nor
-    /// supersedes.
-    fn lost(
+    /// Acknowledged puts of this key that its `final_values` neither hold
+    /// nor supersede.
+    pub(super) fn lost(
         &self,
         ops: &[HistoryOp],
-        at_end: &[ValueId],
+        final_values: &BTreeMap<Key, Vec<ValueId>>,
         rule: Rule,
         firsts: &mut Firsts<LostWrite>,
     ) -> u64 {
+        let Some(&first) = self.puts.first() else {
+            return 0;
+        };
+        let key = ops[first as usize].key;
+        let at_end = final_values.get(&key).map_or(&[][..], Vec::as_slice);
         let n = self.puts.len();
         let remembered = self.remembered(ops, at_end, rule);
         let mut lost = 0;

@@ -21,12 +21,13 @@ pub mod superseded;
 
 use crate::actor::{OpKind, Outcome};
 use crate::client::driver::ScriptResult;
-use crate::id::Names;
+use crate::id::{Key, Names, ValueId};
 use crate::run::RunOutput;
 use crate::scenario::{Scenario, ScriptedKind};
-use consistency::{Anomalies, LostWrite, Rule, StaleRead};
+use consistency::{Anomalies, Firsts, KeyOps, LostWrite, MAX_EXAMPLES, Rule, StaleRead};
 use convergence::Convergence;
-use durability::Durability;
+use durability::{DiskLoss, Durability};
+use history::History;
 use serde::Serialize;
 use serde_json::{Value, json};
 use staleness::Staleness;
@@ -115,30 +116,90 @@ pub fn findings(scenario: &Scenario, out: &RunOutput) -> Findings {
     let rule = Rule::for_versioning(scenario.replication.versioning);
     let history = &out.history;
     let invoked = out.metrics.get.invoked + out.metrics.put.invoked;
-    let lost_acked_writes = consistency::lost_acked_writes(history, &out.final_values, rule);
-    // Attributing needs every lost write; a run without one skips the pass.
-    let every_lost = match lost_acked_writes.count {
-        0 => Vec::new(),
-        _ => consistency::every_lost_acked_write(history, &out.final_values, rule),
-    };
+    let judged = judge_history(
+        history,
+        &out.final_values,
+        &out.disk_losses,
+        scenario.replication.w,
+        rule,
+    );
     Findings {
         history_complete: history.len() as u64 == invoked,
         rule,
-        stale_reads: consistency::stale_reads(history, rule),
-        lost_acked_writes,
-        staleness: staleness::staleness(history, rule),
-        durability: durability::durability(
-            history,
-            &every_lost,
-            &out.disk_losses,
-            scenario.replication.w,
-            rule,
-        ),
-        superseded_siblings: superseded::superseded_siblings(history, rule),
+        stale_reads: judged.stale_reads,
+        lost_acked_writes: judged.lost_acked_writes,
+        staleness: judged.staleness,
+        durability: judged.durability,
+        superseded_siblings: judged.superseded_siblings,
         removals: removals::removals(history, &out.final_values, scenario.values.value_type),
         siblings: consistency::sibling_counts(history),
         max_siblings: consistency::max_siblings(history),
         convergence: convergence::convergence(&out.divergence, out.last_heal),
+    }
+}
+
+/// What the checkers that group the history by key found.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ByKey {
+    pub stale_reads: Anomalies<StaleRead>,
+    pub lost_acked_writes: Anomalies<LostWrite>,
+    pub staleness: Staleness,
+    pub durability: Durability,
+    pub superseded_siblings: superseded::SupersededSiblings,
+}
+
+/// The stale-read, lost-write, staleness, superseded-sibling and
+/// durability checkers in one pass, key by key: each key's operations are
+/// grouped and indexed ([`consistency::KeyOps`]) once and judged by every
+/// checker while they are in cache; each checker's own entry point
+/// (`consistency::stale_reads` and the rest, which give the same answers)
+/// groups and indexes the whole history again. On the 100,000-operation
+/// quorum workload this took the checkers from 32% of the whole process
+/// to 9%.
+pub(crate) fn judge_history(
+    history: &History,
+    final_values: &BTreeMap<Key, Vec<ValueId>>,
+    disk_losses: &[DiskLoss],
+    w: u32,
+    rule: Rule,
+) -> ByKey {
+    let ops = history.ops();
+    // Attributing to disk losses needs every lost write; without a disk
+    // loss the first few and the count are the whole answer.
+    let wiped = !disk_losses.is_empty();
+    let mut stale = Firsts::new();
+    let mut lost = Firsts::keeping(if wiped { usize::MAX } else { MAX_EXAMPLES });
+    let (mut stale_count, mut lost_count) = (0, 0);
+    let mut staleness = Staleness::default();
+    let mut superseded = superseded::Tally::default();
+    for group in consistency::key_groups(ops).iter() {
+        let key_ops = KeyOps::new(ops, group);
+        stale_count += key_ops.stale(ops, history.reaped(), rule, &mut stale);
+        lost_count += key_ops.lost(ops, final_values, rule, &mut lost);
+        staleness::measure_key(ops, &key_ops, rule, &mut staleness);
+        if superseded::judged(ops, group) {
+            superseded.add_key(ops, group, &key_ops, rule);
+        }
+    }
+    staleness.samples.sort_unstable();
+    let every_lost = lost.into_sorted();
+    let lost_acked_writes = Anomalies {
+        count: lost_count,
+        examples: every_lost.iter().take(MAX_EXAMPLES).cloned().collect(),
+    };
+    let durability = match wiped {
+        true => durability::durability(history, &every_lost, disk_losses, w, rule),
+        false => durability::without_disk_loss(&lost_acked_writes),
+    };
+    ByKey {
+        stale_reads: Anomalies {
+            count: stale_count,
+            examples: stale.into_sorted(),
+        },
+        lost_acked_writes,
+        staleness,
+        durability,
+        superseded_siblings: superseded.finish(),
     }
 }
 

@@ -155,10 +155,10 @@ pub fn removals(
         return found;
     }
     let no_values = Vec::new();
-    for group in key_groups(ops) {
+    for group in key_groups(ops).iter() {
         let key = ops[group[0] as usize].key;
         let at_end = final_values.get(&key).unwrap_or(&no_values);
-        let mut k = KeyJudge::new(history, &group, value_type);
+        let mut k = KeyJudge::new(history, group, value_type);
         if let Some(res) = &mut found.resurrections {
             k.resurrections(res);
         }

@@ -214,12 +214,17 @@ fn nice_width(at_least: u64) -> SimTime {
 pub fn staleness(history: &History, rule: Rule) -> Staleness {
     let ops = history.ops();
     let mut found = Staleness::default();
-    for group in key_groups(ops) {
-        let key_ops = KeyOps::new(ops, &group);
-        KeyStaleness::new(ops, &key_ops, rule).measure(&mut found);
+    for group in key_groups(ops).iter() {
+        measure_key(ops, &KeyOps::new(ops, group), rule, &mut found);
     }
     found.samples.sort_unstable();
     found
+}
+
+/// Adds one key's counted gets to `found`, its samples unsorted (sort them
+/// once every key is in).
+pub(super) fn measure_key(ops: &[HistoryOp], key_ops: &KeyOps, rule: Rule, found: &mut Staleness) {
+    KeyStaleness::new(ops, key_ops, rule).measure(found);
 }
 
 /// A bound meaning "not known": no pruning below this put.

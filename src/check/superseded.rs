@@ -65,28 +65,51 @@ pub struct SupersededSiblings {
 /// Ok gets that returned a value beside one superseding it.
 pub fn superseded_siblings(history: &History, rule: Rule) -> SupersededSiblings {
     let ops = history.ops();
-    let mut found = SupersededSiblings::default();
-    let mut first: Vec<(u32, SupersededSibling)> = Vec::new();
-    for group in key_groups(ops) {
-        let judged = group
-            .iter()
-            .any(|&i| is_ok_get_with_siblings(&ops[i as usize]));
-        if !judged {
-            continue;
+    let mut tally = Tally::default();
+    for group in key_groups(ops).iter() {
+        if judged(ops, group) {
+            tally.add_key(ops, group, &KeyOps::new(ops, group), rule);
         }
-        let key_ops = KeyOps::new(ops, &group);
+    }
+    tally.finish()
+}
+
+/// Whether any of the key's operations (`group`) is a get this checker
+/// judges; a key without one needs no [`KeyOps`].
+pub(super) fn judged(ops: &[HistoryOp], group: &[u32]) -> bool {
+    group
+        .iter()
+        .any(|&i| is_ok_get_with_siblings(&ops[i as usize]))
+}
+
+/// The count and the examples so far, key by key.
+#[derive(Default)]
+pub(super) struct Tally {
+    found: SupersededSiblings,
+    first: Vec<(u32, SupersededSibling)>,
+}
+
+impl Tally {
+    /// Judges one key's gets: `group` its operations in op order.
+    pub(super) fn add_key(
+        &mut self,
+        ops: &[HistoryOp],
+        group: &[u32],
+        key_ops: &KeyOps,
+        rule: Rule,
+    ) {
         let mut walk = Walk::new(key_ops.puts.len());
-        for &i in &group {
+        for &i in group {
             let get = &ops[i as usize];
             if !is_ok_get_with_siblings(get) {
                 continue;
             }
-            let Some((superseded, by)) = walk.pair(&key_ops, ops, get, rule) else {
+            let Some((superseded, by)) = walk.pair(key_ops, ops, get, rule) else {
                 continue;
             };
-            found.count += 1;
-            if first.len() < super::consistency::MAX_EXAMPLES {
-                first.push((
+            self.found.count += 1;
+            if self.first.len() < super::consistency::MAX_EXAMPLES {
+                self.first.push((
                     i,
                     SupersededSibling {
                         get: get.op,
@@ -100,10 +123,13 @@ pub fn superseded_siblings(history: &History, rule: Rule) -> SupersededSiblings 
             }
         }
     }
-    // Groups come key by key: keep the first in op order overall.
-    first.sort_by_key(|(i, _)| *i);
-    found.examples = first.into_iter().map(|(_, e)| e).collect();
-    found
+
+    pub(super) fn finish(mut self) -> SupersededSiblings {
+        // Groups come key by key: keep the first in op order overall.
+        self.first.sort_by_key(|(i, _)| *i);
+        self.found.examples = self.first.into_iter().map(|(_, e)| e).collect();
+        self.found
+    }
 }
 
 fn is_ok_get_with_siblings(op: &HistoryOp) -> bool {

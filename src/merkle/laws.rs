@@ -125,6 +125,36 @@ proptest! {
         prop_assert!(rounds <= 2);
         prop_assert_eq!(&a.forest, &b.forest);
     }
+
+    /// Every node's hash is the definition's, as a full array in heap
+    /// order would hold it (leaves the XOR of their toggles, each inner
+    /// node `node_hash` of its children, bottom up), however the leaves
+    /// were toggled and whether or not some went back to 0.
+    #[test]
+    fn every_node_hashes_as_the_full_array_would(
+        depth in 0..7u32,
+        toggles in prop::collection::vec((0..64u32, 1..4u64), 0..60),
+    ) {
+        let mut tree = Tree::new(quarters()[0], depth);
+        let mut array = vec![0u64; (2usize << depth) - 1];
+        let first_leaf = (1usize << depth) - 1;
+        for &(leaf, h) in &toggles {
+            // Small hashes, so leaves often cancel back to 0.
+            let leaf = leaf % tree.leaf_count();
+            tree.toggle(leaf, h);
+            array[first_leaf + leaf as usize] ^= h;
+        }
+        for slot in (0..first_leaf).rev() {
+            array[slot] = node_hash(array[2 * slot + 1], array[2 * slot + 2]);
+        }
+        for level in 0..=depth {
+            for index in 0..1u32 << level {
+                let slot = (1usize << level) - 1 + index as usize;
+                prop_assert_eq!(tree.hash(level, index), array[slot], "level {} index {}", level, index);
+            }
+        }
+        prop_assert_eq!(tree.heap_bytes() == 0, array[0] == 0);
+    }
 }
 
 #[test]

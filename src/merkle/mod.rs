@@ -6,7 +6,8 @@
 //! Pure: no clock, no I/O, no randomness. A [`Tree`] covers one key range
 //! split into 2^depth equal slices of the ring (its leaves); a leaf's hash
 //! is the XOR of its keys' contributions ([`key_hash`]), so a write updates
-//! one leaf and the path above it, never a rebuild. A [`Forest`] is a node's
+//! one leaf, never a rebuild; inner hashes are computed from the leaves
+//! when an exchange asks for them. A [`Forest`] is a node's
 //! trees plus the digest of every key it holds in them. The exchange is
 //! stateless on both sides: each [`AeMsg`] carries all the receiver needs
 //! to compare and answer ([`respond`]), so a lost message ends that

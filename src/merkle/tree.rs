@@ -1,4 +1,4 @@
-//! One range's hash tree, kept in an array in heap order.
+//! One range's hash tree, kept as its non-zero leaves.
 //!
 //! Leaf i covers the positions whose offset into the range (`position -
 //! after - 1`, wrapping) lies in the i-th of 2^depth equal slices of the
@@ -6,10 +6,18 @@
 //! ring (size 2^64) needs no special case. A leaf's hash is the XOR of its
 //! keys' contributions, so adding and removing a key are the same
 //! `toggle`; an inner node is [`node_hash`] of its two children, 0 when
-//! both are 0. The array is allocated when the first non-zero contribution
-//! lands and freed when the root returns to 0 (the tree is then empty), so
-//! the representation is canonical: two trees with the same hashes compare
-//! equal, allocated or not.
+//! both are 0.
+//!
+//! Why only the leaves: a node's trees are many and sparse (on the
+//! 16-node quorum workload each node keeps about a hundred trees of 1,024
+//! leaves over some twenty keys each), and writes come by the hundred
+//! thousand while comparisons come a few a second. A full array in heap
+//! order cost 16 KiB a tree (45% of that run's page faults) and a
+//! rehash of the path to the root on every write; a sorted list of the
+//! non-zero leaves costs a search per write, and an inner hash is computed
+//! from the leaves under it when an exchange asks for it, O(leaves under
+//! it × levels below). The list is canonical (no zero leaf, sorted), so two
+//! trees with the same hashes compare equal.
 
 use super::{Hash, node_hash};
 use crate::ring::{KeyRange, Position};
@@ -21,17 +29,17 @@ use crate::ring::{KeyRange, Position};
 pub struct Tree {
     range: KeyRange,
     depth: u32,
-    /// Level l, index i at `2^l - 1 + i`; empty while every hash is 0.
-    nodes: Vec<Hash>,
+    /// `(leaf, hash)` of every leaf whose hash is not 0, by leaf.
+    leaves: Vec<(u32, Hash)>,
 }
 
 /// 2^64, the size of the ring.
 const SPACE: u128 = 1 << 64;
 
 impl Tree {
-    /// The deepest tree kept: 2^20 leaves, a 16 MiB array. Deeper requests
-    /// are cut to this, so no depth can overflow an index or exhaust
-    /// memory.
+    /// The deepest tree kept: 2^20 leaves (12 MiB if every one is
+    /// non-zero). Deeper requests are cut to this, so no depth can
+    /// overflow an index or exhaust memory.
     pub const MAX_DEPTH: u32 = 20;
 
     /// An empty tree over `range` (no allocation); `depth` is capped at
@@ -40,7 +48,7 @@ impl Tree {
         Tree {
             range,
             depth: depth.min(Tree::MAX_DEPTH),
-            nodes: Vec::new(),
+            leaves: Vec::new(),
         }
     }
 
@@ -97,27 +105,25 @@ impl Tree {
         Some((first, last))
     }
 
-    /// XORs `h` into leaf `leaf` (adding or removing a key's contribution)
-    /// and rehashes the path to the root: O(depth). A leaf out of range is
-    /// ignored.
+    /// XORs `h` into leaf `leaf` (adding or removing a key's
+    /// contribution): a search among the non-zero leaves. A leaf out of
+    /// range is ignored.
     pub fn toggle(&mut self, leaf: u32, h: Hash) {
         if leaf >= self.leaf_count() || h == 0 {
             return;
         }
-        if self.nodes.is_empty() {
-            self.nodes = vec![0; (2usize << self.depth) - 1];
-        }
-        let mut slot = slot(self.depth, leaf);
-        self.nodes[slot] ^= h;
-        while slot > 0 {
-            let parent = (slot - 1) / 2;
-            let left = 2 * parent + 1;
-            self.nodes[parent] = node_hash(self.nodes[left], self.nodes[left + 1]);
-            slot = parent;
-        }
-        // The root is 0 only when every leaf is: the tree is empty again.
-        if self.nodes[0] == 0 {
-            self.nodes = Vec::new();
+        match self.leaves.binary_search_by_key(&leaf, |&(l, _)| l) {
+            Ok(at) => {
+                self.leaves[at].1 ^= h;
+                if self.leaves[at].1 == 0 {
+                    self.leaves.remove(at);
+                    if self.leaves.is_empty() {
+                        // Empty again: no memory kept, as a new tree.
+                        self.leaves = Vec::new();
+                    }
+                }
+            }
+            Err(at) => self.leaves.insert(at, (leaf, h)),
         }
     }
 
@@ -127,7 +133,30 @@ impl Tree {
         if level > self.depth || index >= 1 << level {
             return 0;
         }
-        self.nodes.get(slot(level, index)).copied().unwrap_or(0)
+        let below = self.depth - level;
+        let first = index << below;
+        let end = u64::from(index + 1) << below;
+        let from = self.leaves.partition_point(|&(l, _)| l < first);
+        let to = self.leaves.partition_point(|&(l, _)| u64::from(l) < end);
+        self.subtree_hash(&self.leaves[from..to], level, index)
+    }
+
+    /// The hash of node (`level`, `index`) from `leaves`, exactly the
+    /// non-zero leaves under it.
+    fn subtree_hash(&self, leaves: &[(u32, Hash)], level: u32, index: u32) -> Hash {
+        match leaves {
+            [] => 0,
+            [(_, h)] if level == self.depth => *h,
+            _ => {
+                // The first leaf of the right child.
+                let middle = (2 * index + 1) << (self.depth - level - 1);
+                let split = leaves.partition_point(|&(l, _)| l < middle);
+                node_hash(
+                    self.subtree_hash(&leaves[..split], level + 1, 2 * index),
+                    self.subtree_hash(&leaves[split..], level + 1, 2 * index + 1),
+                )
+            }
+        }
     }
 
     pub fn root(&self) -> Hash {
@@ -155,9 +184,9 @@ impl Tree {
         }
     }
 
-    /// The node array's bytes (0 while the tree is empty).
+    /// The leaf list's bytes (0 while the tree is empty).
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Hash>()
+        self.leaves.capacity() * std::mem::size_of::<(u32, Hash)>()
     }
 
     /// The range's size in positions, 2^64 for the whole ring.
@@ -175,9 +204,4 @@ impl Tree {
         let scaled = u128::from(leaf) * self.size();
         (scaled + (1u128 << self.depth) - 1) >> self.depth
     }
-}
-
-/// Where level `level`, index `index` sits in the heap-ordered array.
-fn slot(level: u32, index: u32) -> usize {
-    (1usize << level) - 1 + index as usize
 }

@@ -407,4 +407,37 @@ proptest! {
             prop_assert_eq!(&got_ops[..], &want[..want.len().min(MAX_EXAMPLES)]);
         }
     }
+
+    /// The one pass `findings` makes gives what each checker's own entry
+    /// point gives, with and without a disk loss to attribute, with keys
+    /// dense (a run's) or sparse (grouped by sorting, not counting).
+    #[test]
+    fn one_pass_by_key_agrees_with_each_checker(
+        (mut ops, mut finals) in arb_history(),
+        sparse in any::<bool>(),
+    ) {
+        use crate::check::{durability, staleness, superseded};
+        if sparse {
+            let spread = |k: Key| Key(k.0 * 1_000_000 + 7);
+            ops.iter_mut().for_each(|op| op.key = spread(op.key));
+            finals = finals.into_iter().map(|(k, v)| (spread(k), v)).collect();
+        }
+        let history = History::from_ops(ops);
+        let wipe = durability::DiskLoss {
+            at: ms(30),
+            nodes: vec![crate::id::NodeId(0)],
+            keys: Vec::new(),
+        };
+        for rule in [Rule::Causal, Rule::RealTime] {
+            for losses in [Vec::new(), vec![wipe.clone()]] {
+                let got = crate::check::judge_history(&history, &finals, &losses, 2, rule);
+                prop_assert_eq!(&got.stale_reads, &stale_reads(&history, rule));
+                prop_assert_eq!(&got.lost_acked_writes, &lost_acked_writes(&history, &finals, rule));
+                prop_assert_eq!(&got.staleness, &staleness::staleness(&history, rule));
+                prop_assert_eq!(&got.superseded_siblings, &superseded::superseded_siblings(&history, rule));
+                let every = every_lost_acked_write(&history, &finals, rule);
+                prop_assert_eq!(&got.durability, &durability::durability(&history, &every, &losses, 2, rule));
+            }
+        }
+    }
 }
