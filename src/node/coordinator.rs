@@ -3,13 +3,15 @@
 //! sloppy; count acknowledgements against W and replies against R; answer
 //! the client; repair the stale replicas a get has seen.
 
+mod read_repair;
+
 use super::inflight::MAX_SPARE_TARGETS;
 use super::{Config, DeliberateBug, DynamoNode, Msg, ReqId, Request, Timer};
 use crate::actor::{OpKind, Outbox};
 use crate::id::{ClientId, Endpoint, Key, NodeId, OpId, ValueId};
 use crate::node::Answer;
 use crate::time::SimTime;
-use crate::version::{Order, Siblings};
+use crate::version::Siblings;
 
 /// How many nodes may pass one request on: the node a client asked, and
 /// once more a node whose view disagrees with that one's.
@@ -502,52 +504,6 @@ impl DynamoNode {
         if self.pending.spare_targets.len() < MAX_SPARE_TARGETS {
             p.targets.clear();
             self.pending.spare_targets.push(p.targets);
-        }
-    }
-
-    /// A get that reached its quorum repairs the replicas it saw behind.
-    fn read_repair(&mut self, p: &Pending, out: &mut impl Outbox<Msg, Timer>) {
-        if p.kind != OpKind::Get || !self.config.read_repair || p.heard < self.config.r {
-            return;
-        }
-        let mode = self.config.mode;
-        let mut repaired: Vec<NodeId> = Vec::new();
-        // No saved state: every reply equalled the coordinator's own, so
-        // the merge is that state and the coordinator is not behind.
-        if let Some(own) = &p.own {
-            if own.compare(&p.merged) != Order::Equal {
-                let effect = self.store.merge(mode, p.key, &p.merged);
-                if effect.changed {
-                    self.after_replica_write(p.key, out);
-                    if out.tracing() {
-                        Self::note_stored(out, p.key, self.store.get(p.key), "read-repair", None);
-                    }
-                }
-                repaired.push(self.id);
-            }
-        }
-        // Stand-ins hold hints, not replicas: they are not repaired.
-        for t in p.targets.iter().filter(|t| t.stand_in_for.is_none()) {
-            if let Some(state) = &t.state {
-                if state.compare(&p.merged) != Order::Equal {
-                    out.send(
-                        Endpoint::Node(t.node),
-                        Msg::Repair {
-                            key: p.key,
-                            state: p.merged.clone(),
-                        },
-                    );
-                    repaired.push(t.node);
-                }
-            }
-        }
-        if !repaired.is_empty() {
-            self.stats.read_repairs += repaired.len() as u64;
-            out.note("read-repair", |f| {
-                f.u64("op", p.op.0)
-                    .key("key", p.key)
-                    .nodes("nodes", &repaired);
-            });
         }
     }
 }
