@@ -13,6 +13,7 @@
 mod deletes;
 mod faults;
 mod narrate;
+mod upkeep;
 
 use crate::scenario::Scenario;
 use crate::trace::read::Record;
