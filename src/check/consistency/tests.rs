@@ -5,6 +5,7 @@ use super::*;
 use crate::actor::Outcome;
 use crate::id::ClientId;
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 const K: Key = Key(0);
 
