@@ -28,6 +28,7 @@
 //! the merged elements or count.
 
 use super::outstanding::Outstanding;
+mod routing;
 mod script;
 mod update;
 
@@ -237,55 +238,6 @@ impl StoreClient {
             self.rng.get_word_pos(),
             self.setup.directory.members(),
         )
-    }
-
-    fn target(&mut self, now: SimTime, key: Key, via: Option<NodeId>) -> NodeId {
-        if let Some(node) = via {
-            return node;
-        }
-        let directory = &self.setup.directory;
-        match self.setup.balancer {
-            Balancer::PartitionAware => {
-                let replicas = &directory.preference(key)[..directory.n()];
-                // With every replica suspected, the node beside the client
-                // takes the request (and, under a sloppy quorum, stands in).
-                replicas
-                    .iter()
-                    .copied()
-                    .find(|&r| self.liveness.looks_up(r, now))
-                    .unwrap_or(self.setup.home)
-            }
-            Balancer::Generic => {
-                // A load balancer's health check: the member drawn, or the
-                // next one after it whose requests have not timed out
-                // lately. One draw either way, so a run without timeouts
-                // picks as it always did.
-                let members = directory.members();
-                let drawn = self.rng.random_range(0..members.len());
-                (0..members.len())
-                    .map(|i| members[(drawn + i) % members.len()])
-                    .find(|&m| self.liveness.looks_up(m, now))
-                    .unwrap_or(members[drawn])
-            }
-        }
-    }
-
-    /// Asks `from` for its ring view, unless this client asked within a
-    /// timeout.
-    fn pull_view(
-        &mut self,
-        now: SimTime,
-        from: Endpoint,
-        out: &mut impl ClientOutbox<Msg, ClientTimer>,
-    ) {
-        let recently = self
-            .view_pulled_at
-            .is_some_and(|at| now < at + self.setup.timeout);
-        if recently {
-            return;
-        }
-        self.view_pulled_at = Some(now);
-        out.send(from, Msg::ViewPull);
     }
 
     fn invoke(&mut self, now: SimTime, call: Call, out: &mut impl ClientOutbox<Msg, ClientTimer>) {
