@@ -289,16 +289,23 @@ impl DynamoNode {
 #[cfg(test)]
 mod full_pass_tests {
     use super::full_pass;
-    use crate::ring::Ring;
-    use crate::scenario::{Format, parse_str};
+    use crate::id::NodeId;
+    use crate::ring::{Layout, NodeSpec, Placement, Ring, RingSpec, Strategy};
     use crate::time::SimTime;
 
+    /// The ring a scenario's default cluster builds (random tokens, 256
+    /// partitions, clockwise, N=3, seed 1) with `nodes` and `vnodes`.
     fn ring(nodes: u32, vnodes: u32) -> Ring {
-        let text = format!("name = \"t\"\n[cluster]\nnodes = {nodes}\nvnodes = {vnodes}\n");
-        let s = parse_str("t.toml", &text, Format::Toml, &[]).unwrap();
-        crate::run::directory(&s, &crate::run::names(&s))
-            .ring()
-            .clone()
+        let spec = RingSpec {
+            strategy: Strategy::RandomTokens,
+            vnodes,
+            partitions: 256,
+            placement: Placement::Clockwise,
+            n: 3,
+            seed: 1,
+        };
+        let members: Vec<NodeSpec> = (0..nodes).map(|i| NodeSpec::plain(NodeId(i))).collect();
+        Layout::initial(&spec, &members).ring(&spec)
     }
 
     #[test]
