@@ -113,6 +113,45 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// `merge` of the entry `update` describes, without building it: an
+    /// update without a state carries only the liveness part, which merges
+    /// into an entry of its generation (the held state standing in); one of
+    /// another generation without a state is ignored, since a state is
+    /// never invented. Returns whether anything changed.
+    pub fn merge_update(&mut self, update: &Update) -> bool {
+        match (&update.state, update.generation.cmp(&self.generation)) {
+            (_, Ordering::Less) | (None, Ordering::Greater) => false,
+            (Some(state), Ordering::Greater) => {
+                *self = Entry {
+                    generation: update.generation,
+                    heartbeat: update.heartbeat,
+                    suspects: update.suspects.clone(),
+                    version: update.version,
+                    state: state.clone(),
+                };
+                true
+            }
+            (state, Ordering::Equal) => {
+                let mut changed = false;
+                if (update.heartbeat, &*update.suspects) > (self.heartbeat, &*self.suspects) {
+                    self.heartbeat = update.heartbeat;
+                    self.suspects = update.suspects.clone();
+                    changed = true;
+                }
+                if let Some(state) = state {
+                    if (update.version, &**state) > (self.version, &*self.state) {
+                        self.version = update.version;
+                        self.state = state.clone();
+                        changed = true;
+                    }
+                }
+                changed
+            }
+        }
+    }
+}
+
 impl Update {
     /// The entry this update describes, when it carries a state.
     pub fn to_entry(&self) -> Option<Entry> {

@@ -46,10 +46,15 @@ impl Gossip {
         let mut out = Vec::with_capacity(peers.len());
         if !peers.is_empty() {
             let digests: Vec<Digest> = self.known.iter().map(|k| k.entry.digest(k.node)).collect();
-            for peer in peers {
-                let msg = GossipMsg::Syn {
-                    digests: digests.clone(),
+            let last = peers.len() - 1;
+            let mut digests = Some(digests);
+            for (i, peer) in peers.into_iter().enumerate() {
+                let digests = if i == last {
+                    digests.take().unwrap_or_default()
+                } else {
+                    digests.clone().unwrap_or_default()
                 };
+                let msg = GossipMsg::Syn { digests };
                 self.count_sent(&msg);
                 out.push((peer, msg));
             }
@@ -138,16 +143,18 @@ impl Gossip {
     fn answer_syn(&mut self, mut theirs: Vec<Digest>) -> (Vec<Update>, Vec<Digest>) {
         // A well-formed list is sorted and has one digest per node; make any
         // list so, keeping the greatest digest of a node listed twice.
-        theirs.sort_by(|a, b| a.node.cmp(&b.node).then(b.cmp(a)));
-        theirs.dedup_by_key(|d| d.node);
+        if !theirs.is_sorted_by(|a, b| a.node < b.node) {
+            theirs.sort_by(|a, b| a.node.cmp(&b.node).then(b.cmp(a)));
+            theirs.dedup_by_key(|d| d.node);
+        }
         if let Some(about_me) = theirs.iter().find(|d| d.node == self.me) {
             let (generation, heartbeat, version) =
                 (about_me.generation, about_me.heartbeat, about_me.version);
             self.outrank(generation, heartbeat, version, None);
         }
 
-        let mut updates = Vec::new();
-        let mut wants = Vec::new();
+        let mut updates = Vec::with_capacity(self.known.len());
+        let mut wants = Vec::with_capacity(theirs.len());
         let mut theirs = theirs.into_iter().peekable();
         for known in &self.known {
             while let Some(d) = theirs.next_if(|d| d.node < known.node) {

@@ -111,6 +111,26 @@ proptest! {
         prop_assert_eq!(changed, m != a, "merge says whether it changed");
     }
 
+    /// Merging an update is merging the entry it describes; one without a
+    /// state merges its liveness part into an entry of its generation and
+    /// is ignored by any other (a state is never invented).
+    #[test]
+    fn merging_an_update_is_merging_its_entry(a in entry(), b in entry(), with_state in any::<bool>()) {
+        let update = b.update(NodeId(1), with_state);
+        let mut expected = a.clone();
+        let expected_changed = if with_state {
+            expected.merge(&b)
+        } else if b.generation == a.generation {
+            let liveness = Entry { version: a.version, state: a.state.clone(), ..b.clone() };
+            expected.merge(&liveness)
+        } else {
+            false
+        };
+        let mut merged = a.clone();
+        prop_assert_eq!(merged.merge_update(&update), expected_changed);
+        prop_assert_eq!(merged, expected);
+    }
+
     /// Full updates in any order give one view; so do liveness-only updates
     /// applied after them. (A liveness-only update that arrives before the
     /// state of its node or generation is skipped, never invented, so that

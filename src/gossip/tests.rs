@@ -58,7 +58,8 @@ struct Cluster {
 impl Cluster {
     /// `n` nodes that all know each other, started at time 0.
     fn new(n: u32, config: Config, seed: u64) -> Cluster {
-        let all: Vec<(NodeId, NodeState)> = (0..n).map(|i| (NodeId(i), state(i))).collect();
+        let all: Vec<(NodeId, Arc<NodeState>)> =
+            (0..n).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
         let nodes = (0..n)
             .map(|i| {
                 let seeds = vec![NodeId(0)];
@@ -410,7 +411,14 @@ fn garbage_does_not_panic() {
     };
     let me = NodeId(0);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let mut g = Gossip::new(me, zero, state(0), &[(me, state(5))], vec![me], SimTime(0));
+    let mut g = Gossip::new(
+        me,
+        zero,
+        state(0),
+        &[(me, Arc::new(state(5)))],
+        vec![me],
+        SimTime(0),
+    );
     assert_eq!(g.tick(SimTime(1), &mut rng).0, vec![]);
 
     let huge = NodeId(u32::MAX);

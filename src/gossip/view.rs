@@ -42,6 +42,8 @@ pub struct Gossip {
     touched: Vec<NodeId>,
     /// A reused buffer for a list's changes (`suspicion::changes`).
     scratch: Vec<suspicion::Change>,
+    /// A reused buffer for the nodes `refresh` gives a new status.
+    dirty: Vec<NodeId>,
     /// Status changes not yet returned to the embedding node.
     pending: Vec<Transition>,
     /// Bookkeeping for the figures, not protocol state.
@@ -104,7 +106,7 @@ impl Gossip {
         me: NodeId,
         config: Config,
         own: NodeState,
-        known: &[(NodeId, NodeState)],
+        known: &[(NodeId, Arc<NodeState>)],
         seeds: Vec<NodeId>,
         now: SimTime,
     ) -> Gossip {
@@ -126,7 +128,7 @@ impl Gossip {
                             heartbeat: 0,
                             suspects: no_suspects(),
                             version: 0,
-                            state: Arc::new(state.clone()),
+                            state: state.clone(),
                         };
                         (*node, configured)
                     }),
@@ -149,6 +151,7 @@ impl Gossip {
             members_epoch: 0,
             touched,
             scratch: Vec::new(),
+            dirty: Vec::new(),
             pending: Vec::new(),
             sent_messages: 0,
             sent_bytes: 0,
@@ -328,22 +331,8 @@ impl Gossip {
             }
             Ok(at) => {
                 let known = &mut self.known[at];
-                let held = &known.entry;
-                let incoming = match update.to_entry() {
-                    Some(entry) => entry,
-                    // Liveness only: with the held state part, merge leaves
-                    // that part as it is.
-                    None if update.generation == held.generation => Entry {
-                        generation: update.generation,
-                        heartbeat: update.heartbeat,
-                        suspects: update.suspects.clone(),
-                        version: held.version,
-                        state: held.state.clone(),
-                    },
-                    None => return,
-                };
-                let before = (held.generation, held.heartbeat);
-                if known.entry.merge(&incoming) {
+                let before = known.seen();
+                if known.entry.merge_update(update) {
                     self.touched.push(update.node);
                     if known.seen() > before {
                         known.progress = now;
@@ -391,7 +380,8 @@ impl Gossip {
         let mut touched = std::mem::take(&mut self.touched);
         touched.sort_unstable();
         touched.dedup();
-        let mut dirty: Vec<NodeId> = Vec::new();
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.clear();
         self.count_newcomers(&touched, &mut dirty);
         for &node in &touched {
             let Ok(at) = self.find(node) else {
@@ -414,7 +404,7 @@ impl Gossip {
         dirty.dedup();
         let needed = self.config.reporters.max(1) as usize;
         let mut members_changed = false;
-        for node in dirty {
+        for &node in &dirty {
             let Ok(at) = self.find(node) else {
                 continue;
             };
@@ -448,9 +438,10 @@ impl Gossip {
         if members_changed {
             self.members_epoch += 1;
         }
-        // Keep the buffer's room for the next input.
+        // Keep the buffers' room for the next input.
         touched.clear();
         self.touched = touched;
+        self.dirty = dirty;
     }
 
     /// Counts the suspicions of nodes not counted before (new here) from
@@ -574,6 +565,9 @@ const UNKNOWN: u32 = u32::MAX;
 /// run adds without a table rebuilt for garbage.
 const SLOT_SLACK: usize = 64;
 
+/// The empty suspects list, one shared allocation: a thousand views of a
+/// thousand nodes each start with a million of them.
 pub(super) fn no_suspects() -> Arc<[(NodeId, u64, u64)]> {
-    Arc::from([])
+    static EMPTY: std::sync::LazyLock<Arc<[Listing]>> = std::sync::LazyLock::new(|| Arc::from([]));
+    EMPTY.clone()
 }

@@ -44,12 +44,8 @@ impl DynamoNode {
     /// The ranges this node replicates in its view, sorted by end.
     fn replicated_ranges(&self) -> Vec<KeyRange> {
         let ring = self.directory.ring();
-        let n = self.config.n;
-        let mut ranges: Vec<KeyRange> = (0..ring.range_count())
-            .filter(|&i| {
-                let list = ring.range_preference_list(i);
-                list[..n.min(list.len())].contains(&self.id)
-            })
+        let mut ranges: Vec<KeyRange> = ring
+            .replicated_ranges(self.id)
             .map(|i| ring.range(i))
             .collect();
         ranges.sort_by_key(|r| r.end);

@@ -104,7 +104,7 @@ impl DynamoNode {
             let reuse =
                 (self.directory.members() == initial_ring.members()).then_some(&initial_ring);
             let view = plan.views.view(&plan.spec, &plan.initial, &current, reuse);
-            let known: Vec<(NodeId, NodeState)> = view
+            let known: Vec<(NodeId, Arc<NodeState>)> = view
                 .declared
                 .iter()
                 .filter(|(node, _)| *node != self.id)

@@ -29,14 +29,14 @@ pub struct RingView {
     pub ring: Arc<Ring>,
     /// Each member's declared state under this layout (tokens shared), by
     /// node, sorted.
-    pub declared: Vec<(NodeId, NodeState)>,
+    pub declared: Vec<(NodeId, Arc<NodeState>)>,
 }
 
 impl RingView {
     /// The state `node` declares under this view, if it is a member.
     pub fn declared_by(&self, node: NodeId) -> Option<&NodeState> {
         let at = self.declared.binary_search_by_key(&node, |d| d.0).ok()?;
-        Some(&self.declared[at].1)
+        Some(&*self.declared[at].1)
     }
 }
 
@@ -78,7 +78,7 @@ impl RingViews {
             .iter()
             .map(|m| {
                 let spec = specs(m.spec.node).unwrap_or(&m.spec);
-                (m.spec.node, declared(spec, &m.tokens))
+                (m.spec.node, Arc::new(declared(spec, &m.tokens)))
             })
             .collect();
         let view = Arc::new(RingView {

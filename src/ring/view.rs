@@ -42,6 +42,13 @@ pub struct Ring {
     /// ring has fewer members on it, then `stride` is that count).
     prefs: Vec<NodeId>,
     stride: usize,
+    /// The ranges each member holds a replica of (it is among the first N
+    /// of their preference lists), ascending: `replicated[held_from[m]..
+    /// held_from[m + 1]]` for member index m. Anti-entropy keeps a tree per
+    /// replicated range; with a thousand members, scanning every range's
+    /// list for each member cost more than the rest of a node's start.
+    held_from: Vec<u32>,
+    replicated: Vec<u32>,
 }
 
 /// One key range: (after, end], wrapping past `u64::MAX` when
@@ -130,6 +137,8 @@ impl Ring {
             sequence,
             prefs: Vec::new(),
             stride,
+            held_from: Vec::new(),
+            replicated: Vec::new(),
         };
         if ring.ends.is_empty() || stride == 0 {
             ring.ends = vec![u64::MAX];
@@ -139,6 +148,7 @@ impl Ring {
             ring.prefs = super::placement::preference_lists(&ring, placement, on_ring);
         }
         (ring.buckets, ring.bucket_shift) = buckets(&ring.ends);
+        (ring.held_from, ring.replicated) = replicated_ranges(&ring);
         ring
     }
 
@@ -238,6 +248,16 @@ impl Ring {
         (0..self.range_count()).map(|i| self.range(i))
     }
 
+    /// The ranges `node` holds one of the N replicas of, ascending (none
+    /// when it is not a member).
+    pub fn replicated_ranges(&self, node: NodeId) -> impl Iterator<Item = usize> + '_ {
+        let held = match self.members.binary_search(&node) {
+            Ok(m) => &self.replicated[self.held_from[m] as usize..self.held_from[m + 1] as usize],
+            Err(_) => &[],
+        };
+        held.iter().map(|&i| i as usize)
+    }
+
     /// The preference list of range `i` (`i < range_count()`).
     pub fn range_preference_list(&self, i: usize) -> &[NodeId] {
         &self.prefs[i * self.stride..(i + 1) * self.stride]
@@ -307,6 +327,39 @@ fn buckets(ends: &[Position]) -> (Vec<u32>, u32) {
     (table, shift)
 }
 
+/// The inverse of the preference lists' first N entries, by member, as
+/// `Ring::held_from` and `Ring::replicated` hold it (a counting sort).
+fn replicated_ranges(ring: &Ring) -> (Vec<u32>, Vec<u32>) {
+    let member = |node: &NodeId| ring.members.binary_search(node).ok();
+    let replicas = |i: usize| {
+        let list = ring.range_preference_list(i);
+        list[..list.len().min(ring.n())].iter().filter_map(member)
+    };
+    let ranges = if ring.stride == 0 {
+        0
+    } else {
+        ring.range_count()
+    };
+    let mut held_from = vec![0u32; ring.members.len() + 1];
+    for i in 0..ranges {
+        for m in replicas(i) {
+            held_from[m + 1] += 1;
+        }
+    }
+    for m in 0..ring.members.len() {
+        held_from[m + 1] += held_from[m];
+    }
+    let mut next: Vec<u32> = held_from[..ring.members.len()].to_vec();
+    let mut replicated = vec![0u32; held_from[ring.members.len()] as usize];
+    for i in 0..ranges {
+        for m in replicas(i) {
+            replicated[next[m] as usize] = i as u32;
+            next[m] += 1;
+        }
+    }
+    (held_from, replicated)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +393,8 @@ mod tests {
                 sequence: Vec::new(),
                 prefs: Vec::new(),
                 stride: 0,
+                held_from: vec![0],
+                replicated: Vec::new(),
             };
             let plain = |pos: Position| {
                 let i = ends.partition_point(|&end| end < pos);

@@ -85,6 +85,15 @@ proptest! {
             }
             prop_assert!(ring.range(ring.range_index(pos)).contains(pos));
         }
+        // Each member's replicated ranges are the ranges whose first N
+        // name it, as a scan of every range finds them.
+        for member in nodes(count + 1) {
+            let scanned: Vec<usize> = (0..ring.range_count())
+                .filter(|&i| ring.range_preference_list(i).iter().take(n as usize).any(|&m| m == member.node))
+                .collect();
+            let held: Vec<usize> = ring.replicated_ranges(member.node).collect();
+            prop_assert_eq!(held, scanned);
+        }
     }
 
     /// Region-aware: the coordinator is the clockwise one; the top N span
