@@ -28,6 +28,10 @@ pub struct Reachability {
     /// Times each link has gone from open to blocked.
     epoch: Vec<u32>,
     blocked_links: usize,
+    /// Whether any link was ever cut. Until then every link is open at
+    /// epoch zero, and a send reads neither matrix: with a thousand nodes
+    /// they are megabytes, and each read a cache miss.
+    ever_cut: bool,
 }
 
 impl Reachability {
@@ -39,6 +43,7 @@ impl Reachability {
             blocked: vec![false; n * n],
             epoch: vec![0; n * n],
             blocked_links: 0,
+            ever_cut: false,
         }
     }
 
@@ -52,17 +57,23 @@ impl Reachability {
 
     /// Can a message sent now from `from` reach `to`?
     pub fn is_open(&self, from: NodeId, to: NodeId) -> bool {
-        !self.blocked[self.link(from, to)]
+        self.blocked_links == 0 || !self.blocked[self.link(from, to)]
     }
 
     /// How many times the link has been cut; stamp this on a message sent.
     pub fn epoch(&self, from: NodeId, to: NodeId) -> u32 {
+        if !self.ever_cut {
+            return 0;
+        }
         self.epoch[self.link(from, to)]
     }
 
     /// Whether a message sent at `epoch` may be delivered now: the link is
     /// open and has not been cut since.
     pub fn open_since(&self, from: NodeId, to: NodeId, epoch: u32) -> bool {
+        if !self.ever_cut {
+            return epoch == 0;
+        }
         let link = self.link(from, to);
         !self.blocked[link] && self.epoch[link] == epoch
     }
@@ -86,6 +97,7 @@ impl Reachability {
             self.blocked[link] = true;
             // Four billion cuts of one link would be needed to wrap.
             self.epoch[link] = self.epoch[link].wrapping_add(1);
+            self.ever_cut = true;
             self.blocked_links += 1;
         }
     }
