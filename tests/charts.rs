@@ -134,7 +134,14 @@ fn every_chart_of_a_partition_run_holds_its_series_axes_and_fault_windows() {
         ]
     );
     for chart in &charts {
-        assert_eq!(Svg::parse(chart).width, "960", "{}", chart.name);
+        // 960 px wide, or wider by the band of a legend beside the plot.
+        let width: u32 = Svg::parse(chart).width.parse().unwrap();
+        let beside = chart.svg.contains("<g transform=\"translate(");
+        assert!(
+            width == 960 || beside && width > 960,
+            "{}: {width} px wide",
+            chart.name
+        );
     }
 
     let latency = find(&charts, "latency");
@@ -438,4 +445,101 @@ fn a_few_gets_label_each_whole_count_once() {
     let count = |label: &str| versions.texts.iter().filter(|t| *t == label).count();
     assert_eq!((count("0"), count("1")), (2, 3), "{:?}", versions.texts);
     assert_eq!(count("100.0%"), 1, "{:?}", versions.texts);
+}
+
+/// The README's first run: nine latency lines and three fault kinds, with
+/// lines near the top and the bottom of the plot all along.
+const README_RUN: &str = "scenarios/engine/partition-and-crash.toml";
+
+/// A box `(left, top, right, bottom)` in the SVG's pixels.
+type PixelBox = (f64, f64, f64, f64);
+
+/// What a legend could hide, in drawing order: the segments of each
+/// polyline at least 2 px wide (series and marks; grid lines and axes are
+/// 1 px), and each circle's bounding box, each with the legend (its
+/// border's box) drawn after it. The legend inside a `translate` group
+/// (one beside the plot) is moved by it.
+fn legends_and_what_they_cover(svg: &str) -> Vec<(PixelBox, Vec<PixelBox>)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let num = |n: roxmltree::Node<'_, '_>, a: &str| -> f64 {
+        n.attribute(a).map_or(0.0, |v| v.parse().unwrap())
+    };
+    let shift = |n: roxmltree::Node<'_, '_>| -> f64 {
+        n.ancestors()
+            .filter_map(|a| a.attribute("transform"))
+            .filter_map(|t| {
+                t.strip_prefix("translate(")?
+                    .split(',')
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .sum()
+    };
+    let mut legends = Vec::new();
+    let mut shapes: Vec<PixelBox> = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        match n.tag_name().name() {
+            "polyline" if num(n, "stroke-width") >= 2.0 => {
+                let points: Vec<(f64, f64)> = n
+                    .attribute("points")
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|p| {
+                        let (x, y) = p.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect();
+                for pair in points.windows(2) {
+                    shapes.push((pair[0].0, pair[0].1, pair[1].0, pair[1].1));
+                }
+            }
+            "circle" => {
+                let (x, y, r) = (num(n, "cx"), num(n, "cy"), num(n, "r"));
+                shapes.push((x - r, y - r, x + r, y + r));
+            }
+            "rect"
+                if n.attribute("fill") == Some("none")
+                    && n.attribute("stroke") == Some("#5A5A5A") =>
+            {
+                let dx = shift(n);
+                let (x, y) = (num(n, "x") + dx, num(n, "y"));
+                let found = (x, y, x + num(n, "width"), y + num(n, "height"));
+                legends.push((found, std::mem::take(&mut shapes)));
+            }
+            _ => {}
+        }
+    }
+    legends
+}
+
+/// Whether the segment (or, for a circle, the diagonal of its box) from
+/// `(s.0, s.1)` to `(s.2, s.3)` passes through the inside of box `b`.
+fn crosses(s: PixelBox, b: PixelBox) -> bool {
+    // Sample the segment finely: pixels, not geometry, are the question.
+    (0..=200).any(|k| {
+        let t = f64::from(k) / 200.0;
+        let (x, y) = (s.0 + t * (s.2 - s.0), s.1 + t * (s.3 - s.1));
+        x > b.0 + 1.0 && x < b.2 - 1.0 && y > b.1 + 1.0 && y < b.3 - 1.0
+    })
+}
+
+#[test]
+fn no_legend_hides_a_line_or_a_point() {
+    for file in [README_RUN, PARTITION, FLAPPING] {
+        for chart in charts_of(file, &[]) {
+            let legends = legends_and_what_they_cover(&chart.svg);
+            for (legend, shapes) in &legends {
+                let hidden = shapes.iter().filter(|s| crosses(**s, *legend)).count();
+                assert_eq!(
+                    hidden, 0,
+                    "{file}: {}.svg's legend at {legend:?} hides {hidden} segments or points",
+                    chart.name
+                );
+            }
+            if chart.name == "latency" {
+                assert_eq!(legends.len(), 1, "{file}: latency has one legend");
+            }
+        }
+    }
 }

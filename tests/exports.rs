@@ -441,3 +441,99 @@ fn trace_formats_combine_and_off_stands_alone() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("off"));
     assert!(!tmp.path().join("bad").exists());
 }
+
+/// The corners of a label's text as drawn: its advance (about 0.55 of the
+/// font size a character, a little under DejaVu Sans' average, so only a
+/// real overlap counts), from 0.7 of the size above the baseline to 0.2
+/// below, turned by its `rotate(a cx cy)`.
+fn label_corners(n: roxmltree::Node<'_, '_>) -> [(f64, f64); 4] {
+    let num = |a: &str| n.attribute(a).map_or(0.0, |v| v.parse::<f64>().unwrap());
+    let size = num("font-size");
+    let width = n.text().unwrap_or("").chars().count() as f64 * size * 0.55;
+    let (x, baseline) = (num("x"), num("y") + num("dy"));
+    let left = match n.attribute("text-anchor") {
+        Some("middle") => x - width / 2.0,
+        Some("end") => x - width,
+        _ => x,
+    };
+    let (top, bottom) = (baseline - 0.7 * size, baseline + 0.2 * size);
+    let corners = [
+        (left, top),
+        (left + width, top),
+        (left + width, bottom),
+        (left, bottom),
+    ];
+    let Some(turn) = n.attribute("transform") else {
+        return corners;
+    };
+    let args: Vec<f64> = turn
+        .trim_start_matches("rotate(")
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (angle, cx, cy) = (args[0].to_radians(), args[1], args[2]);
+    corners.map(|(px, py)| {
+        let (dx, dy) = (px - cx, py - cy);
+        (
+            cx + dx * angle.cos() - dy * angle.sin(),
+            cy + dx * angle.sin() + dy * angle.cos(),
+        )
+    })
+}
+
+/// Whether two convex quadrilaterals share area more than a pixel deep:
+/// no edge direction of either separates them.
+fn quads_overlap(a: &[(f64, f64); 4], b: &[(f64, f64); 4]) -> bool {
+    let edges = |q: [(f64, f64); 4]| {
+        (0..4).map(move |i| (q[(i + 1) % 4].0 - q[i].0, q[(i + 1) % 4].1 - q[i].1))
+    };
+    edges(*a).chain(edges(*b)).all(|(ex, ey)| {
+        let len = (ex * ex + ey * ey).sqrt().max(1e-9);
+        let axis = (-ey / len, ex / len);
+        let shadow = |q: &[(f64, f64); 4]| {
+            let d: Vec<f64> = q.iter().map(|p| p.0 * axis.0 + p.1 * axis.1).collect();
+            (
+                d.iter().copied().fold(f64::MAX, f64::min),
+                d.iter().copied().fold(f64::MIN, f64::max),
+            )
+        };
+        let (sa, sb) = (shadow(a), shadow(b));
+        sa.1.min(sb.1) - sa.0.max(sb.0) > 1.0
+    })
+}
+
+#[test]
+fn no_two_labels_of_a_lamport_diagram_overlap() {
+    let lessons = [
+        "scenarios/lessons/09-same-coordinator-conflicts.toml",
+        "scenarios/lessons/10-shopping-cart.toml",
+        "scenarios/lessons/12-all-the-outcomes.toml",
+        BLIND,
+    ];
+    for file in lessons {
+        let records = records_of(file, &[]);
+        let svg = lamport::draw(&records, &lamport::interesting_window(&records));
+        let doc = svg_doc(&svg);
+        let marked = ["message", "drop", "put", "fault"];
+        let labels: Vec<(String, [(f64, f64); 4])> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "text")
+            .filter(|n| {
+                n.ancestors()
+                    .filter_map(|a| a.attribute("class"))
+                    .any(|c| marked.contains(&c))
+            })
+            .map(|n| (n.text().unwrap_or("").to_string(), label_corners(n)))
+            .collect();
+        assert!(labels.len() >= 5, "{file}: {} labels", labels.len());
+        for (i, (text, corners)) in labels.iter().enumerate() {
+            for (other, other_corners) in &labels[i + 1..] {
+                assert!(
+                    !quads_overlap(corners, other_corners),
+                    "{file}: {text:?} overlaps {other:?}"
+                );
+            }
+        }
+    }
+}

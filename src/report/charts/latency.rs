@@ -5,10 +5,9 @@
 //! logarithmic latency axis.
 
 use super::{
-    BLUE, DrawResult, HEIGHT, ORANGE, SKY, TimeAxis, VERMILION, WIDTH, builder, failed, faults,
-    labelled_mesh, legend, line_swatch, named, render,
+    BLUE, DrawResult, HEIGHT, LINE_PAD_PX, ORANGE, SKY, TimeAxis, VERMILION, WIDTH, builder_for,
+    failed, faults, labelled_mesh, legend_at, legend_spot, line_swatch, named, plot_size, render,
 };
-use super::{plot_size, quiet_corner};
 use crate::actor::OpKind;
 use crate::run::RunOutput;
 use crate::time::SimTime;
@@ -198,8 +197,8 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
     let title = "Latency over time (successful ops)".to_string();
     let y = log_range(&lines);
     let (ly0, ly1) = (y.0.log10(), y.1.log10());
-    let corner = quiet_corner(
-        lines.iter().flat_map(|l| {
+    let spot = legend_spot(
+        lines.iter().map(|l| {
             l.points
                 .iter()
                 .map(move |&(t, v)| (t / time.end_s, (v.log10() - ly0) / (ly1 - ly0)))
@@ -208,9 +207,10 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
             .into_iter()
             .chain(lines.iter().map(|l| l.label.as_str())),
         plot_size(WIDTH, HEIGHT),
+        LINE_PAD_PX,
     );
-    let svg = render(WIDTH, HEIGHT, |root| {
-        let mut chart = builder(root, &title)
+    let svg = render(WIDTH + spot.band_px(), HEIGHT, |root| {
+        let mut chart = builder_for(root, &title, &spot)
             .build_cartesian_2d(0.0..time.end_s, (y.0..y.1).log_scale())
             .map_err(failed)?;
         labelled_mesh(
@@ -229,7 +229,7 @@ pub(super) fn over_time(output: &RunOutput, time: &TimeAxis<'_>) -> Option<super
         for line in &lines {
             draw_line(&mut chart, line)?;
         }
-        legend(&mut chart, corner)
+        legend_at(&mut chart, &spot)
     });
     named("latency", title, svg)
 }
@@ -276,17 +276,18 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
     let x = decades(lo, hi);
     let title = "Latency CDF (successful ops)".to_string();
     let (lx0, lx1) = (x.0.log10(), x.1.log10());
-    let corner = quiet_corner(
-        lines.iter().flat_map(|l| {
+    let spot = legend_spot(
+        lines.iter().map(|l| {
             l.points
                 .iter()
                 .map(move |&(v, share)| ((v.log10() - lx0) / (lx1 - lx0), share / 1.02))
         }),
         lines.iter().map(|l| l.label.as_str()),
         plot_size(WIDTH, HEIGHT),
+        LINE_PAD_PX,
     );
-    let svg = render(WIDTH, HEIGHT, |root| {
-        let mut chart = builder(root, &title)
+    let svg = render(WIDTH + spot.band_px(), HEIGHT, |root| {
+        let mut chart = builder_for(root, &title, &spot)
             .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..1.02)
             .map_err(failed)?;
         labelled_mesh(
@@ -298,7 +299,7 @@ pub(super) fn cdf(output: &RunOutput) -> Option<super::Chart> {
         for line in &lines {
             draw_line(&mut chart, line)?;
         }
-        legend(&mut chart, corner)
+        legend_at(&mut chart, &spot)
     });
     named("latency-cdf", title, svg)
 }

@@ -6,8 +6,10 @@
 //! drawn once, the circle's area growing with how many there were.
 //! Skipped when no exchange finished (anti-entropy off).
 
-use super::{BLUE, HEIGHT, WIDTH, builder, failed, legend, named, number_mesh, padded, render};
-use super::{plot_size, quiet_corner};
+use super::{
+    BLUE, HEIGHT, WIDTH, builder_for, failed, legend_at, legend_spot, named, number_mesh, padded,
+    plot_size, render,
+};
 use crate::run::RunOutput;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -30,18 +32,21 @@ pub(super) fn chart(output: &RunOutput) -> Option<super::Chart> {
     let exchanges = output.merkle_exchanges.len();
     let title = "Merkle anti-entropy: hashes exchanged against divergent keys".to_string();
     let label = format!("an exchange ({exchanges} in all; a bigger dot: more alike)");
-    let corner = quiet_corner(
+    let radius = |count: u64| (4.0 + 2.0 * (count as f64).log2()).round();
+    let biggest = seen.values().map(|&c| radius(c)).fold(0.0, f64::max);
+    let spot = legend_spot(
         seen.keys().map(|&(keys, hashes)| {
-            (
+            [(
                 (keys as f64 - x.0) / (x.1 - x.0),
                 (hashes as f64 - y.0) / (y.1 - y.0),
-            )
+            )]
         }),
         [label.as_str()].into_iter(),
         plot_size(WIDTH, HEIGHT),
+        biggest,
     );
-    let svg = render(WIDTH, HEIGHT, |root| {
-        let mut chart = builder(root, &title)
+    let svg = render(WIDTH + spot.band_px(), HEIGHT, |root| {
+        let mut chart = builder_for(root, &title, &spot)
             .build_cartesian_2d(x.0..x.1, y.0..y.1)
             .map_err(failed)?;
         number_mesh(
@@ -52,13 +57,12 @@ pub(super) fn chart(output: &RunOutput) -> Option<super::Chart> {
         let style = BLUE.mix(0.55).filled();
         chart
             .draw_series(seen.iter().map(|(&(keys, hashes), &count)| {
-                let radius = 4.0 + 2.0 * (count as f64).log2();
-                Circle::new((keys as f64, hashes as f64), radius.round() as u32, style)
+                Circle::new((keys as f64, hashes as f64), radius(count) as u32, style)
             }))
             .map_err(failed)?
             .label(label.clone())
             .legend(move |(x, y)| Circle::new((x + 12, y), 6, style));
-        legend(&mut chart, corner)
+        legend_at(&mut chart, &spot)
     });
     named("merkle", title, svg)
 }

@@ -9,7 +9,9 @@
 
 use super::sweep::combination_label;
 use super::{BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILION, WIDTH};
-use super::{builder, failed, legend, line_swatch, plot_size, quiet_corner, render};
+use super::{
+    LINE_PAD_PX, builder_for, failed, legend_at, legend_spot, line_swatch, plot_size, render,
+};
 use crate::sweep::aggregate::{Aggregate, Combination};
 use crate::sweep::pbs::{BUCKETS, EDGES_MS};
 use plotters::prelude::*;
@@ -85,21 +87,22 @@ pub fn pbs_svg(aggregate: &Aggregate) -> Option<String> {
         1.01,
     );
     let x_span = BUCKETS as f64;
-    let corner = quiet_corner(
-        lines.iter().flat_map(|l| {
+    let spot = legend_spot(
+        lines.iter().map(|l| {
             l.points
                 .iter()
                 .map(|&(x, p)| (x / x_span, (p - y.0) / (y.1 - y.0)))
         }),
         lines.iter().map(|l| l.label.as_str()),
         plot_size(WIDTH, HEIGHT),
+        LINE_PAD_PX,
     );
     let title = format!(
         "PBS: P(consistent read) against time since commit, {} runs",
         aggregate.runs
     );
-    render(WIDTH, HEIGHT, |root| {
-        let mut chart = builder(root, &title)
+    render(WIDTH + spot.band_px(), HEIGHT, |root| {
+        let mut chart = builder_for(root, &title, &spot)
             .build_cartesian_2d(0.0..x_span, y.0..y.1)
             .map_err(failed)?;
         chart
@@ -139,7 +142,7 @@ pub fn pbs_svg(aggregate: &Aggregate) -> Option<String> {
                 )
                 .map_err(failed)?;
         }
-        legend(&mut chart, corner)
+        legend_at(&mut chart, &spot)
     })
 }
 

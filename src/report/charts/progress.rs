@@ -6,10 +6,10 @@
 //! share the time axis and its fault shading.
 
 use super::{
-    BLUE, DrawResult, GREEN, GREY, HEIGHT, PURPLE, TimeAxis, WIDTH, builder, failed, faults,
-    legend, line_swatch, named, number_mesh, padded, render,
+    BLUE, DrawResult, GREEN, GREY, HEIGHT, LINE_PAD_PX, LegendSpot, PURPLE, TimeAxis, WIDTH,
+    builder_for, failed, faults, legend_at, legend_spot, line_swatch, named, number_mesh, padded,
+    plot_size, render,
 };
-use super::{plot_size, quiet_corner};
 use crate::report::Summary;
 use crate::run::RunOutput;
 use plotters::coord::Shift;
@@ -65,40 +65,51 @@ pub(super) fn divergence(
     let converged = c
         .after_last_heal_ms
         .map(|after| ((c.last_heal_ms + after) / 1e3, after));
-    let height = if views.is_some() {
-        HEIGHT * 3 / 2
-    } else {
-        HEIGHT
+    let top_height = match views {
+        Some(_) => HEIGHT * 3 / 4 + 40,
+        None => HEIGHT,
+    };
+    let height = match views {
+        Some(_) => HEIGHT * 3 / 2,
+        None => HEIGHT,
+    };
+    let top_marks = marks(last_heal, converged);
+    let bottom_marks = marks(last_heal, None);
+    // The panels share the time axis: a legend beside one takes the same
+    // band from the other, so their times line up.
+    let top_spot = spot(&keys, time, &top_marks, true, top_height);
+    let (top_spot, bottom_spot) = match &views {
+        Some(v) => {
+            let bottom = spot(v, time, &bottom_marks, false, height - top_height);
+            let (a, b) = LegendSpot::aligned(top_spot, bottom);
+            (a, Some(b))
+        }
+        None => (top_spot, None),
     };
     let title = "Divergence and membership over time".to_string();
-    let svg = render(WIDTH, height, |root| {
+    let svg = render(WIDTH + top_spot.band_px(), height, |root| {
         let (top, bottom) = match &views {
             Some(_) => {
-                let (a, b) = root.split_vertically(HEIGHT * 3 / 4 + 40);
+                let (a, b) = root.split_vertically(top_height);
                 (a, Some(b))
             }
             None => (root.clone(), None),
         };
-        panel(&top, &keys, time, last_heal, converged, true)?;
-        if let (Some(area), Some(views)) = (bottom, &views) {
-            panel(&area, views, time, last_heal, None, false)?;
+        panel(&top, &keys, time, &top_marks, &top_spot, true)?;
+        if let (Some(area), Some(views), Some(spot)) = (bottom, &views, &bottom_spot) {
+            panel(&area, views, time, &bottom_marks, spot, false)?;
         }
         Ok(())
     });
     named("divergence", title, svg)
 }
 
-fn panel(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    p: &Panel<'_>,
-    time: &TimeAxis<'_>,
-    last_heal: Option<f64>,
-    converged: Option<(f64, f64)>,
-    first: bool,
-) -> DrawResult {
-    let max = p.samples.iter().map(|s| s.1).fold(0.0, f64::max);
-    let y = (0.0, padded(0.0, max.max(1.0)).1);
-    let mut marks: Vec<(f64, String, RGBColor)> = Vec::new();
+/// A vertical mark: where, its legend, its colour.
+type MarkLine = (f64, String, RGBColor);
+
+/// The marks: the last heal, and when the replicas agreed for good.
+fn marks(last_heal: Option<f64>, converged: Option<(f64, f64)>) -> Vec<MarkLine> {
+    let mut marks = Vec::new();
     if let Some(at) = last_heal {
         marks.push((at, format!("last heal ({at:.1} s)"), GREY));
     }
@@ -109,30 +120,57 @@ fn panel(
         };
         marks.push((at, label, GREEN));
     }
-    // The legend goes where it hides the least: the samples, and each
-    // mark's vertical line.
-    let samples = p.samples.iter().map(|&(t, v)| (t, v / y.1));
-    let mark_lines = marks
-        .iter()
-        .flat_map(|m| (0..=10).map(move |k| (m.0, f64::from(k) / 10.0)));
+    marks
+}
+
+/// The y range of a panel: from 0 to a little over its highest count.
+fn y_range(p: &Panel<'_>) -> (f64, f64) {
+    let max = p.samples.iter().map(|s| s.1).fold(0.0, f64::max);
+    (0.0, padded(0.0, max.max(1.0)).1)
+}
+
+/// Where a panel `height` px tall puts its legend: clear of the samples
+/// and of each mark's vertical line.
+fn spot(
+    p: &Panel<'_>,
+    time: &TimeAxis<'_>,
+    marks: &[MarkLine],
+    first: bool,
+    height: u32,
+) -> LegendSpot {
+    let y = y_range(p);
+    let samples = p.samples.iter().map(|&(t, v)| (t / time.end_s, v / y.1));
+    let mark_lines = marks.iter().map(|m| {
+        let x = m.0 / time.end_s;
+        vec![(x, 0.0), (x, 1.0)]
+    });
     // The fault kinds are named once, in the first panel's legend.
     let labels = match first {
         true => faults::labels(time.windows),
         false => Vec::new(),
     };
-    let corner = quiet_corner(
-        samples.chain(mark_lines).map(|(t, v)| (t / time.end_s, v)),
+    legend_spot(
+        std::iter::once(samples.collect::<Vec<_>>()).chain(mark_lines),
         labels
             .iter()
             .copied()
             .chain([p.label])
             .chain(marks.iter().map(|m| m.1.as_str())),
-        {
-            let (w, h) = area.dim_in_pixel();
-            plot_size(w, h)
-        },
-    );
-    let mut chart = builder(area, p.title)
+        plot_size(WIDTH, height),
+        LINE_PAD_PX,
+    )
+}
+
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    p: &Panel<'_>,
+    time: &TimeAxis<'_>,
+    marks: &[MarkLine],
+    spot: &LegendSpot,
+    first: bool,
+) -> DrawResult {
+    let y = y_range(p);
+    let mut chart = builder_for(area, p.title, spot)
         .build_cartesian_2d(0.0..time.end_s, y.0..y.1)
         .map_err(failed)?;
     number_mesh(&mut chart, ("time (s)", 0), (p.y_desc, 0))?;
@@ -145,7 +183,7 @@ fn panel(
         .map_err(failed)?
         .label(p.label)
         .legend(line_swatch(p.color, 3));
-    for (at, label, color) in &marks {
+    for (at, label, color) in marks {
         chart
             .draw_series(DashedLineSeries::new(
                 [(*at, y.0), (*at, y.1)],
@@ -157,5 +195,5 @@ fn panel(
             .label(label.clone())
             .legend(line_swatch(*color, 2));
     }
-    legend(&mut chart, corner)
+    legend_at(&mut chart, spot)
 }

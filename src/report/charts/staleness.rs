@@ -9,10 +9,9 @@
 //! milliseconds, where reads go stale, get the room.
 
 use super::{
-    BLUE, HEIGHT, WIDTH, builder, failed, labelled_mesh, legend, line_swatch, named, number_mesh,
-    padded, render,
+    BLUE, HEIGHT, LINE_PAD_PX, WIDTH, builder_for, failed, labelled_mesh, legend_at, legend_spot,
+    line_swatch, named, number_mesh, padded, plot_size, render,
 };
-use super::{plot_size, quiet_corner};
 use crate::report::Summary;
 use plotters::prelude::*;
 
@@ -48,15 +47,16 @@ pub(super) fn chart(summary: &Summary) -> Option<super::Chart> {
         "P(get saw the latest ack'd put), {} gets",
         summary.staleness.gets
     );
-    let corner = quiet_corner(
-        points
+    let spot = legend_spot(
+        [points
             .iter()
-            .map(|&(t, p)| ((t - x_lo) / (x_hi - x_lo), (p - y.0) / (y.1 - y.0))),
+            .map(|&(t, p)| ((t - x_lo) / (x_hi - x_lo), (p - y.0) / (y.1 - y.0)))],
         [label.as_str()].into_iter(),
         plot_size(WIDTH, HEIGHT),
+        LINE_PAD_PX,
     );
-    let svg = render(WIDTH, HEIGHT, |root| {
-        let mut chart = builder(root, &title)
+    let svg = render(WIDTH + spot.band_px(), HEIGHT, |root| {
+        let mut chart = builder_for(root, &title, &spot)
             .build_cartesian_2d(x_lo..x_hi, y.0..y.1)
             .map_err(failed)?;
         if log {
@@ -92,7 +92,7 @@ pub(super) fn chart(summary: &Summary) -> Option<super::Chart> {
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
             .map_err(failed)?;
-        legend(&mut chart, corner)
+        legend_at(&mut chart, &spot)
     });
     named("staleness", title, svg)
 }

@@ -7,10 +7,9 @@
 //! so a merged sweep draws the same bytes as the unsharded one.
 
 use super::{
-    BLUE, DrawResult, GREEN, ORANGE, PURPLE, SKY, VERMILION, WIDTH, builder, failed, legend,
-    line_swatch, padded, render,
+    BLUE, DrawResult, GREEN, ORANGE, PURPLE, SKY, VERMILION, WIDTH, builder_for, failed, legend_at,
+    legend_size, legend_spot, line_swatch, padded, plot_size, render,
 };
-use super::{legend_size, plot_size, quiet_corner};
 use crate::sweep::aggregate::{Aggregate, Combination};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -157,7 +156,17 @@ fn panel(
     let legend_h = legend_h.min(0.6);
     let data_top = y.1;
     let y = (y.0, y.1 + (y.1 - y.0) * legend_h / (1.0 - legend_h));
-    let mut chart = builder(area, title)
+    // A series is a line through the points it has; the widest is drawn
+    // with dots of 6 px and 4 more for each series lying on it.
+    let widest = (0..series.len()).map(|i| covered_by(series, i)).max();
+    let pad_px = f64::from(6 + 4 * widest.unwrap_or(0));
+    let lines = series.iter().map(|s| {
+        s.values.iter().enumerate().filter_map(|(i, v)| {
+            v.map(|v| ((i as f64 + 0.5) / count as f64, (v - y.0) / (y.1 - y.0)))
+        })
+    });
+    let spot = legend_spot(lines, series.iter().map(|s| s.label), plot, pad_px);
+    let mut chart = builder_for(area, title, &spot)
         .build_cartesian_2d(-0.5..count as f64 - 0.5, y.0..y.1)
         .map_err(failed)?;
     let label_every = count.div_ceil(12).max(1);
@@ -216,13 +225,7 @@ fn panel(
             )
             .map_err(failed)?;
     }
-    let points = series.iter().flat_map(|s| {
-        s.values.iter().enumerate().filter_map(|(i, v)| {
-            v.map(|v| ((i as f64 + 0.5) / count as f64, (v - y.0) / (y.1 - y.0)))
-        })
-    });
-    let corner = quiet_corner(points, series.iter().map(|s| s.label), plot);
-    legend(&mut chart, corner)
+    legend_at(&mut chart, &spot)
 }
 
 #[cfg(test)]

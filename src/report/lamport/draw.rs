@@ -7,7 +7,7 @@
 //! wide picture). Every number is formatted with fixed precision, so the
 //! same scene gives the same bytes.
 
-use super::layout::{Axis, LABEL_GAP, Labels, SHIFTS};
+use super::layout::{Axis, LABEL_GAP, LabelBox, Labels, SHIFTS};
 use super::{Mark, Message, Scene};
 use std::fmt::Write;
 
@@ -104,16 +104,18 @@ pub(super) fn render(scene: &Scene) -> String {
     lanes(&mut svg, scene, &axis, axis_y);
     time_axis(&mut svg, &axis, axis_y, last_lane);
     let mut labels = Labels::default();
+    claim_marks(scene, &axis, &lane_y, &mut labels);
     for fault in &scene.faults {
         fault_mark(&mut svg, fault, &axis, &lane_y, last_lane, &mut labels);
     }
     for put in &scene.puts {
         put_mark(&mut svg, put, &axis, &lane_y, &mut labels);
     }
-    // Arrows along one path at one time share it; their labels stack.
-    let mut along: std::collections::BTreeMap<(&str, &str, u64, u64), usize> = Default::default();
+    // Every label claims its box, the marks' first: a label that would
+    // overlap one placed before steps aside, is shortened, or is left out
+    // (its arrow's or mark's tooltip keeps the text).
     for m in &scene.messages {
-        message(&mut svg, m, &axis, &lane_y, &mut labels, &mut along);
+        message(&mut svg, m, &axis, &lane_y, &mut labels);
     }
     legend(&mut svg, axis_y + 70.0);
     svg.push_str("</svg>\n");
@@ -272,13 +274,12 @@ fn time_axis(svg: &mut String, axis: &Axis, axis_y: f64, last_lane: f64) {
     }
 }
 
-fn message<'s>(
+fn message(
     svg: &mut String,
-    m: &'s Message,
+    m: &Message,
     axis: &Axis,
     lane_y: &impl Fn(&str) -> f64,
     labels: &mut Labels,
-    along: &mut std::collections::BTreeMap<(&'s str, &'s str, u64, u64), usize>,
 ) {
     let (x0, y0) = (axis.x(m.sent), lane_y(&m.from));
     let y1 = lane_y(&m.to);
@@ -297,9 +298,7 @@ fn message<'s>(
                 svg,
                 r#"<line class="arrow" x1="{x0:.1}" y1="{y0:.1}" x2="{x1:.1}" y2="{y1:.1}" stroke="{ARROW}" stroke-width="2.2" marker-end="url(#lamport-head)"/>"#
             );
-            let shared = along.entry((&m.from, &m.to, m.sent, t)).or_insert(0);
-            arrow_label(svg, &m.label, (x0, y0), (x1, y1), ARROW, *shared);
-            *shared += 1;
+            arrow_label(svg, &m.label, (x0, y0), (x1, y1), labels);
         } else {
             // A duplicate bows away from the straight arrow, so it shows
             // even when both copies take the same time; the legend names
@@ -317,11 +316,7 @@ fn message<'s>(
             );
         }
     }
-    if let Some((t, why)) = &m.dropped {
-        let x = axis.x(*t).max(x0 + DROP_MIN_PX);
-        // Within half a lane of the sender, so the X never sits on another
-        // node's lane; the label names where the message was going.
-        let y = y0 + (y1 - y0).clamp(-DROP_REACH_PX, DROP_REACH_PX);
+    if let Some(((x, y), why)) = drop_at(m, axis, lane_y) {
         let _ = write!(
             svg,
             r##"<g class="drop"><title>{} dropped ({})</title><line x1="{x0:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y:.1}" stroke="{DROPPED}" stroke-width="2.2" stroke-dasharray="6 4"/>
@@ -356,43 +351,74 @@ fn message<'s>(
     svg.push_str("</g>\n");
 }
 
+/// Where a dropped message's X goes, and why it was dropped: within half
+/// a lane of the sender, so the X never sits on another node's lane (the
+/// label names where the message was going).
+fn drop_at<'m>(
+    m: &'m Message,
+    axis: &Axis,
+    lane_y: &impl Fn(&str) -> f64,
+) -> Option<((f64, f64), &'m str)> {
+    let (t, why) = m.dropped.as_ref()?;
+    let (x0, y0) = (axis.x(m.sent), lane_y(&m.from));
+    let y1 = lane_y(&m.to);
+    let x = axis.x(*t).max(x0 + DROP_MIN_PX);
+    let y = y0 + (y1 - y0).clamp(-DROP_REACH_PX, DROP_REACH_PX);
+    Some(((x, y), why))
+}
+
+/// Claims the box of each mark a label must not cover, before any label
+/// is placed: the drops' Xs and the puts' dots.
+fn claim_marks(scene: &Scene, axis: &Axis, lane_y: &impl Fn(&str) -> f64, labels: &mut Labels) {
+    let xs = scene
+        .messages
+        .iter()
+        .filter_map(|m| drop_at(m, axis, lane_y));
+    for ((x, y), _) in xs {
+        labels.claim(LabelBox::level(x - 8.0, y - 8.0, x + 8.0, y + 8.0));
+    }
+    for put in &scene.puts {
+        if let Some(lane) = &put.lane {
+            let (x, y) = (axis.x(put.t), lane_y(lane));
+            labels.claim(LabelBox::level(x - 8.0, y - 8.0, x + 8.0, y + 8.0));
+        }
+    }
+}
+
 fn first_word(label: &str) -> &str {
     label.split(' ').next().unwrap_or(label)
 }
 
-/// A label along an arrow, when the arrow is long enough to carry it.
+/// A label along an arrow, where it overlaps no other label: whole, else
+/// its first word and an ellipsis, else not at all (the arrow's tooltip
+/// has it).
 fn arrow_label(
     svg: &mut String,
     label: &str,
-    (x0, y0): (f64, f64),
-    (x1, y1): (f64, f64),
-    colour: &str,
-    stacked: usize,
+    from: (f64, f64),
+    to: (f64, f64),
+    labels: &mut Labels,
 ) {
-    let (dx, dy) = (x1 - x0, y1 - y0);
-    let length = (dx * dx + dy * dy).sqrt();
-    let chars = label.chars().count() as f64;
     let size = 14.0;
-    if length < chars * size * 0.62 + 24.0 {
+    let short = label.split_once(' ').map(|(word, _)| format!("{word}…"));
+    let mut texts = std::iter::once(label.to_string()).chain(short);
+    let Some((text, at)) = texts.find_map(|text| {
+        let at = labels.place_along(from, to, text.chars().count(), size)?;
+        Some((text, at))
+    }) else {
         return;
-    }
+    };
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
     let mut angle = dy.atan2(dx).to_degrees();
     if !(-90.0..=90.0).contains(&angle) {
         angle += 180.0; // never upside down
     }
-    // Labels of arrows sharing a path go one behind the other along it.
-    // A third and later: the tooltip has it.
-    let along = match stacked {
-        0 => 0.32,
-        1 => 0.68,
-        _ => return,
-    };
-    let (mx, my) = (x0 + dx * along, y0 + dy * along);
+    let (mx, my) = at.anchor;
     let _ = writeln!(
         svg,
-        r#"<text x="{mx:.1}" y="{my:.1}" dy="{dy:.1}" font-size="{size:.0}" text-anchor="middle" fill="{colour}" stroke="white" stroke-width="3.5" paint-order="stroke" transform="rotate({angle:.1} {mx:.1} {my:.1})">{}</text>"#,
-        esc(label),
-        dy = -5.0,
+        r#"<text x="{mx:.1}" y="{my:.1}" dy="{dy:.1}" font-size="{size:.0}" text-anchor="middle" fill="{ARROW}" stroke="white" stroke-width="3.5" paint-order="stroke" transform="rotate({angle:.1} {mx:.1} {my:.1})">{}</text>"#,
+        esc(&text),
+        dy = at.baseline,
     );
 }
 

@@ -267,3 +267,47 @@ fn gap_lengths_never_run_together() {
         "every cut keeps its mark"
     );
 }
+
+#[test]
+fn turned_label_boxes_overlap_only_where_they_meet() {
+    use super::layout::LabelBox;
+    let level = LabelBox::level(0.0, 0.0, 100.0, 20.0);
+    let s = std::f64::consts::FRAC_1_SQRT_2;
+    let turned = |centre| LabelBox {
+        centre,
+        half_length: 50.0,
+        half_height: 10.0,
+        direction: (s, s),
+    };
+    assert!(level.overlaps(&turned((50.0, 10.0))), "through its middle");
+    // Level boxes' corners are within reach, but a box turned 45 degrees
+    // beyond the level one's corner misses it.
+    assert!(!level.overlaps(&turned((140.0, 60.0))));
+    assert!(
+        !level.overlaps(&LabelBox::level(100.0, 0.0, 150.0, 20.0)),
+        "touching"
+    );
+}
+
+#[test]
+fn arrow_labels_step_along_their_arrow_then_across_it_and_give_up() {
+    use super::layout::Labels;
+    let mut labels = Labels::default();
+    let (from, to) = ((200.0, 100.0), (800.0, 100.0));
+    let first = labels.place_along(from, to, 10, 14.0).unwrap();
+    assert_eq!(first.anchor, (392.0, 100.0), "a third of the way along");
+    assert!(first.baseline < 0.0, "above the line");
+    let second = labels.place_along(from, to, 10, 14.0).unwrap();
+    assert_eq!(
+        second.anchor,
+        (608.0, 100.0),
+        "the same path: two thirds along"
+    );
+    for _ in 0..3 {
+        labels.place_along(from, to, 10, 14.0).unwrap();
+    }
+    let below = labels.place_along(from, to, 10, 14.0).unwrap();
+    assert!(below.baseline > 0.0, "every place above is taken");
+    let long = labels.place_along(from, to, 200, 14.0);
+    assert_eq!(long, None, "longer than the arrow");
+}
