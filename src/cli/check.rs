@@ -6,7 +6,7 @@
 
 use super::run::PlantedBug;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_HELD, EXIT_INCOMPLETE};
-use crate::explore::{Checker, Exploration, Strategy};
+use crate::explore::{Checker, Exploration, ScheduleError, Strategy};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,8 @@ pub fn check(args: CheckArgs) -> u8 {
     };
     let schedule = scenario.check.as_ref().map_or(&[][..], |c| &c.schedule[..]);
     if !schedule.is_empty() {
-        return replay(&checker, schedule);
+        return replay(&checker, schedule)
+            .unwrap_or_else(|e| super::refuse_schedule(&args.file, &sets, &e));
     }
     let strategy = match args.strategy {
         StrategyArg::Bfs => Strategy::Bfs,
@@ -284,20 +285,16 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// A counterexample: follow its schedule, tell each step, judge the end.
-fn replay(checker: &Checker, schedule: &[u32]) -> u8 {
+/// A counterexample: follow its schedule, tell each step, judge the end
+/// (the exit code); `Err` before anything is printed when the schedule
+/// is no execution of the file.
+fn replay(checker: &Checker, schedule: &[u32]) -> Result<u8, ScheduleError> {
+    let replay = checker.replay(schedule)?;
     let name = &checker.scenario().name;
     println!(
         "dynsim check: replaying the {} steps of `{name}`'s [check] schedule",
         schedule.len()
     );
-    let replay = match checker.replay(schedule) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: check.schedule: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
     for (i, step) in replay.steps.iter().enumerate() {
         println!("  {:>3}. {step}", i + 1);
     }
@@ -316,5 +313,5 @@ fn replay(checker: &Checker, schedule: &[u32]) -> u8 {
         );
         failed |= !v.ok;
     }
-    if failed { EXIT_FAILED } else { EXIT_HELD }
+    Ok(if failed { EXIT_FAILED } else { EXIT_HELD })
 }

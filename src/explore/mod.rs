@@ -40,23 +40,53 @@ pub fn node_config(scenario: &Scenario, bug: Option<DeliberateBug>) -> Config {
     }
 }
 
+/// Why a `[check] schedule` is not an execution of its scenario: which
+/// step (its index in the schedule) or, `None`, the schedule as a whole.
+/// The command line locates it in the file (`check.schedule[3]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleError {
+    pub step: Option<usize>,
+    pub message: String,
+}
+
+impl ScheduleError {
+    /// The dotted path of the field to blame: `check.schedule[3]`.
+    pub fn path(&self) -> String {
+        match self.step {
+            Some(i) => format!("check.schedule[{i}]"),
+            None => "check.schedule".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path(), self.message)
+    }
+}
+
+impl std::error::Error for ScheduleError {}
+
 /// The steps `dynsim run` follows for a scenario whose `[check] schedule`
 /// is set (a counterexample), `None` when it is not. `Err` says why the
 /// schedule is not a whole execution of this scenario.
 pub fn script(
     scenario: &Scenario,
     bug: Option<DeliberateBug>,
-) -> Result<Option<Vec<Scripted>>, String> {
+) -> Result<Option<Vec<Scripted>>, ScheduleError> {
     let Some(check) = scenario.check.as_ref().filter(|c| !c.schedule.is_empty()) else {
         return Ok(None);
     };
     let checker = Checker::new(scenario, bug).expect("a [check] section");
     let replay = checker.replay(&check.schedule)?;
     if !replay.ended {
-        return Err(format!(
-            "the execution goes on after the schedule's {} steps: a run replays only whole executions (dynsim check FILE follows a partial one)",
-            check.schedule.len()
-        ));
+        return Err(ScheduleError {
+            step: None,
+            message: format!(
+                "the execution goes on after the schedule's {} steps: a run replays only whole executions (dynsim check FILE follows a partial one)",
+                check.schedule.len()
+            ),
+        });
     }
     Ok(Some(replay.script))
 }
@@ -148,7 +178,7 @@ impl Checker {
 
     /// Follows `schedule` (a violation's steps) from the start; `Err`
     /// names the first step that is not enabled where it is taken.
-    pub fn replay(&self, schedule: &[u32]) -> Result<Replay, String> {
+    pub fn replay(&self, schedule: &[u32]) -> Result<Replay, ScheduleError> {
         let mut state = self.start.clone();
         let mut enabled: Vec<Step> = Vec::new();
         let mut steps = Vec::new();
@@ -156,10 +186,13 @@ impl Checker {
         for (i, &k) in schedule.iter().enumerate() {
             state.steps(&self.rules, &mut enabled);
             let Some(&step) = enabled.get(k as usize) else {
-                return Err(format!(
-                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
-                    enabled.len()
-                ));
+                return Err(ScheduleError {
+                    step: Some(i),
+                    message: format!(
+                        "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
+                        enabled.len()
+                    ),
+                });
             };
             steps.push(state.describe(step, &self.names));
             script.push(state.scripted(step));
@@ -177,7 +210,7 @@ impl Checker {
     /// The counterexample as a scenario file: this scenario with the
     /// violation's schedule in `[check] schedule`, each step in words in
     /// the comments above it.
-    pub fn counterexample(&self, violation: &Violation) -> Result<String, String> {
+    pub fn counterexample(&self, violation: &Violation) -> Result<String, ScheduleError> {
         let replay = self.replay(&violation.steps)?;
         let mut scenario = self.scenario.clone();
         if let Some(check) = &mut scenario.check {
