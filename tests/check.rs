@@ -464,3 +464,67 @@ fn a_planted_bug_is_found_and_its_counterexample_replays_with_it() {
 }
 
 const PLANTED_UNIQUE: u64 = 39757;
+
+/// Issue 21's dot reuse, re-found behind `--deliberate-bug`: a node
+/// leaves (the file's `leave` fault, the others told at steps of their
+/// own) while a put is forwarded to it on a stale view. With the planted
+/// bug it coordinates the put as a stand-in versioned against its hints
+/// alone, mints a dot a second time and an acknowledged write is lost in
+/// some execution; without it every execution keeps both writes. The
+/// counterexample replays in `dynsim run` with the flag (exit 1, the same
+/// count) and is refused without it (another execution: exit 2).
+#[test]
+fn a_dot_minted_twice_on_a_leave_is_found_behind_the_planted_bug() {
+    let file = "scenarios/check/dot-reuse.toml";
+    let s = load(file);
+    let ex = explore(&s);
+    assert_eq!(summary(&ex), (vec![], DOT_REUSE_UNIQUE, true));
+    assert_eq!(table(&ex), [("carol get shoes: blue, red", 3241640, 113)]);
+
+    let bug = DeliberateBug::CoordinateAnyForward;
+    let checker = Checker::new(&s, Some(bug)).unwrap();
+    let ex = checker.explore(Strategy::Bfs, u64::MAX, s.seed, |_| false);
+    assert_eq!(
+        summary(&ex),
+        (
+            vec!["lost_acked_writes".to_string()],
+            DOT_REUSE_PLANTED_UNIQUE,
+            true
+        )
+    );
+    assert_eq!(
+        table(&ex),
+        [
+            ("carol get shoes: blue, red", 213813376, 52),
+            ("carol get shoes: nothing", 4059216, 2),
+        ]
+    );
+    let v = &ex.violations[0];
+    assert_eq!((v.steps.len(), v.actual.clone()), (34, 2.into()));
+
+    let dir = std::env::temp_dir().join(format!("dynsim-check-dots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cx = dir.join("cx.toml");
+    std::fs::write(&cx, checker.counterexample(v).unwrap()).unwrap();
+    let cx = cx.to_str().unwrap();
+    let out = dir.join("run");
+    let flag = ["--deliberate-bug", bug.as_str()];
+    let run = ["run", cx, "--out", out.to_str().unwrap()];
+    assert_eq!(dynsim(&[&run[..], &flag].concat()), 1);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let failed: Vec<_> = summary["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ok"] == false)
+        .map(|e| (e["name"].as_str().unwrap(), e["actual"].clone()))
+        .collect();
+    assert_eq!(failed, [("lost_acked_writes", v.actual.clone())]);
+    assert_eq!(summary["events"].as_u64(), Some(34), "one event per step");
+    assert_eq!(dynsim(&run), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const DOT_REUSE_UNIQUE: u64 = 3429;
+const DOT_REUSE_PLANTED_UNIQUE: u64 = 2499;

@@ -15,7 +15,10 @@
 //! orders it among the timers, never among the messages.
 //!
 //! Gossip and anti-entropy are off here whatever the file says: their
-//! periodic timers and random peers would make every state new.
+//! periodic timers and random peers would make every state new. The
+//! file's joins and leaves still happen (`world::membership`): the
+//! explorer tells each node the new members at a step of its own, which
+//! is what gossip's rounds amount to here.
 
 pub mod fingerprint;
 pub mod judge;
@@ -27,7 +30,7 @@ use crate::node::{Config, DeliberateBug};
 use crate::scenario::{Check, FaultAction, Scenario};
 use crate::sim::Scripted;
 pub use search::{Exploration, Progress, Reached, Strategy, Violation};
-use world::{Rules, State, Step};
+use world::{Change, Rules, State, Step};
 
 /// The nodes' settings in an exploration and in a scripted run alike:
 /// the scenario's, with gossip and anti-entropy off.
@@ -35,6 +38,11 @@ pub fn node_config(scenario: &Scenario, bug: Option<DeliberateBug>) -> Config {
     Config {
         gossip: None,
         anti_entropy: None,
+        // Joins and leaves are told to each node at a step of its own.
+        told_membership: true,
+        // With a bug planted, judged by what it does (a lost write), as
+        // in a release build, rather than stopped at the node's assertion.
+        dot_assertion: bug.is_none(),
         deliberate_bug: bug,
         ..crate::run::node_config(scenario)
     }
@@ -103,6 +111,30 @@ fn skews(scenario: &Scenario) -> Vec<i64> {
     skew_ns
 }
 
+/// The file's joins and leaves in time order (validation lets a [check]
+/// file have them, at any time).
+fn changes(scenario: &Scenario) -> Vec<Change> {
+    let mut changes: Vec<Change> = scenario
+        .faults
+        .iter()
+        .filter_map(|fault| match fault.action {
+            FaultAction::Join(node) => Some(Change {
+                at: fault.at,
+                node,
+                joined: true,
+            }),
+            FaultAction::Leave(node) => Some(Change {
+                at: fault.at,
+                node,
+                joined: false,
+            }),
+            _ => None,
+        })
+        .collect();
+    changes.sort_by_key(|c| c.at);
+    changes
+}
+
 /// A scenario made ready to explore.
 pub struct Checker {
     scenario: Scenario,
@@ -141,8 +173,10 @@ impl Checker {
             rules: Rules {
                 bounds,
                 horizon: scenario.end(),
+                changes: changes(scenario),
             },
-            start: State::initial(nodes, clients).with_skews(skews(scenario)),
+            start: State::initial(nodes, clients, scenario.cluster.nodes as usize)
+                .with_skews(skews(scenario)),
         })
     }
 
