@@ -23,6 +23,7 @@
 pub mod fingerprint;
 pub mod judge;
 pub mod search;
+pub mod sleep;
 pub mod world;
 
 use crate::id::Names;
@@ -30,6 +31,7 @@ use crate::node::{Config, DeliberateBug};
 use crate::scenario::{Check, FaultAction, Scenario};
 use crate::sim::Scripted;
 pub use search::{Exploration, Progress, Reached, Strategy, Violation};
+pub use sleep::Reduction;
 use world::{Change, Rules, State, Step};
 
 /// The nodes' settings in an exploration and in a scripted run alike:
@@ -144,6 +146,7 @@ pub struct Checker {
     names: Names,
     rules: Rules,
     start: State,
+    reduction: Reduction,
 }
 
 /// One execution followed step by step.
@@ -177,6 +180,7 @@ impl Checker {
             },
             start: State::initial(nodes, clients, scenario.cluster.nodes as usize)
                 .with_skews(skews(scenario)),
+            reduction: Reduction::None,
         })
     }
 
@@ -184,11 +188,22 @@ impl Checker {
         &self.scenario
     }
 
+    /// Explorations from here on reduce by `reduction` (bfs and dfs).
+    pub fn with_reduction(mut self, reduction: Reduction) -> Checker {
+        self.reduction = reduction;
+        self
+    }
+
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
     fn model(&self) -> search::Model<'_> {
         search::Model {
             scenario: &self.scenario,
             names: &self.names,
             rules: &self.rules,
+            reduction: self.reduction,
         }
     }
 

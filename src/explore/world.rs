@@ -459,6 +459,13 @@ impl State {
         h.finish()
     }
 
+    /// The message `flight[i]` as a delivery step names it across states
+    /// (its hash: sender, receiver and content) and its receiver.
+    pub fn delivery(&self, i: usize) -> (u64, Endpoint) {
+        let e = &self.flight[i];
+        (e.print, e.to)
+    }
+
     /// `step` as the event loop names it (see `sim::scripted`), at the
     /// time it happens.
     pub fn scripted(&self, step: Step) -> Scripted {
