@@ -528,3 +528,52 @@ fn a_dot_minted_twice_on_a_leave_is_found_behind_the_planted_bug() {
 
 const DOT_REUSE_UNIQUE: u64 = 3429;
 const DOT_REUSE_PLANTED_UNIQUE: u64 = 2499;
+
+/// A join explored: the spare starts at its `at`, the others learn of it
+/// at steps of their own, and the cart moves from n2 to n4 without a
+/// loss in any execution (a get through n4 may read before the hand-over
+/// lands: "nothing"). One whole execution written as a schedule runs in
+/// `dynsim run` step by step, the join and the learning included.
+#[test]
+fn a_join_hands_the_cart_over_in_every_execution() {
+    let file = "scenarios/check/join-handover.toml";
+    let s = load(file);
+    let ex = explore(&s);
+    assert_eq!(summary(&ex), (vec![], JOIN_UNIQUE, true));
+    assert_eq!(
+        table(&ex),
+        [
+            ("carol get cart: blue, red", 5197619172, 91),
+            ("carol get cart: nothing", 498806994, 26),
+        ]
+    );
+    // The execution that always takes the first enabled step.
+    let checker = Checker::new(&s, None).unwrap();
+    let mut schedule = Vec::new();
+    let replay = loop {
+        schedule.push(0);
+        let replay = checker.replay(&schedule).unwrap();
+        if replay.ended {
+            break replay;
+        }
+    };
+    assert!(replay.steps.iter().any(|st| st == "at 1000ms n4 joins"));
+    assert!(replay.steps.iter().any(|st| st.starts_with("n4 learns")));
+    let dir = std::env::temp_dir().join(format!("dynsim-check-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let steps: Vec<String> = schedule.iter().map(u32::to_string).collect();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let cx = dir.join("first.toml");
+    std::fs::write(&cx, format!("{text}schedule = [{}]\n", steps.join(", "))).unwrap();
+    let out = dir.join("run");
+    let run = ["run", cx.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    assert_eq!(dynsim(&run), 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["events"].as_u64(), Some(schedule.len() as u64));
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert!(trace.contains(r#""kind":"join""#), "no join in the trace");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const JOIN_UNIQUE: u64 = 27951;
