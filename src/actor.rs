@@ -101,6 +101,16 @@ pub trait Node {
     fn on_leave(&mut self, _now: SimTime, out: &mut impl Outbox<Self::Msg, Self::Timer>) {
         out.halt();
     }
+    /// Membership told from outside instead of gossiped (`dynsim check`
+    /// and its counterexamples): the ring's members are now `members`.
+    /// The default ignores it.
+    fn on_membership(
+        &mut self,
+        _now: SimTime,
+        _members: &[NodeId],
+        _out: &mut impl Outbox<Self::Msg, Self::Timer>,
+    ) {
+    }
     /// A disk fault: the node loses what it stores of `key` and nothing
     /// else. The default ignores it.
     fn on_forget(

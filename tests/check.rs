@@ -464,3 +464,116 @@ fn a_planted_bug_is_found_and_its_counterexample_replays_with_it() {
 }
 
 const PLANTED_UNIQUE: u64 = 39757;
+
+/// Issue 21's dot reuse, re-found behind `--deliberate-bug`: a node
+/// leaves (the file's `leave` fault, the others told at steps of their
+/// own) while a put is forwarded to it on a stale view. With the planted
+/// bug it coordinates the put as a stand-in versioned against its hints
+/// alone, mints a dot a second time and an acknowledged write is lost in
+/// some execution; without it every execution keeps both writes. The
+/// counterexample replays in `dynsim run` with the flag (exit 1, the same
+/// count) and is refused without it (another execution: exit 2).
+#[test]
+fn a_dot_minted_twice_on_a_leave_is_found_behind_the_planted_bug() {
+    let file = "scenarios/check/dot-reuse.toml";
+    let s = load(file);
+    let ex = explore(&s);
+    assert_eq!(summary(&ex), (vec![], DOT_REUSE_UNIQUE, true));
+    assert_eq!(table(&ex), [("carol get shoes: blue, red", 3241640, 113)]);
+
+    let bug = DeliberateBug::CoordinateAnyForward;
+    let checker = Checker::new(&s, Some(bug)).unwrap();
+    let ex = checker.explore(Strategy::Bfs, u64::MAX, s.seed, |_| false);
+    assert_eq!(
+        summary(&ex),
+        (
+            vec!["lost_acked_writes".to_string()],
+            DOT_REUSE_PLANTED_UNIQUE,
+            true
+        )
+    );
+    assert_eq!(
+        table(&ex),
+        [
+            ("carol get shoes: blue, red", 213813376, 52),
+            ("carol get shoes: nothing", 4059216, 2),
+        ]
+    );
+    let v = &ex.violations[0];
+    assert_eq!((v.steps.len(), v.actual.clone()), (34, 2.into()));
+
+    let dir = std::env::temp_dir().join(format!("dynsim-check-dots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cx = dir.join("cx.toml");
+    std::fs::write(&cx, checker.counterexample(v).unwrap()).unwrap();
+    let cx = cx.to_str().unwrap();
+    let out = dir.join("run");
+    let flag = ["--deliberate-bug", bug.as_str()];
+    let run = ["run", cx, "--out", out.to_str().unwrap()];
+    assert_eq!(dynsim(&[&run[..], &flag].concat()), 1);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let failed: Vec<_> = summary["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ok"] == false)
+        .map(|e| (e["name"].as_str().unwrap(), e["actual"].clone()))
+        .collect();
+    assert_eq!(failed, [("lost_acked_writes", v.actual.clone())]);
+    assert_eq!(summary["events"].as_u64(), Some(34), "one event per step");
+    assert_eq!(dynsim(&run), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const DOT_REUSE_UNIQUE: u64 = 3429;
+const DOT_REUSE_PLANTED_UNIQUE: u64 = 2499;
+
+/// A join explored: the spare starts at its `at`, the others learn of it
+/// at steps of their own, and the cart moves from n2 to n4 without a
+/// loss in any execution (a get through n4 may read before the hand-over
+/// lands: "nothing"). One whole execution written as a schedule runs in
+/// `dynsim run` step by step, the join and the learning included.
+#[test]
+fn a_join_hands_the_cart_over_in_every_execution() {
+    let file = "scenarios/check/join-handover.toml";
+    let s = load(file);
+    let ex = explore(&s);
+    assert_eq!(summary(&ex), (vec![], JOIN_UNIQUE, true));
+    assert_eq!(
+        table(&ex),
+        [
+            ("carol get cart: blue, red", 5197619172, 91),
+            ("carol get cart: nothing", 498806994, 26),
+        ]
+    );
+    // The execution that always takes the first enabled step.
+    let checker = Checker::new(&s, None).unwrap();
+    let mut schedule = Vec::new();
+    let replay = loop {
+        schedule.push(0);
+        let replay = checker.replay(&schedule).unwrap();
+        if replay.ended {
+            break replay;
+        }
+    };
+    assert!(replay.steps.iter().any(|st| st == "at 1000ms n4 joins"));
+    assert!(replay.steps.iter().any(|st| st.starts_with("n4 learns")));
+    let dir = std::env::temp_dir().join(format!("dynsim-check-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let steps: Vec<String> = schedule.iter().map(u32::to_string).collect();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let cx = dir.join("first.toml");
+    std::fs::write(&cx, format!("{text}schedule = [{}]\n", steps.join(", "))).unwrap();
+    let out = dir.join("run");
+    let run = ["run", cx.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    assert_eq!(dynsim(&run), 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["events"].as_u64(), Some(schedule.len() as u64));
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert!(trace.contains(r#""kind":"join""#), "no join in the trace");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const JOIN_UNIQUE: u64 = 27951;

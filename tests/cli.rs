@@ -287,6 +287,60 @@ fn validate_refuses_bad_input_with_exit_2() {
     );
 }
 
+/// A `[check] schedule` (a counterexample's steps) that is malformed, or
+/// not an execution of its file, or not a whole one, is located like any
+/// bad field: file, line and column of the step (or of the schedule),
+/// `check.schedule[i]`, a caret, exit 2, nothing written; by every
+/// command that reads it, and through `--set` too.
+#[test]
+fn a_bad_check_schedule_is_located_in_the_file() {
+    let base = include_str!("../scenarios/check/blind-puts-vc.toml");
+    let line = base.lines().count() + 1;
+    let with = |schedule: &str| format!("{base}schedule = {schedule}\n");
+    // Only two steps are enabled after the first: choice 99 is not one.
+    let not_enabled = with("[0, 99]");
+    for command in ["run", "check", "explain", "lamport"] {
+        let err = refused(
+            "cx.toml",
+            &not_enabled,
+            &[command, "cx.toml"],
+            &format!("cx.toml:{line}:16"),
+            "check.schedule[1]",
+        );
+        assert!(err.contains("choice 99") && err.contains('^'), "{err}");
+    }
+    // A prefix of an execution: `check` follows it, a run refuses it.
+    let err = refused(
+        "cx.toml",
+        &with("[0, 1]"),
+        &["run", "cx.toml"],
+        &format!("cx.toml:{line}:12"),
+        "check.schedule",
+    );
+    assert!(err.contains("goes on after"), "{err}");
+    // Malformed: the decoder refuses it before any replay.
+    refused(
+        "cx.toml",
+        &with("[0, \"x\"]"),
+        &["check", "cx.toml"],
+        &format!("cx.toml:{line}:16"),
+        "check.schedule[1]",
+    );
+    // Set on the command line: the caret is in the argument.
+    let set = "check.schedule=[0,99]";
+    let located = format!(
+        "--set {set}:1:{}",
+        "--set ".len() + set.find("99").unwrap() + 1
+    );
+    refused(
+        "cx.toml",
+        base,
+        &["run", "cx.toml", "--set", set],
+        &located,
+        "check.schedule[1]",
+    );
+}
+
 // ---- good runs: exit codes and the report
 
 fn summary(path: &Path) -> Value {

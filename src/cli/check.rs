@@ -6,7 +6,7 @@
 
 use super::run::PlantedBug;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_HELD, EXIT_INCOMPLETE};
-use crate::explore::{Checker, Exploration, Strategy};
+use crate::explore::{Checker, Exploration, Reduction, ScheduleError, Strategy};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,11 @@ pub struct CheckArgs {
     /// random walks (seeded) sample a space too big to finish.
     #[arg(long, value_enum, default_value = "bfs")]
     strategy: StrategyArg,
+    /// sleep-sets: take one order of deliveries to different nodes where
+    /// both reach the same state (bfs and dfs); outcome counts then count
+    /// executions up to that order.
+    #[arg(long, value_enum, default_value = "none")]
+    reduce: ReduceArg,
     /// Stop after generating this many states.
     #[arg(long)]
     max_states: Option<u64>,
@@ -39,6 +44,12 @@ pub struct CheckArgs {
     /// Plant a bug on purpose, to show the explorer finds it.
     #[arg(long, hide = true, value_enum)]
     deliberate_bug: Option<PlantedBug>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ReduceArg {
+    None,
+    SleepSets,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +74,18 @@ pub fn check(args: CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let bug = args.deliberate_bug.map(PlantedBug::bug);
-    let Some(checker) = Checker::new(&scenario, bug) else {
+    let reduction = match args.reduce {
+        ReduceArg::None => Reduction::None,
+        ReduceArg::SleepSets => Reduction::SleepSets,
+    };
+    if reduction != Reduction::None && args.strategy == StrategyArg::Random {
+        eprintln!(
+            "error: --reduce {} prunes a systematic search: use it with --strategy bfs or dfs, not random walks",
+            reduction.as_str()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let Some(checker) = Checker::new(&scenario, bug).map(|c| c.with_reduction(reduction)) else {
         eprintln!(
             "error: {} has no [check] section: add one (e.g. `[check]` with `max_drops = 1`) to say how far dynsim check may explore; see docs/scenario.md",
             args.file.display()
@@ -72,7 +94,8 @@ pub fn check(args: CheckArgs) -> u8 {
     };
     let schedule = scenario.check.as_ref().map_or(&[][..], |c| &c.schedule[..]);
     if !schedule.is_empty() {
-        return replay(&checker, schedule);
+        return replay(&checker, schedule)
+            .unwrap_or_else(|e| super::refuse_schedule(&args.file, &sets, &e));
     }
     let strategy = match args.strategy {
         StrategyArg::Bfs => Strategy::Bfs,
@@ -85,8 +108,14 @@ pub fn check(args: CheckArgs) -> u8 {
         (None, _) => u64::MAX,
     };
     println!(
-        "dynsim check: scenario `{}`, seed {}, {:?}",
-        scenario.name, scenario.seed, args.strategy
+        "dynsim check: scenario `{}`, seed {}, {:?}{}",
+        scenario.name,
+        scenario.seed,
+        args.strategy,
+        match reduction {
+            Reduction::None => String::new(),
+            r => format!(", reduced by {}", r.as_str()),
+        }
     );
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal();
@@ -119,7 +148,7 @@ pub fn check(args: CheckArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    print_summary(&ex, seconds, &out);
+    print_summary(&ex, checker.reduction(), seconds, &out);
     if !ex.violations.is_empty() {
         EXIT_FAILED
     } else if ex.complete {
@@ -133,7 +162,7 @@ fn states_per_sec(ex: &Exploration, seconds: f64) -> f64 {
     ex.states as f64 / seconds.max(1e-9)
 }
 
-fn print_summary(ex: &Exploration, seconds: f64, out: &Path) {
+fn print_summary(ex: &Exploration, reduction: Reduction, seconds: f64, out: &Path) {
     println!(
         "{} {} states ({} unique, depth {}) in {seconds:.2}s: {:.0} states/s{}, {:.0} bytes per unique state",
         if ex.complete {
@@ -151,7 +180,11 @@ fn print_summary(ex: &Exploration, seconds: f64, out: &Path) {
         )),
         bytes_per_unique_state(ex).unwrap_or(0.0),
     );
-    if ex.paths_counted {
+    if ex.paths_counted && reduction == Reduction::SleepSets {
+        println!(
+            "outcomes (executions reaching it up to the order of deliveries to different nodes, distinct end states, outcome):"
+        );
+    } else if ex.paths_counted {
         println!("outcomes (executions reaching it, distinct end states, outcome):");
     } else {
         println!(
@@ -236,6 +269,7 @@ fn write(checker: &Checker, ex: &Exploration, seconds: f64, out: &Path) -> std::
     let report = json!({
         "scenario": checker.scenario().name,
         "seed": checker.scenario().seed,
+        "reduction": checker.reduction().as_str(),
         "complete": ex.complete,
         "states": ex.states,
         "unique_states": ex.unique_states,
@@ -284,20 +318,16 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// A counterexample: follow its schedule, tell each step, judge the end.
-fn replay(checker: &Checker, schedule: &[u32]) -> u8 {
+/// A counterexample: follow its schedule, tell each step, judge the end
+/// (the exit code); `Err` before anything is printed when the schedule
+/// is no execution of the file.
+fn replay(checker: &Checker, schedule: &[u32]) -> Result<u8, ScheduleError> {
+    let replay = checker.replay(schedule)?;
     let name = &checker.scenario().name;
     println!(
         "dynsim check: replaying the {} steps of `{name}`'s [check] schedule",
         schedule.len()
     );
-    let replay = match checker.replay(schedule) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: check.schedule: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
     for (i, step) in replay.steps.iter().enumerate() {
         println!("  {:>3}. {step}", i + 1);
     }
@@ -316,5 +346,5 @@ fn replay(checker: &Checker, schedule: &[u32]) -> u8 {
         );
         failed |= !v.ok;
     }
-    if failed { EXIT_FAILED } else { EXIT_HELD }
+    Ok(if failed { EXIT_FAILED } else { EXIT_HELD })
 }

@@ -170,22 +170,29 @@ fn load_to_run(
     seed: Option<u64>,
     bug: Option<crate::node::DeliberateBug>,
 ) -> Result<crate::scenario::Scenario, u8> {
-    let scenario = load_seeded(file, sets, seed)?;
-    refuse_bad_schedule(file, &scenario, bug)?;
-    Ok(scenario)
+    let mut sets = sets.to_vec();
+    if let Some(seed) = seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let scenario = load(file, &sets)?;
+    match crate::explore::script(&scenario, bug) {
+        Ok(_) => Ok(scenario),
+        Err(e) => Err(refuse_schedule(file, &sets, &e)),
+    }
 }
 
-fn refuse_bad_schedule(
+/// Prints why a `[check] schedule` is no execution of its file, located
+/// as a bad field is (file, line, column, `check.schedule[3]`, a caret),
+/// and returns the bad-input exit code.
+fn refuse_schedule(
     file: &std::path::Path,
-    scenario: &crate::scenario::Scenario,
-    bug: Option<crate::node::DeliberateBug>,
-) -> Result<(), u8> {
-    crate::explore::script(scenario, bug)
-        .map(|_| ())
-        .map_err(|e| {
-            eprintln!("error: {}: check.schedule: {e}", file.display());
-            EXIT_BAD_INPUT
-        })
+    sets: &[String],
+    e: &crate::explore::ScheduleError,
+) -> u8 {
+    let located = crate::scenario::locate(file, sets, "check.schedule", e.step, &e.message);
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    eprint!("{}", located.render(color));
+    EXIT_BAD_INPUT
 }
 
 /// Loads and validates a scenario, printing the error and returning the

@@ -15,11 +15,15 @@
 //! orders it among the timers, never among the messages.
 //!
 //! Gossip and anti-entropy are off here whatever the file says: their
-//! periodic timers and random peers would make every state new.
+//! periodic timers and random peers would make every state new. The
+//! file's joins and leaves still happen (`world::membership`): the
+//! explorer tells each node the new members at a step of its own, which
+//! is what gossip's rounds amount to here.
 
 pub mod fingerprint;
 pub mod judge;
 pub mod search;
+pub mod sleep;
 pub mod world;
 
 use crate::id::Names;
@@ -27,7 +31,8 @@ use crate::node::{Config, DeliberateBug};
 use crate::scenario::{Check, FaultAction, Scenario};
 use crate::sim::Scripted;
 pub use search::{Exploration, Progress, Reached, Strategy, Violation};
-use world::{Rules, State, Step};
+pub use sleep::Reduction;
+use world::{Change, Rules, State, Step};
 
 /// The nodes' settings in an exploration and in a scripted run alike:
 /// the scenario's, with gossip and anti-entropy off.
@@ -35,10 +40,42 @@ pub fn node_config(scenario: &Scenario, bug: Option<DeliberateBug>) -> Config {
     Config {
         gossip: None,
         anti_entropy: None,
+        // Joins and leaves are told to each node at a step of its own.
+        told_membership: true,
+        // With a bug planted, judged by what it does (a lost write), as
+        // in a release build, rather than stopped at the node's assertion.
+        dot_assertion: bug.is_none(),
         deliberate_bug: bug,
         ..crate::run::node_config(scenario)
     }
 }
+
+/// Why a `[check] schedule` is not an execution of its scenario: which
+/// step (its index in the schedule) or, `None`, the schedule as a whole.
+/// The command line locates it in the file (`check.schedule[3]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleError {
+    pub step: Option<usize>,
+    pub message: String,
+}
+
+impl ScheduleError {
+    /// The dotted path of the field to blame: `check.schedule[3]`.
+    pub fn path(&self) -> String {
+        match self.step {
+            Some(i) => format!("check.schedule[{i}]"),
+            None => "check.schedule".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path(), self.message)
+    }
+}
+
+impl std::error::Error for ScheduleError {}
 
 /// The steps `dynsim run` follows for a scenario whose `[check] schedule`
 /// is set (a counterexample), `None` when it is not. `Err` says why the
@@ -46,17 +83,20 @@ pub fn node_config(scenario: &Scenario, bug: Option<DeliberateBug>) -> Config {
 pub fn script(
     scenario: &Scenario,
     bug: Option<DeliberateBug>,
-) -> Result<Option<Vec<Scripted>>, String> {
+) -> Result<Option<Vec<Scripted>>, ScheduleError> {
     let Some(check) = scenario.check.as_ref().filter(|c| !c.schedule.is_empty()) else {
         return Ok(None);
     };
     let checker = Checker::new(scenario, bug).expect("a [check] section");
     let replay = checker.replay(&check.schedule)?;
     if !replay.ended {
-        return Err(format!(
-            "the execution goes on after the schedule's {} steps: a run replays only whole executions (dynsim check FILE follows a partial one)",
-            check.schedule.len()
-        ));
+        return Err(ScheduleError {
+            step: None,
+            message: format!(
+                "the execution goes on after the schedule's {} steps: a run replays only whole executions (dynsim check FILE follows a partial one)",
+                check.schedule.len()
+            ),
+        });
     }
     Ok(Some(replay.script))
 }
@@ -73,6 +113,30 @@ fn skews(scenario: &Scenario) -> Vec<i64> {
     skew_ns
 }
 
+/// The file's joins and leaves in time order (validation lets a [check]
+/// file have them, at any time).
+fn changes(scenario: &Scenario) -> Vec<Change> {
+    let mut changes: Vec<Change> = scenario
+        .faults
+        .iter()
+        .filter_map(|fault| match fault.action {
+            FaultAction::Join(node) => Some(Change {
+                at: fault.at,
+                node,
+                joined: true,
+            }),
+            FaultAction::Leave(node) => Some(Change {
+                at: fault.at,
+                node,
+                joined: false,
+            }),
+            _ => None,
+        })
+        .collect();
+    changes.sort_by_key(|c| c.at);
+    changes
+}
+
 /// A scenario made ready to explore.
 pub struct Checker {
     scenario: Scenario,
@@ -82,6 +146,7 @@ pub struct Checker {
     names: Names,
     rules: Rules,
     start: State,
+    reduction: Reduction,
 }
 
 /// One execution followed step by step.
@@ -111,8 +176,11 @@ impl Checker {
             rules: Rules {
                 bounds,
                 horizon: scenario.end(),
+                changes: changes(scenario),
             },
-            start: State::initial(nodes, clients).with_skews(skews(scenario)),
+            start: State::initial(nodes, clients, scenario.cluster.nodes as usize)
+                .with_skews(skews(scenario)),
+            reduction: Reduction::None,
         })
     }
 
@@ -120,11 +188,22 @@ impl Checker {
         &self.scenario
     }
 
+    /// Explorations from here on reduce by `reduction` (bfs and dfs).
+    pub fn with_reduction(mut self, reduction: Reduction) -> Checker {
+        self.reduction = reduction;
+        self
+    }
+
+    pub fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
     fn model(&self) -> search::Model<'_> {
         search::Model {
             scenario: &self.scenario,
             names: &self.names,
             rules: &self.rules,
+            reduction: self.reduction,
         }
     }
 
@@ -148,7 +227,7 @@ impl Checker {
 
     /// Follows `schedule` (a violation's steps) from the start; `Err`
     /// names the first step that is not enabled where it is taken.
-    pub fn replay(&self, schedule: &[u32]) -> Result<Replay, String> {
+    pub fn replay(&self, schedule: &[u32]) -> Result<Replay, ScheduleError> {
         let mut state = self.start.clone();
         let mut enabled: Vec<Step> = Vec::new();
         let mut steps = Vec::new();
@@ -156,10 +235,13 @@ impl Checker {
         for (i, &k) in schedule.iter().enumerate() {
             state.steps(&self.rules, &mut enabled);
             let Some(&step) = enabled.get(k as usize) else {
-                return Err(format!(
-                    "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
-                    enabled.len()
-                ));
+                return Err(ScheduleError {
+                    step: Some(i),
+                    message: format!(
+                        "step {i} of the schedule takes choice {k}, but only {} are enabled there: the schedule belongs to another scenario or version, or was found with another --deliberate-bug",
+                        enabled.len()
+                    ),
+                });
             };
             steps.push(state.describe(step, &self.names));
             script.push(state.scripted(step));
@@ -177,7 +259,7 @@ impl Checker {
     /// The counterexample as a scenario file: this scenario with the
     /// violation's schedule in `[check] schedule`, each step in words in
     /// the comments above it.
-    pub fn counterexample(&self, violation: &Violation) -> Result<String, String> {
+    pub fn counterexample(&self, violation: &Violation) -> Result<String, ScheduleError> {
         let replay = self.replay(&violation.steps)?;
         let mut scenario = self.scenario.clone();
         if let Some(check) = &mut scenario.check {

@@ -6,6 +6,7 @@
 
 use super::fingerprint::FingerprintSet;
 use super::judge::judge;
+use super::sleep::{self, Reduction, SleepSet};
 use super::world::{Rules, State, Step};
 use crate::id::Names;
 use crate::scenario::Scenario;
@@ -84,6 +85,19 @@ pub struct Model<'a> {
     pub scenario: &'a Scenario,
     pub names: &'a Names,
     pub rules: &'a Rules,
+    /// Sleep sets or none (bfs and dfs; random walks take none).
+    pub reduction: Reduction,
+}
+
+/// A state waiting to be expanded: the world, its number, its depth, its
+/// sleep set, and, when it is reached again with fewer sleepers than at
+/// its first visit, the only steps left to take there (`sleep::woken`).
+struct Waiting {
+    state: State,
+    at: u32,
+    depth: u32,
+    asleep: SleepSet,
+    only: Option<SleepSet>,
 }
 
 /// Parent links: for each expanded unique state, (parent, step index).
@@ -197,34 +211,103 @@ fn systematic(
     // to count the paths to each end once the graph is known.
     let mut edges: Vec<(u32, u32)> = Vec::new();
     let mut ends: Vec<(u32, String)> = Vec::new();
-    let mut frontier: VecDeque<(State, u32, u32)> = VecDeque::from([(start, 0, 0)]);
+    let reduce = model.reduction == Reduction::SleepSets;
+    // Each unique state's sleep set at its first visit, shrunk by later
+    // ones (kept under sleep sets only).
+    let mut stored: Vec<SleepSet> = if reduce {
+        vec![SleepSet::new()]
+    } else {
+        Vec::new()
+    };
+    let mut frontier: VecDeque<Waiting> = VecDeque::from([Waiting {
+        state: start,
+        at: 0,
+        depth: 0,
+        asleep: SleepSet::new(),
+        only: None,
+    }]);
     let mut steps: Vec<Step> = Vec::new();
+    // The deliveries taken so far from the state being expanded.
+    let mut explored: SleepSet = SleepSet::new();
     let mut stopped = false;
-    'search: while let Some((state, at, depth)) = match strategy {
+    'search: while let Some(Waiting {
+        state,
+        at,
+        depth,
+        asleep,
+        only,
+    }) = match strategy {
         Strategy::Dfs => frontier.pop_back(),
         _ => frontier.pop_front(),
     } {
         state.steps(model.rules, &mut steps);
         if steps.is_empty() {
-            let outcome = finish(model, &state, || tree.path(at), ex);
-            ex.outcomes.entry(outcome.clone()).or_default().end_states += 1;
-            ends.push((at, outcome));
+            if only.is_none() {
+                let outcome = finish(model, &state, || tree.path(at), ex);
+                ex.outcomes.entry(outcome.clone()).or_default().end_states += 1;
+                ends.push((at, outcome));
+            }
             continue;
         }
+        explored.clear();
         for (k, &step) in steps.iter().enumerate() {
+            let me = if reduce {
+                sleep::sleeper(&state, step)
+            } else {
+                None
+            };
+            let skip = match (me, &only) {
+                (Some(m), _) if asleep.binary_search(&m).is_ok() => true,
+                (Some(m), Some(only)) => only.binary_search(&m).is_err(),
+                // Only deliveries sleep: the rest were taken at the
+                // first visit.
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if skip {
+                continue;
+            }
             if ex.states >= max_states {
                 stopped = true;
                 break 'search;
             }
             let next = state.after(step);
             ex.states += 1;
+            let next_asleep = if reduce {
+                sleep::after(&asleep, &explored, me)
+            } else {
+                SleepSet::new()
+            };
             let (id, new) = visited.number(next.fingerprint());
             edges.push((at, id));
             if new {
                 tree.links.push((at, k as u32));
+                if reduce {
+                    stored.push(next_asleep.clone());
+                }
                 ex.max_depth = ex.max_depth.max(depth + 1);
-                frontier.push_back((next, id, depth + 1));
+                frontier.push_back(Waiting {
+                    state: next,
+                    at: id,
+                    depth: depth + 1,
+                    asleep: next_asleep,
+                    only: None,
+                });
                 ex.peak_frontier = ex.peak_frontier.max(frontier.len() as u64);
+            } else if reduce {
+                let missing = sleep::woken(&mut stored[id as usize], &next_asleep);
+                if !missing.is_empty() {
+                    frontier.push_back(Waiting {
+                        state: next,
+                        at: id,
+                        depth: depth + 1,
+                        asleep: next_asleep,
+                        only: Some(missing),
+                    });
+                }
+            }
+            if let Some(m) = me {
+                explored.push(m);
             }
             if ex.states % PROGRESS_EVERY == 0 && progress(&snapshot(ex, visited)) {
                 stopped = true;
@@ -232,6 +315,11 @@ fn systematic(
             }
         }
     }
+    ex.bookkeeping_bytes += stored
+        .iter()
+        .map(|z| (z.capacity() * std::mem::size_of::<sleep::Sleeper>()) as u64)
+        .sum::<u64>()
+        + (stored.capacity() * std::mem::size_of::<SleepSet>()) as u64;
     ex.bookkeeping_bytes +=
         ((tree.links.capacity() + edges.capacity()) * std::mem::size_of::<(u32, u32)>()) as u64;
     if let Some(paths) = count_paths(tree.links.len(), &edges) {

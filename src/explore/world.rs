@@ -10,27 +10,31 @@
 //! faster than every timeout. A scripted op's timer never waits, so ops
 //! whose `at`s no other timer separates run concurrently.
 
-use crate::actor::{Client, ClientOutbox, Completion, Describe, Invocation, Node, Outbox, TimerId};
+use crate::actor::{Client, Completion, Describe, Invocation, Node};
 use crate::client::driver::{ClientTimer, StoreClient};
-use crate::id::{Endpoint, Names, NodeId, OpId, ValueId};
+use crate::id::{Endpoint, Names, NodeId};
 use crate::node::{DynamoNode, Msg, Timer};
 use crate::scenario::Check;
 use crate::sim::{Choice, Scripted};
 use crate::time::SimTime;
-use crate::trace::Fields;
-use crate::value::Written;
-use std::fmt::Write as _;
 use std::rc::Rc;
 
 use super::fingerprint::Hash64;
 
+mod membership;
+mod outbox;
+pub use membership::nodes_of;
+use outbox::Fx;
+
 /// A node's life: crashed nodes come back (`Restart`); a node that
-/// halted after a graceful leave does not.
+/// halted after a graceful leave does not; a spare takes no input until
+/// it joins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Life {
     Up,
     Down,
     Gone,
+    Spare,
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +113,33 @@ pub struct State {
     pub duplicates: u32,
     pub crashes: u32,
     pub early_timers: u32,
+    /// The file's joins and leaves taken so far (`Rules::changes`).
+    pub next_change: u32,
+    /// The true members, a bit per node: who has joined and not left.
+    members: u64,
+    /// The member sets not yet told, at most one per node (a newer one
+    /// replaces it, as gossip carries the latest list).
+    pub news: Vec<News>,
+}
+
+/// A node not yet told the members after a join or a leave: it learns
+/// them at a step of its own (`Step::Learn`), as gossip reaches each node
+/// at a time of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct News {
+    pub to: NodeId,
+    /// A bit per node.
+    pub members: u64,
+}
+
+/// A join or a leave of the file's `[[fault]]`s: at its `at`, before any
+/// timer due then or later (as a run applies faults before the events
+/// at their time), whatever is in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub at: SimTime,
+    pub node: NodeId,
+    pub joined: bool,
 }
 
 /// A choice the explorer makes at a state.
@@ -126,6 +157,10 @@ pub enum Step {
     Crash(NodeId),
     /// A crashed node comes back with its disk.
     Restart(NodeId),
+    /// The next join or leave of the file happens.
+    Change(Change),
+    /// A node learns the members (index into `news`).
+    Learn(usize),
 }
 
 /// The fixed part of an exploration: the bounds, and when time ends.
@@ -134,13 +169,18 @@ pub struct Rules {
     /// Timers due after this never fire: the scenario's end
     /// (`duration + quiesce`), which keeps the space finite.
     pub horizon: SimTime,
+    /// The file's joins and leaves, in time order.
+    pub changes: Vec<Change>,
 }
 
 impl State {
-    /// The world at time zero after every node and client started.
-    pub fn initial(nodes: Vec<DynamoNode>, clients: Vec<StoreClient>) -> State {
+    /// The world at time zero after every node but the spares (those
+    /// from `members` on) and every client started.
+    pub fn initial(nodes: Vec<DynamoNode>, clients: Vec<StoreClient>, members: usize) -> State {
         let mut s = State {
-            life: vec![Life::Up; nodes.len()],
+            life: (0..nodes.len())
+                .map(|i| if i < members { Life::Up } else { Life::Spare })
+                .collect(),
             node_prints: nodes.iter().map(node_print).collect(),
             nodes: nodes.into_iter().map(Rc::new).collect(),
             client_prints: clients.iter().map(client_print).collect(),
@@ -158,8 +198,11 @@ impl State {
             duplicates: 0,
             crashes: 0,
             early_timers: 0,
+            next_change: 0,
+            members: (0..members.min(64)).fold(0, |m, i| m | 1 << i),
+            news: Vec::new(),
         };
-        for i in 0..s.nodes.len() {
+        for i in 0..members {
             s.act(Endpoint::Node(NodeId(i as u32)), |actor, fx| match actor {
                 Actor::Node(node) => node.on_start(SimTime::ZERO, fx),
                 Actor::Client(client) => client.on_start(SimTime::ZERO, fx),
@@ -175,16 +218,25 @@ impl State {
         s
     }
 
-    /// The steps enabled here, in a fixed order: timers, deliveries,
-    /// drops, duplicates, crashes, restarts. None: the execution ended.
+    /// The steps enabled here, in a fixed order: timers (or the next
+    /// join or leave), deliveries, drops, duplicates, crashes, restarts,
+    /// news. None: the execution ended.
     pub fn steps(&self, rules: &Rules, out: &mut Vec<Step>) {
         out.clear();
-        let earliest = self
+        let mut earliest = self
             .timers
             .iter()
             .map(|t| t.due)
             .filter(|&due| due <= rules.horizon)
             .min();
+        // A join or a leave comes before the timers due at its time or
+        // later, whatever is in flight.
+        if let Some(change) = rules.changes.get(self.next_change as usize) {
+            if change.at <= rules.horizon && earliest.is_none_or(|due| change.at <= due) {
+                out.push(Step::Change(*change));
+                earliest = None;
+            }
+        }
         // A protocol timer waits for the messages in flight unless the
         // early budget lets it overtake them; a scripted op starts at its
         // `at` whatever is in flight.
@@ -221,6 +273,7 @@ impl State {
                 _ => {}
             }
         }
+        self.learn_steps(out);
     }
 
     /// The state after `step`.
@@ -286,6 +339,8 @@ impl State {
                     }
                 });
             }
+            Step::Change(change) => s.change(change),
+            Step::Learn(i) => s.learn(i),
         }
         s
     }
@@ -325,6 +380,7 @@ impl State {
             next_message,
             now,
             life,
+            news,
             ..
         } = self;
         let mut fx = Fx {
@@ -345,7 +401,11 @@ impl State {
                 input(Actor::Node(Rc::make_mut(&mut nodes[n])), &mut fx);
                 node_prints[n] = node_print(&nodes[n]);
                 if fx.halted {
+                    // Gone: its timers and its news with it.
                     life[n] = Life::Gone;
+                    let me = Endpoint::Node(NodeId(n as u32));
+                    timers.retain(|t| t.owner != me);
+                    news.retain(|x| x.to.0 as usize != n);
                 }
             }
             Endpoint::Client(c) => {
@@ -386,7 +446,24 @@ impl State {
         h.u64(self.timers.len() as u64);
         h.u64(multiset(&mut self.timers.iter().map(|t| t.print)));
         h.u64(self.history_print);
+        // Only a file with joins or leaves has these, so the others' fingerprints
+        // (and the zoo's pinned counts) are as before.
+        if self.next_change > 0 {
+            h.u64(u64::from(self.next_change));
+            h.u64(self.members);
+            for x in &self.news {
+                h.u64(u64::from(x.to.0));
+                h.u64(x.members);
+            }
+        }
         h.finish()
+    }
+
+    /// The message `flight[i]` as a delivery step names it across states
+    /// (its hash: sender, receiver and content) and its receiver.
+    pub fn delivery(&self, i: usize) -> (u64, Endpoint) {
+        let e = &self.flight[i];
+        (e.print, e.to)
     }
 
     /// `step` as the event loop names it (see `sim::scripted`), at the
@@ -403,6 +480,18 @@ impl State {
             Step::Duplicate(i) => (self.now, Choice::Duplicate(self.flight[i].number)),
             Step::Crash(n) => (self.now, Choice::Crash(n)),
             Step::Restart(n) => (self.now, Choice::Restart(n)),
+            Step::Change(c) if c.joined => (self.now.max(c.at), Choice::Join(c.node)),
+            Step::Change(c) => (self.now.max(c.at), Choice::Leave(c.node)),
+            Step::Learn(i) => {
+                let news = self.news[i];
+                (
+                    self.now,
+                    Choice::Learn {
+                        node: news.to,
+                        members: news.members,
+                    },
+                )
+            }
         };
         Scripted { at, choice }
     }
@@ -435,6 +524,19 @@ impl State {
             Step::Duplicate(i) => format!("duplicate {}", message(i)),
             Step::Crash(n) => format!("crash {n}"),
             Step::Restart(n) => format!("restart {n}"),
+            Step::Change(c) => format!(
+                "at {}ms {} {}",
+                c.at.as_millis_f64(),
+                c.node,
+                if c.joined { "joins" } else { "leaves" }
+            ),
+            Step::Learn(i) => {
+                let news = self.news[i];
+                let members: Vec<String> = membership::nodes_of(news.members)
+                    .map(|n| n.to_string())
+                    .collect();
+                format!("{} learns the members: {}", news.to, members.join(", "))
+            }
         }
     }
 }
@@ -455,116 +557,4 @@ fn client_print(client: &StoreClient) -> u64 {
 enum Actor<'a> {
     Node(&'a mut DynamoNode),
     Client(&'a mut StoreClient),
-}
-
-/// The outbox of one handler call: effects land straight in the state.
-struct Fx<'a> {
-    owner: Endpoint,
-    now: SimTime,
-    flight: &'a mut Vec<Rc<Envelope>>,
-    timers: &'a mut Vec<PendingTimer>,
-    history: &'a mut Rc<Vec<Event>>,
-    history_print: &'a mut u64,
-    next_op: &'a mut u64,
-    next_timer: &'a mut u64,
-    next_message: &'a mut u32,
-    halted: bool,
-}
-
-impl Fx<'_> {
-    fn timer(&mut self, after: SimTime, timer: TimerKind) -> TimerId {
-        *self.next_timer += 1;
-        let due = self.now + after;
-        let mut h = Hash64::default();
-        h.u64(due.0);
-        let _ = write!(h, "{:?}{:?}", self.owner, timer);
-        self.timers.push(PendingTimer {
-            due,
-            id: *self.next_timer,
-            owner: self.owner,
-            timer,
-            print: h.finish(),
-        });
-        TimerId::from_raw(0, *self.next_timer)
-    }
-
-    fn record(&mut self, event: Event) {
-        let mut h = Hash64::default();
-        h.u64(*self.history_print);
-        let _ = write!(h, "{event:?}");
-        *self.history_print = h.finish();
-        Rc::make_mut(self.history).push(event);
-    }
-
-    fn send_msg(&mut self, to: Endpoint, msg: Msg) {
-        *self.next_message += 1;
-        let mut h = Hash64::default();
-        let _ = write!(h, "{:?}{:?}{:?}", self.owner, to, msg);
-        self.flight.push(Rc::new(Envelope {
-            number: *self.next_message - 1,
-            from: self.owner,
-            to,
-            msg,
-            print: h.finish(),
-        }));
-    }
-}
-
-impl Outbox<Msg, Timer> for Fx<'_> {
-    fn send(&mut self, to: Endpoint, msg: Msg) {
-        self.send_msg(to, msg);
-    }
-    fn set_timer(&mut self, after: SimTime, timer: Timer) -> TimerId {
-        self.timer(after, TimerKind::Node(timer))
-    }
-    fn cancel_timer(&mut self, id: TimerId) {
-        self.timers.retain(|t| t.id != id.seq);
-    }
-    fn note(&mut self, _kind: &'static str, _fields: impl FnOnce(&mut Fields<'_>)) {}
-    fn tracing(&self) -> bool {
-        false
-    }
-    fn halt(&mut self) {
-        self.halted = true;
-    }
-}
-
-impl Outbox<Msg, ClientTimer> for Fx<'_> {
-    fn send(&mut self, to: Endpoint, msg: Msg) {
-        self.send_msg(to, msg);
-    }
-    fn set_timer(&mut self, after: SimTime, timer: ClientTimer) -> TimerId {
-        self.timer(after, TimerKind::Client(timer))
-    }
-    fn cancel_timer(&mut self, id: TimerId) {
-        self.timers.retain(|t| t.id != id.seq);
-    }
-    fn note(&mut self, _kind: &'static str, _fields: impl FnOnce(&mut Fields<'_>)) {}
-    fn tracing(&self) -> bool {
-        false
-    }
-    fn halt(&mut self) {
-        self.halted = true;
-    }
-}
-
-impl ClientOutbox<Msg, ClientTimer> for Fx<'_> {
-    fn next_op(&mut self) -> OpId {
-        let op = OpId(*self.next_op);
-        *self.next_op += 1;
-        op
-    }
-    fn invoke(&mut self, inv: &Invocation) {
-        self.record(Event::Invoke(inv.clone()));
-    }
-    fn complete(&mut self, done: Completion) {
-        self.record(Event::Complete(done));
-    }
-    fn written(&self, value: ValueId) -> Option<Rc<Written>> {
-        // Explorations are short: a walk back through the history.
-        self.history.iter().rev().find_map(|e| match e {
-            Event::Invoke(inv) if inv.value == Some(value) => inv.typed.clone(),
-            _ => None,
-        })
-    }
 }

@@ -45,6 +45,16 @@ pub struct Config {
     pub anti_entropy: Option<AntiEntropyConfig>,
     /// Who the nodes are, for rebuilding the ring when membership changes.
     pub plan: ClusterPlan,
+    /// Membership is told to each node from outside (`Node::on_membership`)
+    /// rather than gossiped: `dynsim check` tells each node of a join or a
+    /// leave at a step of its own. With it and gossip off, a graceful
+    /// leave hands its keys over and lingers instead of stopping at once.
+    pub told_membership: bool,
+    /// The node asserts (debug builds) that it never mints a dot twice
+    /// (`minted`). Off only where `dynsim check` explores a planted bug,
+    /// so that the explorer and the counterexample's run judge the bug by
+    /// what it does (a lost acknowledged write), not stop at the assertion.
+    pub dot_assertion: bool,
     /// A bug planted on purpose, so a test can show that the checkers and
     /// the property tests catch a broken protocol. Never set by a scenario
     /// file; `None` in every real run.

@@ -206,15 +206,8 @@ impl DynamoNode {
                 weight: state.weight,
             })
             .collect();
-        let plan = &self.config.plan;
-        let view = plan.views.view(&plan.spec, &plan.initial, &current, None);
-        let new = self.directory.with_ring(view.ring.clone());
-        let old = std::mem::replace(&mut self.directory, new);
-        out.note("view", |f| {
-            f.nodes("members", self.directory.members());
-        });
-        self.hand_over(&old, now, out);
-        self.rebuild_forest();
+        let old = self.directory.clone();
+        let view = self.adopt_view(now, &current, &old, out);
         if !self.leaving {
             // Under strategy 3 a join takes partitions from the others: the
             // tokens this node owns change, and it says so.
@@ -224,6 +217,69 @@ impl DynamoNode {
                 }
             }
         }
+    }
+
+    /// Takes the ring view of the member set `current` and hands over the
+    /// keys whose replicas moved since `old`.
+    fn adopt_view(
+        &mut self,
+        now: SimTime,
+        current: &[NodeSpec],
+        old: &super::Directory,
+        out: &mut impl Outbox<Msg, Timer>,
+    ) -> Arc<super::views::RingView> {
+        let plan = &self.config.plan;
+        let view = plan.views.view(&plan.spec, &plan.initial, current, None);
+        self.directory = self.directory.with_ring(view.ring.clone());
+        out.note("view", |f| {
+            f.nodes("members", self.directory.members());
+        });
+        self.hand_over(old, now, out);
+        self.rebuild_forest();
+        view
+    }
+
+    /// The member set of this node's view with `member` in or out, as
+    /// specs sorted by node.
+    fn members_with(&self, member: NodeId, joined: bool) -> Vec<NodeSpec> {
+        let mut nodes: Vec<NodeId> = self.directory.members().to_vec();
+        nodes.retain(|&n| n != member);
+        if joined {
+            nodes.push(member);
+        }
+        nodes.sort_unstable();
+        nodes
+            .into_iter()
+            .map(|n| self.config.plan.node(n))
+            .collect()
+    }
+
+    /// Membership told rather than gossiped (`Config::told_membership`:
+    /// `dynsim check` tells each node the member set after a join or a
+    /// leave at a step of its own, as gossip would reach it at a time of
+    /// its own): the view becomes that of `members`, and the keys that
+    /// moved are handed over as after a gossiped change.
+    pub(super) fn learn_membership(
+        &mut self,
+        now: SimTime,
+        members: &[NodeId],
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        if !self.config.told_membership || self.gossip.is_some() {
+            return;
+        }
+        let mut nodes = members.to_vec();
+        nodes.sort_unstable();
+        nodes.dedup();
+        if nodes.is_empty() || nodes == self.directory.members() {
+            return;
+        }
+        let current: Vec<NodeSpec> = nodes
+            .into_iter()
+            .map(|n| self.config.plan.node(n))
+            .collect();
+        let old = self.directory.clone();
+        self.adopt_view(now, &current, &old, out);
     }
 
     /// Sends each key whose replicas changed between `old` and the current
@@ -329,7 +385,11 @@ impl DynamoNode {
     /// learn of it, and the node stops at once.
     pub(super) fn leave(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
         let Some(g) = &mut self.gossip else {
-            out.halt();
+            if self.config.told_membership {
+                self.leave_told(now, out);
+            } else {
+                out.halt();
+            }
             return;
         };
         self.leaving = true;
@@ -341,6 +401,23 @@ impl DynamoNode {
         self.gossip_round(now, out);
         let linger =
             (interval + interval).max(self.config.request_timeout + self.config.request_timeout);
+        out.set_timer(linger, Timer::Leave);
+    }
+
+    /// A graceful leave when membership is told: the others learn of it
+    /// at steps of their own; this node takes itself out of its view,
+    /// hands every key over (from the view with itself in, so a leave
+    /// resumed after a crash sends everything again), and stops after
+    /// two request timeouts.
+    fn leave_told(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
+        self.leaving = true;
+        let with_me = self.members_with(self.id, true);
+        let plan = &self.config.plan;
+        let before = plan.views.view(&plan.spec, &plan.initial, &with_me, None);
+        let old = self.directory.with_ring(before.ring.clone());
+        let without_me = self.members_with(self.id, false);
+        self.adopt_view(now, &without_me, &old, out);
+        let linger = self.config.request_timeout + self.config.request_timeout;
         out.set_timer(linger, Timer::Leave);
     }
 }

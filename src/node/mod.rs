@@ -183,7 +183,7 @@ impl DynamoNode {
         actor: NodeId,
         state: &crate::version::Siblings,
     ) {
-        if self.config.key_epochs {
+        if self.config.key_epochs && self.config.dot_assertion {
             self.minted.check(key, actor, state);
         }
     }
@@ -446,6 +446,15 @@ impl Node for DynamoNode {
 
     fn on_leave(&mut self, now: SimTime, out: &mut impl Outbox<Msg, Timer>) {
         self.leave(now, out);
+    }
+
+    fn on_membership(
+        &mut self,
+        now: SimTime,
+        members: &[NodeId],
+        out: &mut impl Outbox<Msg, Timer>,
+    ) {
+        self.learn_membership(now, members, out);
     }
 
     /// A bad sector: the replica of `key` is gone (hints live in their own

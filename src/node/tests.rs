@@ -56,6 +56,8 @@ pub(super) fn config(w: usize, r: usize) -> Config {
         gossip: None,
         anti_entropy: None,
         plan: plan(5),
+        told_membership: false,
+        dot_assertion: true,
         deliberate_bug: None,
     }
 }

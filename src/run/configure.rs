@@ -51,6 +51,8 @@ pub fn node_config(scenario: &Scenario) -> Config {
             ranges_per_exchange: scenario.anti_entropy.ranges_per_exchange,
         }),
         plan: cluster_plan(scenario),
+        told_membership: false,
+        dot_assertion: true,
         deliberate_bug: None,
     }
 }

@@ -87,6 +87,13 @@ pub fn parse_str(
     format: Format,
     sets: &[String],
 ) -> Result<Scenario, ScenarioError> {
+    let sources = sources(source_name, text, sets);
+    let result = tree_of(text, format, sets).and_then(|root| decode::decode(&root));
+    result.map_err(|diag| ScenarioError::from_diag(diag, &sources))
+}
+
+/// The texts spans point into: the file, then each `--set` argument.
+fn sources(source_name: &str, text: &str, sets: &[String]) -> Vec<Source> {
     let mut sources = vec![Source {
         name: source_name.to_string(),
         text: text.to_string(),
@@ -98,15 +105,59 @@ pub fn parse_str(
             text,
         }
     }));
-    let result = (|| {
-        let mut root = match format {
-            Format::Toml => toml_src::parse_document(0, text)?,
-            Format::Json => json_src::parse_document(0, text)?,
-        };
-        for (i, argument) in sets.iter().enumerate() {
-            set::apply(&mut root, i + 1, argument)?;
-        }
-        decode::decode(&root)
-    })();
-    result.map_err(|diag| ScenarioError::from_diag(diag, &sources))
+    sources
+}
+
+/// The spanned tree of a text with the `--set` arguments applied.
+fn tree_of(text: &str, format: Format, sets: &[String]) -> Result<tree::Node, diag::Diag> {
+    let mut root = match format {
+        Format::Toml => toml_src::parse_document(0, text)?,
+        Format::Json => json_src::parse_document(0, text)?,
+    };
+    for (i, argument) in sets.iter().enumerate() {
+        set::apply(&mut root, i + 1, argument)?;
+    }
+    Ok(root)
+}
+
+/// An error about a field of a file that loaded, found by a later stage
+/// (a `[check] schedule` that is no execution of its file), located as a
+/// decoding error is: the file (or the `--set` argument that set the
+/// field), line, column, the dotted path and a caret. `field` is a dotted
+/// path of table keys (`check.schedule`), `index` an element of the array
+/// there (`check.schedule[3]`). Without the field in the text (it cannot
+/// be read again), the error names the file and the path alone.
+pub fn locate(
+    path: &Path,
+    sets: &[String],
+    field: &str,
+    index: Option<usize>,
+    message: &str,
+) -> ScenarioError {
+    let name = path.display().to_string();
+    let dotted = match index {
+        Some(i) => format!("{field}[{i}]"),
+        None => field.to_string(),
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return ScenarioError::without_position(&name, &dotted, message, None);
+    };
+    let found = tree_of(&text, Format::from_path(path), sets)
+        .ok()
+        .and_then(|root| {
+            let node = root.lookup(field)?;
+            let node = match (index, &node.value) {
+                (None, _) => node,
+                (Some(i), tree::Value::Array(items)) => items.get(i)?,
+                (Some(_), _) => return None,
+            };
+            Some(node.span.clone())
+        });
+    match found {
+        Some(span) => ScenarioError::from_diag(
+            diag::Diag::new(&span, &dotted, message),
+            &sources(&name, &text, sets),
+        ),
+        None => ScenarioError::without_position(&name, &dotted, message, None),
+    }
 }

@@ -116,11 +116,18 @@ pub fn check(s: &Scenario, root: &Node) -> Result<(), Diag> {
                 "a [workload] cannot be explored: give [check] scripted [[op]]s only",
             ),
             (
-                s.faults.iter().any(|f| {
-                    !matches!(f.action, FaultAction::Skew { .. }) || f.at != SimTime::ZERO
+                s.faults.iter().any(|f| match f.action {
+                    FaultAction::Skew { .. } => f.at != SimTime::ZERO,
+                    FaultAction::Join(_) | FaultAction::Leave(_) => false,
+                    _ => true,
                 }),
                 "fault",
-                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of [[fault]] (a clock skew from the start, at = \"0s\", is the one fault it takes)",
+                "[check] explores crashes and lost or duplicated messages itself: use max_crashes, max_drops and max_duplicates instead of [[fault]] (a clock skew from the start, at = \"0s\", and joins and leaves at their `at` are the faults it takes)",
+            ),
+            (
+                s.total_nodes() > 64,
+                "cluster",
+                "[check] explores at most 64 nodes, spares included (a handful is what it can finish)",
             ),
             (
                 s.nemesis.is_some(),

@@ -296,7 +296,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         ""
     }
 
-    fn join(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
+    pub(super) fn join(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Spare {
             return "join";
         }
@@ -311,7 +311,7 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         ""
     }
 
-    fn leave(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
+    pub(super) fn leave(&mut self, n: NodeId, origin: FaultOrigin) -> &'static str {
         if self.nodes[n.index()].status != Status::Up {
             return "leave";
         }

@@ -20,6 +20,7 @@ use super::{Event, FaultOrigin, Sim};
 use crate::actor::{Client, Node};
 use crate::id::NodeId;
 use crate::net::DropReason;
+use crate::scenario::FaultAction;
 use crate::time::SimTime;
 
 /// What happens at one step of a scripted execution.
@@ -36,6 +37,17 @@ pub enum Choice {
     Crash(NodeId),
     /// A crashed node comes back with its disk.
     Restart(NodeId),
+    /// A spare joins (the file's `join` fault, taken here rather than by
+    /// the fault schedule).
+    Join(NodeId),
+    /// A member leaves gracefully (the file's `leave` fault).
+    Leave(NodeId),
+    /// `node` learns the ring's members (a bit per node): membership told,
+    /// not gossiped (`Node::on_membership`).
+    Learn {
+        node: NodeId,
+        members: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,11 +113,17 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
         }
     }
 
-    /// Faults still happen at their times, between the steps.
+    /// Faults still happen at their times, between the steps; joins and
+    /// leaves are steps of their own (`Choice::Join`, `Choice::Leave`).
     fn apply_faults_until(&mut self, t: SimTime) {
         while let Some(script) = &mut self.script {
             let i = script.next_fault;
             match self.core.faults.get(i) {
+                Some((fault, _))
+                    if matches!(fault.action, FaultAction::Join(_) | FaultAction::Leave(_)) =>
+                {
+                    script.next_fault += 1;
+                }
                 Some((fault, _)) if fault.at <= t => {
                     script.next_fault += 1;
                     self.core.now = self.core.now.max(fault.at);
@@ -129,6 +147,22 @@ impl<N: Node, C: Client<Msg = N::Msg>> Sim<N, C> {
             }
             Choice::Restart(n) => {
                 self.restart(n, false, FaultOrigin::File);
+                return;
+            }
+            Choice::Join(n) => {
+                self.join(n, FaultOrigin::File);
+                return;
+            }
+            Choice::Leave(n) => {
+                self.leave(n, FaultOrigin::File);
+                return;
+            }
+            Choice::Learn { node, members } => {
+                let members: Vec<NodeId> = (0..64u32)
+                    .filter(|i| members & (1 << i) != 0)
+                    .map(NodeId)
+                    .collect();
+                self.with_node(node, |n, now, out| n.on_membership(now, &members, out));
                 return;
             }
         };
