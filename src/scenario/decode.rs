@@ -157,7 +157,11 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     };
     scenario.replication = top.or("replication", Replication::default(), replication)?;
     scenario.network = top.or("network", Network::default(), |f| network(f, space))?;
-    scenario.gossip = top.or("gossip", Gossip::default(), gossip)?;
+    scenario.gossip = top.or("gossip", Gossip::default(), |f| gossip(f, space))?;
+    if top.get("gossip").is_none() {
+        scenario.gossip.suspect_after =
+            defaults::suspect_after(space.nodes, scenario.gossip.interval);
+    }
     scenario.anti_entropy = top.or("anti_entropy", AntiEntropy::default(), anti_entropy)?;
     scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
     // Before the workload and the ops: which writes they may make
@@ -402,14 +406,16 @@ fn link_override(field: Field<'_>, space: NodeSpace) -> Result<LinkOverride, Dia
     })
 }
 
-fn gossip(field: Field<'_>) -> Result<Gossip, Diag> {
+fn gossip(field: Field<'_>, space: NodeSpace) -> Result<Gossip, Diag> {
     let t = field.table(GOSSIP_KEYS)?;
     let d = Gossip::default();
+    let interval = t.or("interval", d.interval, |f| f.positive_duration())?;
+    let suspect_after = defaults::suspect_after(space.nodes, interval);
     Ok(Gossip {
         enabled: t.or("enabled", d.enabled, |f| f.bool())?,
-        interval: t.or("interval", d.interval, |f| f.positive_duration())?,
+        interval,
         fanout: t.or("fanout", d.fanout, |f| f.u32_in(1, MAX_NODES, "`fanout`"))?,
-        suspect_after: t.or("suspect_after", d.suspect_after, |f| f.positive_duration())?,
+        suspect_after: t.or("suspect_after", suspect_after, |f| f.positive_duration())?,
         reporters: t.or("reporters", d.reporters, |f| {
             f.u32_in(1, MAX_NODES, "`reporters`")
         })?,

@@ -80,6 +80,42 @@ fn a_minimal_file_takes_every_default() {
     assert_eq!(s.nemesis.unwrap().heal_by, defaults::DURATION);
 }
 
+/// `gossip.suspect_after` left out: 5 s up to 64 nodes, longer past
+/// them (a heartbeat's spread grows with log2 of the size), whether the
+/// `[gossip]` table is absent or present without the field; a file's own
+/// value always wins.
+#[test]
+fn suspect_after_defaults_grow_with_the_cluster_past_64_nodes() {
+    let after = |text: &str, sets: &[&str]| parse_with(text, sets).unwrap().gossip.suspect_after;
+    let bare = "name = \"g\"";
+    let table = "name = \"g\"\n[gossip]\nfanout = 1\n";
+    for text in [bare, table] {
+        assert_eq!(after(text, &[]), SimTime::from_secs(5));
+        assert_eq!(after(text, &["cluster.nodes=64"]), SimTime::from_secs(5));
+        // The initial ring counts, not the spares that may join it.
+        assert_eq!(
+            after(text, &["cluster.nodes=64", "cluster.spares=5"]),
+            SimTime::from_secs(5)
+        );
+        assert_eq!(after(text, &["cluster.nodes=65"]), SimTime::from_secs(6));
+        assert_eq!(after(text, &["cluster.nodes=128"]), SimTime::from_secs(6));
+        assert_eq!(after(text, &["cluster.nodes=1024"]), SimTime::from_secs(9));
+        assert_eq!(
+            after(text, &["cluster.nodes=1024", "gossip.interval=2s"]),
+            SimTime::from_secs(18)
+        );
+        // Never below the fixed 5 s, whatever the interval.
+        assert_eq!(
+            after(text, &["cluster.nodes=1024", "gossip.interval=100ms"]),
+            SimTime::from_secs(5)
+        );
+        assert_eq!(
+            after(text, &["cluster.nodes=1024", "gossip.suspect_after=5s"]),
+            SimTime::from_secs(5)
+        );
+    }
+}
+
 #[test]
 fn syntax_errors_have_positions() {
     let e = err("name = \"x\"\n[cluster\nnodes = 3\n");
