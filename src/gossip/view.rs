@@ -46,6 +46,9 @@ pub struct Gossip {
     dirty: Vec<NodeId>,
     /// Status changes not yet returned to the embedding node.
     pending: Vec<Transition>,
+    /// Status changes ever made here, so an observer can tell that a view
+    /// is as it last read it without reading it again.
+    status_changes: u64,
     /// Bookkeeping for the figures, not protocol state.
     pub(super) sent_messages: u64,
     pub(super) sent_bytes: u64,
@@ -153,6 +156,7 @@ impl Gossip {
             scratch: Vec::new(),
             dirty: Vec::new(),
             pending: Vec::new(),
+            status_changes: 0,
             sent_messages: 0,
             sent_bytes: 0,
         };
@@ -195,6 +199,13 @@ impl Gossip {
     pub fn entry(&self, node: NodeId) -> Option<&Entry> {
         let at = self.find(node).ok()?;
         Some(&self.known[at].entry)
+    }
+
+    /// A stamp of this view's statuses: equal stamps of one node's view
+    /// mean `statuses` gives the same list. (The own generation tells a
+    /// restarted or new view from an old one with as many changes.)
+    pub fn statuses_stamp(&self) -> (u64, u64) {
+        (self.own().generation, self.status_changes)
     }
 
     /// Every known node and its status here, sorted by node.
@@ -387,7 +398,14 @@ impl Gossip {
             let Ok(at) = self.find(node) else {
                 continue;
             };
-            dirty.push(node);
+            // A status follows from `left` and the tally alone, and the
+            // tally's changes mark their nodes below; so an entry whose
+            // status is known and whose `left` is as last counted (mostly a
+            // heartbeat that advanced) keeps its status.
+            let known = &self.known[at];
+            if known.status.is_none() || known.member == known.entry.state.left {
+                dirty.push(node);
+            }
             if !Arc::ptr_eq(&self.known[at].counted_list, &self.known[at].entry.suspects) {
                 self.recount_list(at, &mut dirty);
             }
@@ -428,6 +446,7 @@ impl Gossip {
                     from: known.status,
                     to: status,
                 });
+                self.status_changes += 1;
                 known.status = Some(status);
             }
             if known.member == left {

@@ -75,6 +75,12 @@ pub struct Observer {
     /// A key put less than this before a sample is in flight.
     in_flight_window: SimTime,
     observed: Observations,
+    /// What the last sample found of the views: the truth it judged
+    /// against and, per node, its view's stamp and whether it differed.
+    /// With a thousand nodes, reading every view again at every sample
+    /// was a million statuses; a view that made no change since, against
+    /// the same truth, differs as it did.
+    views: LastViews,
 }
 
 /// The ring of one member set, and each key's range on it.
@@ -119,6 +125,7 @@ impl Observer {
             truth: None,
             in_flight_window: scenario.replication.request_timeout,
             observed: Observations::default(),
+            views: (Vec::new(), Vec::new()),
         }
     }
 
@@ -141,7 +148,7 @@ impl Observer {
             not_in_flight(&judged.divergent, divergent, recent)
         });
         self.observed.divergence.push((at, settled));
-        if let Some(differ) = views_differ(world) {
+        if let Some(differ) = views_differ(world, &mut self.views) {
             self.observed.views_differ.push((at, differ));
         }
     }
@@ -371,18 +378,27 @@ fn live_stores<'a>(world: &'a World, live: &[bool]) -> Vec<Option<&'a Store>> {
         .collect()
 }
 
+/// The truth a sample judged the views against, and per node the stamp
+/// of its view (`Gossip::statuses_stamp`) and whether it differed.
+type LastViews = (Vec<Status>, Vec<Option<((u64, u64), bool)>>);
+
 /// Up nodes whose gossip view differs from the truth; `None` with gossip
-/// off (no node has a view).
-fn views_differ(world: &World) -> Option<u64> {
+/// off (no node has a view). `last` holds the previous sample's truth and
+/// verdicts, reused for the views that did not change.
+fn views_differ(world: &World, last: &mut LastViews) -> Option<u64> {
     let truth: Vec<Status> = (0..world.nodes().count() as u32)
         .map(|n| world.status(NodeId(n)))
         .collect();
+    let (last_truth, verdicts) = last;
+    if *last_truth != truth {
+        verdicts.clear();
+    }
+    verdicts.resize(truth.len(), None);
     let mut any_view = false;
     let mut differ = 0;
-    // Each view read in one pass in node order into a table, rather than
-    // looked up a node at a time: with a thousand nodes, a million lookups
-    // a sample.
-    let mut seen = Vec::with_capacity(truth.len());
+    // A view that changed is read in one pass in node order into a table,
+    // rather than looked up a node at a time.
+    let mut seen = Vec::new();
     for (i, node) in world.nodes().enumerate() {
         let Some(gossip) = node.gossip() else {
             continue;
@@ -391,17 +407,25 @@ fn views_differ(world: &World) -> Option<u64> {
         if truth[i] != Status::Up {
             continue;
         }
-        seen.clear();
-        seen.resize(truth.len(), None);
-        for (peer, status) in gossip.statuses() {
-            if let Some(slot) = seen.get_mut(peer.index()) {
-                *slot = Some(status);
+        let stamp = gossip.statuses_stamp();
+        let verdict = match verdicts[i] {
+            Some((was, verdict)) if was == stamp => verdict,
+            _ => {
+                seen.clear();
+                seen.resize(truth.len(), None);
+                for (peer, status) in gossip.statuses() {
+                    if let Some(slot) = seen.get_mut(peer.index()) {
+                        *slot = Some(status);
+                    }
+                }
+                let verdict = view_differs(|x| seen[x.index()], &truth);
+                verdicts[i] = Some((stamp, verdict));
+                verdict
             }
-        }
-        if view_differs(|x| seen[x.index()], &truth) {
-            differ += 1;
-        }
+        };
+        differ += u64::from(verdict);
     }
+    *last_truth = truth;
     any_view.then_some(differ)
 }
 
