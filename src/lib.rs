@@ -7,6 +7,7 @@
 //! - [`ring`]: consistent hashing, Dynamo's strategies 1-3, preference lists.
 //! - [`actor`]: the sans-IO interface every protocol node implements.
 //! - [`sim`]: the event loop, the only owner of time and the queue.
+//! - [`timeline`]: node lives and network cuts as run, for checks and report.
 //! - [`net`]: the lossy, partitionable network of regions and racks.
 //! - [`fault`]: the fault schedule and the nemesis that draws one.
 //! - [`node`], [`client`]: the storage node and the clients that load it.
@@ -39,6 +40,7 @@ pub mod shrink;
 pub mod sim;
 pub mod sweep;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 pub mod value;
 pub mod version;

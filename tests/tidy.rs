@@ -104,6 +104,47 @@ fn protocol_modules_do_not_depend_on_the_event_loop() {
     );
 }
 
+/// The report reads the run's figures and its trace, never the live world:
+/// nothing under `report/` names the event loop or the network, tests
+/// included (they build what they draw from `run`'s output). A `use
+/// crate::{sim, ..}` group would hide the path, so a bare `sim` or `net`
+/// in braces counts too.
+#[test]
+fn the_report_reads_neither_the_event_loop_nor_the_network() {
+    let banned = [
+        "crate::sim",
+        "crate::net",
+        "dynsim::sim",
+        "dynsim::net",
+        "super::sim",
+        "super::net",
+    ];
+    let mut hits = Vec::new();
+    for file in rust_files(&src().join("report")) {
+        let rel = relative(&file);
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Inside a `use crate::{` group, from its first line to its `;`.
+        let mut in_group = false;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            in_group = in_group || code.trim_start().starts_with("use crate::{");
+            let grouped = in_group
+                && code
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == "sim" || word == "net");
+            in_group = in_group && !code.contains(';');
+            if grouped || banned.iter().any(|b| code.contains(b)) {
+                hits.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "the report reaches into the event loop or the network (read `RunOutput` or the trace):\n{}",
+        hits.join("\n")
+    );
+}
+
 /// Every module says what it models at the top.
 #[test]
 fn every_module_starts_with_a_doc_comment() {

@@ -2,9 +2,9 @@
 //! and membership protocol (Dynamo §4.8) told each node what happened.
 //!
 //! Judged against the simulator's own record of each node's life
-//! (`sim::LifeEvent`), never against what the nodes believe: a crash at t,
-//! and for each node that was up then and stayed up, when its view first
-//! said "down"; a node declared down while it was up (a false positive: a
+//! (`timeline::LifeEvent`), never against what the nodes believe: a crash
+//! at t, and for each node that was up then and stayed up, when its view
+//! first said "down"; a node declared down while it was up (a false positive: a
 //! partition or a slow link made a live node look dead); a join or leave,
 //! and when the last live node heard of it.
 //!
@@ -14,8 +14,8 @@
 use crate::gossip::Status as ViewStatus;
 use crate::id::NodeId;
 use crate::node::MemberEvent;
-use crate::sim::{Life, LifeEvent, Status};
 use crate::time::SimTime;
+use crate::timeline::{Life, LifeEvent, Status};
 
 /// A node's view change, in true time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

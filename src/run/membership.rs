@@ -7,8 +7,8 @@ use crate::check::membership::{self, Observed, Truth};
 use crate::id::NodeId;
 use crate::node::DynamoNode;
 use crate::scenario::{FaultAction, Scenario};
-use crate::sim::{Life, Status};
 use crate::time::SimTime;
+use crate::timeline::{Life, Status};
 
 /// The membership figures of a run with gossip on.
 #[derive(Clone, Debug)]

@@ -4,7 +4,9 @@
 //! checkers and the report need.
 
 mod configure;
+mod cuts;
 pub use configure::{cluster_plan, node_config};
+pub use cuts::network_cuts;
 pub mod disk_loss;
 mod membership;
 pub mod observe;
@@ -22,8 +24,9 @@ use crate::ring::{Layout, NodeSpec, key_position};
 use crate::scenario::FaultAction;
 use crate::scenario::{Fault, PutContext, Scenario, ScriptedKind};
 use crate::sim::rng::{Stream, stream};
-use crate::sim::{FaultOrigin, LifeEvent, Sim};
+use crate::sim::{FaultOrigin, Sim};
 use crate::time::SimTime;
+use crate::timeline::{LifeEvent, NetworkCut};
 use crate::trace::Tracer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -275,6 +278,8 @@ pub struct RunOutput {
     /// The fault schedule as run: the file's and the nemesis's faults, in
     /// time order (for the charts' fault windows).
     pub faults: Vec<Fault>,
+    /// When the network was cut, replayed from `faults` (see [`cuts`]).
+    pub network_cuts: Vec<NetworkCut>,
     /// Every node's status and clock changes, in time order.
     pub lifecycle: Vec<LifeEvent>,
     /// How long a full anti-entropy pass takes at the slowest node of the
@@ -350,6 +355,10 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
             .iter()
             .map(|(f, _)| f.clone())
             .collect(),
+        network_cuts: network_cuts(
+            world.fault_schedule().iter().map(|(f, _)| f),
+            (scenario.cluster.nodes, scenario.total_nodes()),
+        ),
         lifecycle: world.lifecycle().to_vec(),
         anti_entropy_full_pass: scenario.anti_entropy.enabled.then(|| {
             let ae = &scenario.anti_entropy;

@@ -32,47 +32,8 @@ use rand_chacha::ChaCha8Rng;
 
 pub use faults::FaultOrigin;
 pub use scripted::{Choice, Scripted};
-
-/// Where a node stands in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// A spare that has not joined.
-    Spare,
-    Up,
-    /// Alive but handling nothing; input waits until it resumes.
-    Paused,
-    Crashed,
-    /// Left gracefully.
-    Left,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Spare => "spare",
-            Status::Up => "up",
-            Status::Paused => "paused",
-            Status::Crashed => "crashed",
-            Status::Left => "left",
-        }
-    }
-}
-
-/// A change in a node's life, as the simulator (not the node) saw it: the
-/// truth that membership figures are judged against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LifeEvent {
-    pub at: SimTime,
-    pub node: NodeId,
-    pub change: Life,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Life {
-    Status(Status),
-    /// The node's clock now reads true time plus this offset (ns).
-    Skew(i64),
-}
+// The life record is the run output's (`crate::timeline`); the loop keeps it.
+pub use crate::timeline::{Life, LifeEvent, Status};
 
 /// What the queue holds.
 pub(crate) enum Event<M, NT, CT> {

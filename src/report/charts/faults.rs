@@ -1,29 +1,24 @@
 //! Fault windows: the spans of a run during which something was broken,
 //! shaded on every time axis.
 //!
-//! Node faults come from the simulator's life record (`sim::LifeEvent`),
+//! Node faults come from the run's life record (`timeline::LifeEvent`),
 //! which says when a crash or pause really took effect and when the node
-//! came back; network faults from the fault schedule as run (the file's
-//! and the nemesis's), replayed on the network's own reachability matrix
-//! (`net::Reachability`): a partition window opens when a fault blocks a
-//! link and closes when every link is open again, so a partial heal keeps
-//! it open. The chart shows when the network was cut, not which links. A
-//! `split = "majority"` draws its sides in the run from the fault stream;
-//! the replay draws its own, which only matters to a partial heal after
-//! it. Loss and latency windows run to their `until`. A window still open
-//! at the end closes at the end.
+//! came back; partitions from the run's network cuts
+//! (`timeline::NetworkCut`: from a fault that blocks a link until every
+//! link is open again, so a partial heal keeps the window open). The
+//! chart shows when the network was cut, not which links. Loss and
+//! latency windows come from the fault schedule as run (the file's and
+//! the nemesis's) and run to their `until`. A window still open at the
+//! end closes at the end.
 
 use super::{DrawResult, failed};
 use crate::id::NodeId;
-use crate::net::Reachability;
 use crate::scenario::{Fault, FaultAction};
-use crate::sim::{Life, LifeEvent, Status};
 use crate::time::SimTime;
+use crate::timeline::{Life, LifeEvent, NetworkCut, Status};
 use plotters::coord::ranged1d::Ranged;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,30 +71,17 @@ pub struct FaultWindow {
     pub node: Option<NodeId>,
 }
 
-/// The fault windows of a run of `members` nodes (`total` with spares)
-/// that ended at `end`, sorted by start time, then kind.
+/// The fault windows of a run that ended at `end`, sorted by start time,
+/// then kind.
 pub fn windows(
     faults: &[Fault],
+    cuts: &[NetworkCut],
     lifecycle: &[LifeEvent],
-    (members, total): (u32, u32),
     end: SimTime,
 ) -> Vec<FaultWindow> {
     let mut out = Vec::new();
-    let mut net = Reachability::new(total);
-    let initial: Vec<NodeId> = (0..members).map(NodeId).collect();
-    let mut sides = ChaCha8Rng::seed_from_u64(0);
-    let mut cut_since: Option<SimTime> = None;
     for fault in faults {
         match &fault.action {
-            FaultAction::Partition(groups) => net.partition(groups),
-            FaultAction::Isolate(node) => net.isolate(*node),
-            FaultAction::Cut { from, to } => net.cut(*from, *to),
-            FaultAction::Bridge { left, right, via } => net.bridge(left, right, *via),
-            FaultAction::SplitMajority => {
-                net.split_majority(&mut sides, &initial);
-            }
-            FaultAction::HealAll => net.heal_all(),
-            FaultAction::Heal(groups) => groups.iter().for_each(|g| net.heal_group(g)),
             FaultAction::Loss { until, .. } => {
                 out.push(window(FaultKind::Loss, fault.at, *until, None));
             }
@@ -108,17 +90,10 @@ pub fn windows(
             }
             _ => {}
         }
-        match (cut_since, net.is_whole()) {
-            (None, false) => cut_since = Some(fault.at),
-            (Some(from), true) => {
-                out.push(window(FaultKind::Partition, from, fault.at, None));
-                cut_since = None;
-            }
-            _ => {}
-        }
     }
-    if let Some(from) = cut_since {
-        out.push(window(FaultKind::Partition, from, end, None));
+    for cut in cuts {
+        let to = cut.to.unwrap_or(end);
+        out.push(window(FaultKind::Partition, cut.from, to, None));
     }
     // Node faults: from the change into Crashed or Paused to the next
     // change of that node.
@@ -212,38 +187,22 @@ mod tests {
     }
 
     #[test]
-    fn windows_pair_cuts_with_heals_and_crashes_with_restarts() {
-        let faults = vec![
-            Fault {
-                at: ms(5000),
-                action: FaultAction::Partition(vec![vec![NodeId(0)], vec![NodeId(1)]]),
+    fn windows_close_cuts_at_the_end_and_pair_crashes_with_restarts() {
+        let faults = vec![Fault {
+            at: ms(2000),
+            action: FaultAction::Loss {
+                probability: 0.5,
+                until: ms(8000),
             },
-            Fault {
-                at: ms(6000),
-                action: FaultAction::Isolate(NodeId(2)),
+        }];
+        let cuts = [
+            NetworkCut {
+                from: ms(5000),
+                to: Some(ms(15000)),
             },
-            Fault {
-                at: ms(10000),
-                action: FaultAction::Heal(vec![vec![NodeId(0), NodeId(1)]]),
-            },
-            Fault {
-                at: ms(15000),
-                action: FaultAction::HealAll,
-            },
-            Fault {
-                at: ms(20000),
-                action: FaultAction::Cut {
-                    from: NodeId(0),
-                    to: NodeId(1),
-                },
-            },
-            Fault {
-                at: ms(22000),
-                action: FaultAction::Heal(vec![vec![NodeId(1), NodeId(0)]]),
-            },
-            Fault {
-                at: ms(25000),
-                action: FaultAction::SplitMajority,
+            NetworkCut {
+                from: ms(25000),
+                to: None,
             },
         ];
         let life = vec![
@@ -268,7 +227,7 @@ mod tests {
                 change: Life::Status(Status::Paused),
             },
         ];
-        let w = windows(&faults, &life, (4, 4), ms(30000));
+        let w = windows(&faults, &cuts, &life, ms(30000));
         let spans: Vec<(FaultKind, u64, u64)> = w
             .iter()
             .map(|w| (w.kind, w.from.0 / SimTime::MS, w.to.0 / SimTime::MS))
@@ -276,12 +235,12 @@ mod tests {
         assert_eq!(
             spans,
             vec![
+                // A skew is no fault window: the crash ends at the restart.
                 (FaultKind::Crash, 1000, 3000),
+                (FaultKind::Loss, 2000, 8000),
                 (FaultKind::Pause, 4000, 30000),
-                // The partial heal at 10 s leaves n3 isolated.
                 (FaultKind::Partition, 5000, 15000),
-                // Healing the cut pair closes it.
-                (FaultKind::Partition, 20000, 22000),
+                // Still cut at the end: closed at the end.
                 (FaultKind::Partition, 25000, 30000),
             ]
         );

@@ -48,8 +48,8 @@ pub struct Chart {
 pub fn run_charts(scenario: &Scenario, output: &RunOutput, summary: &Summary) -> Vec<Chart> {
     let windows = faults::windows(
         &output.faults,
+        &output.network_cuts,
         &output.lifecycle,
-        (scenario.cluster.nodes, scenario.total_nodes()),
         scenario.end(),
     );
     let time = TimeAxis {
