@@ -577,3 +577,81 @@ fn a_join_hands_the_cart_over_in_every_execution() {
 }
 
 const JOIN_UNIQUE: u64 = 27951;
+
+/// A reaped tombstone is judged alike by `dynsim check` and by `dynsim
+/// run`: it counts as present in the final values and a get after the
+/// reap need not return it, so a legitimate reap loses no write and makes
+/// no read stale in any explored execution (the explorer once counted the
+/// tea and its tombstone as two lost writes, and Bob's empty read as
+/// stale), and an execution that reaps the cart on every node before Bob
+/// reads, run as a schedule, gets the verdicts the explorer gave it.
+#[test]
+fn a_reaped_tombstone_is_no_lost_write_in_check_or_its_run() {
+    let file = "scenarios/check/reaped-delete.toml";
+    let s = load(file);
+    let ex = explore(&s);
+    assert_eq!(summary(&ex), (vec![], REAPED_UNIQUE, true));
+    // The execution that delivers whatever is in flight before any timer
+    // fires, so each op ends before the next begins: the delete carries
+    // the read's context, supersedes the tea, and is reaped.
+    let checker = Checker::new(&s, None).unwrap();
+    let mut schedule: Vec<u32> = Vec::new();
+    let replay = loop {
+        let deliver = (0..)
+            .map_while(|k| {
+                let mut next = schedule.clone();
+                next.push(k);
+                checker.replay(&next).ok().map(|r| (k, r))
+            })
+            .find(|(_, r)| r.steps.last().unwrap().starts_with("deliver "));
+        let (k, replay) = deliver.unwrap_or_else(|| {
+            let mut next = schedule.clone();
+            next.push(0);
+            (0, checker.replay(&next).unwrap())
+        });
+        schedule.push(k);
+        if replay.ended {
+            break replay;
+        }
+    };
+    let explored: Vec<(String, serde_json::Value, bool)> = replay
+        .judged
+        .verdicts
+        .iter()
+        .map(|v| (v.name.clone(), v.actual.clone(), v.ok))
+        .collect();
+    let held = |name: &str| (name.to_string(), serde_json::json!(0), true);
+    assert_eq!(explored, [held("lost_acked_writes"), held("stale_reads")]);
+    assert_eq!(
+        replay.judged.outcome,
+        "alice get cart: tea; bob get cart: nothing"
+    );
+
+    let dir = std::env::temp_dir().join(format!("dynsim-check-reap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let steps: Vec<String> = schedule.iter().map(u32::to_string).collect();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let cx = dir.join("first.toml");
+    std::fs::write(&cx, format!("{text}schedule = [{}]\n", steps.join(", "))).unwrap();
+    let out = dir.join("run");
+    let run = ["run", cx.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    assert_eq!(dynsim(&run), 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let ran: Vec<(String, serde_json::Value, bool)> = summary["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap().to_string();
+            (name, e["actual"].clone(), e["ok"] == true)
+        })
+        .collect();
+    assert_eq!(ran, explored);
+    // Both nodes reaped the tombstone: nothing of the cart is left.
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert_eq!(trace.matches(r#""kind":"reaped""#).count(), 2, "two reaps");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const REAPED_UNIQUE: u64 = 24483;

@@ -24,10 +24,12 @@ pub struct Judged {
     pub verdicts: Vec<Verdict>,
 }
 
-/// The history as the checkers read it. Times are the events' positions
-/// in this execution (1, 2, ...): the order is real, durations are not.
+/// The history as the checkers read it, reaped tombstones included (as a
+/// run's `run::reaps` records them). Times are the events' positions in
+/// this execution (1, 2, ...): the order is real, durations are not.
 pub fn history(state: &State) -> History {
     let mut ops: Vec<HistoryOp> = Vec::new();
+    let mut first_reaps: BTreeMap<ValueId, SimTime> = BTreeMap::new();
     for (i, event) in state.history.iter().enumerate() {
         let at = SimTime(i as u64 + 1);
         match event {
@@ -50,25 +52,24 @@ pub fn history(state: &State) -> History {
                     op.values = done.values.clone();
                 }
             }
+            Event::Reaped(values) => {
+                for &v in values {
+                    first_reaps.entry(v).or_insert(at);
+                }
+            }
         }
     }
-    History::from_ops(ops)
+    let mut history = History::from_ops(ops);
+    history.set_reaped(first_reaps);
+    history
 }
 
 /// Per key, every value any node holds on disk, replica or hint (a
-/// crashed node's disk included).
+/// crashed node's disk included), and every tombstone a node reaped, as
+/// a run counts them ([`crate::run::final_values`]): a legitimate reap is
+/// no lost write here either.
 pub fn final_values(state: &State) -> BTreeMap<Key, Vec<ValueId>> {
-    let mut held: BTreeMap<Key, Vec<ValueId>> = BTreeMap::new();
-    for node in &state.nodes {
-        for (key, values) in node.store().values_held() {
-            held.entry(key).or_default().extend(values);
-        }
-    }
-    for values in held.values_mut() {
-        values.sort_unstable();
-        values.dedup();
-    }
-    held
+    crate::run::final_values(state.nodes.iter().map(|node| &**node))
 }
 
 pub fn script_results(state: &State) -> Vec<ScriptResult> {

@@ -12,7 +12,7 @@
 
 use crate::actor::{Client, Completion, Describe, Invocation, Node};
 use crate::client::driver::{ClientTimer, StoreClient};
-use crate::id::{Endpoint, Names, NodeId};
+use crate::id::{Endpoint, Names, NodeId, ValueId};
 use crate::node::{DynamoNode, Msg, Timer};
 use crate::scenario::Check;
 use crate::sim::{Choice, Scripted};
@@ -75,12 +75,16 @@ impl PendingTimer {
     }
 }
 
-/// What the history checkers read: invocations and completions, in the
-/// order they happened in this execution.
+/// What the history checkers read: invocations, completions and reaped
+/// tombstones, in the order they happened in this execution.
 #[derive(Clone, Debug)]
 pub enum Event {
     Invoke(Invocation),
     Complete(Completion),
+    /// A node reaped a tombstone (these values of a key): a get invoked
+    /// after it need not return them, as in a run
+    /// (`History::set_reaped`).
+    Reaped(Vec<ValueId>),
 }
 
 /// A world. Nodes, clients and the history are shared between a state
@@ -398,7 +402,11 @@ impl State {
         match who {
             Endpoint::Node(n) => {
                 let n = n.0 as usize;
+                let reaped_before = nodes[n].reaped().len();
                 input(Actor::Node(Rc::make_mut(&mut nodes[n])), &mut fx);
+                for reaped in &nodes[n].reaped()[reaped_before..] {
+                    fx.record(Event::Reaped(reaped.values.clone()));
+                }
                 node_prints[n] = node_print(&nodes[n]);
                 if fx.halted {
                     // Gone: its timers and its news with it.

@@ -278,7 +278,14 @@ impl DynamoNode {
             self.actor,
             self.epochs,
             self.reap_checks,
-        )
+        )?;
+        // What it reaped, not when: the explorer judges an execution's
+        // lost writes by it (`run::final_values`), so two states that
+        // differ in it must not be taken for one.
+        for reaped in &self.reaped {
+            write!(out, "|{:?}={:?}", reaped.key, reaped.values)?;
+        }
+        Ok(())
     }
 
     /// Requests this node is coordinating right now.

@@ -290,13 +290,17 @@ pub struct RunOutput {
     pub merkle_exchanges: Vec<MerkleExchange>,
 }
 
-/// Per key, every value any node holds at the end, replica or hint, on
-/// disk (a crashed node's disk included: it comes back with it), and every
-/// tombstone a node reaped: a reaped key reads as deleted, so its
+/// Per key, every value any of `nodes` holds at the end, replica or hint,
+/// on disk (a crashed node's disk included: it comes back with it), and
+/// every tombstone a node reaped: a reaped key reads as deleted, so its
 /// tombstone counts as present (it still supersedes what it deleted).
-fn final_values(world: &World) -> BTreeMap<Key, Vec<ValueId>> {
+/// `dynsim check` judges each explored execution by this too, so a check
+/// file and its `dynsim run` replay count the same lost writes.
+pub fn final_values<'a>(
+    nodes: impl IntoIterator<Item = &'a DynamoNode>,
+) -> BTreeMap<Key, Vec<ValueId>> {
     let mut held: BTreeMap<Key, Vec<ValueId>> = BTreeMap::new();
-    for node in world.nodes() {
+    for node in nodes {
         for (key, values) in node.store().values_held() {
             held.entry(key).or_default().extend(values);
         }
@@ -336,7 +340,7 @@ pub fn output(scenario: &Scenario, world: &mut World, observed: Observations) ->
             .count(),
         trace_lines: world.trace_lines(),
         nodes,
-        final_values: final_values(world),
+        final_values: final_values(world.nodes()),
         membership: membership::membership_output(scenario, world, observed.views_differ),
         history: reaps::history_with_reaps(world.take_history(), world),
         divergence: observed.divergence,

@@ -48,7 +48,7 @@ impl Fx<'_> {
         TimerId::from_raw(0, *self.next_timer)
     }
 
-    fn record(&mut self, event: Event) {
+    pub(super) fn record(&mut self, event: Event) {
         let mut h = Hash64::default();
         h.u64(*self.history_print);
         let _ = write!(h, "{event:?}");
