@@ -137,11 +137,6 @@ pub fn run(args: RunArgs) -> u8 {
     let verdicts = crate::check::judge(&scenario, &output, &found);
     let wall_ms = started.elapsed().as_millis() as u64;
     let mut summary = Summary::new(&scenario, &output, &found, verdicts, wall_ms);
-    summary.peak_rss_mib = peak_rss_mib();
-    if let Err(e) = summary.write(report.path()) {
-        eprintln!("error: writing summary.json failed: {e}");
-        return EXIT_BAD_INPUT;
-    }
     let charts = crate::report::charts::run_charts(&scenario, &output, &summary);
     if let Err(e) = crate::report::charts::write(&charts, report.path()) {
         eprintln!("error: writing the charts failed: {e}");
@@ -165,6 +160,14 @@ pub fn run(args: RunArgs) -> u8 {
             eprintln!("error: exporting the trace failed: {e}");
             return EXIT_BAD_INPUT;
         }
+    }
+    // The peak memory is read once the charts, report.html and the exports
+    // are written, so it covers the whole process but summary.json's own
+    // few kilobytes of text, which hold it and so go last.
+    summary.peak_rss_mib = peak_rss_mib();
+    if let Err(e) = summary.write(report.path()) {
+        eprintln!("error: writing summary.json failed: {e}");
+        return EXIT_BAD_INPUT;
     }
     let written = match report.commit() {
         Ok(p) => p,
