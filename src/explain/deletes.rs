@@ -11,7 +11,8 @@ pub(super) fn is_tombstone(value: &str) -> bool {
     value.starts_with("tombstone-")
 }
 
-fn about(node: &str, key: &str, text: String) -> Option<Draft> {
+/// A sentence about one node's copy of one key.
+pub(super) fn about(node: &str, key: &str, text: String) -> Option<Draft> {
     Some(Draft {
         text,
         key: Some(key.to_string()),

@@ -21,13 +21,7 @@ pub(super) fn sentence(node: &str, r: &Record) -> Option<Option<Draft>> {
                     "{node} drops its copy of {key}: every new replica has it (hand-over done)"
                 ),
             };
-            Some(Draft {
-                text,
-                key: Some(key.to_string()),
-                nodes: vec![node.to_string()],
-                global: false,
-                at: None,
-            })
+            super::deletes::about(node, key, text)
         }
         "hint-delivered" => {
             let owner = r.str("owner").unwrap_or("?");

@@ -43,13 +43,11 @@ pub fn full_pass(ring: &Ring, n: usize, interval: SimTime, ranges_per_exchange: 
 impl DynamoNode {
     /// The ranges this node replicates in its view, sorted by end.
     fn replicated_ranges(&self) -> Vec<KeyRange> {
+        // Range indices ascend, and so do their ends.
         let ring = self.directory.ring();
-        let mut ranges: Vec<KeyRange> = ring
-            .replicated_ranges(self.id)
+        ring.replicated_ranges(self.id)
             .map(|i| ring.range(i))
-            .collect();
-        ranges.sort_by_key(|r| r.end);
-        ranges
+            .collect()
     }
 
     /// Builds the trees from the disk: at start, after a restart, and when

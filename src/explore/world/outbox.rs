@@ -70,31 +70,26 @@ impl Fx<'_> {
     }
 }
 
-impl Outbox<Msg, Timer> for Fx<'_> {
-    fn send(&mut self, to: Endpoint, msg: Msg) {
-        self.send_msg(to, msg);
-    }
-    fn set_timer(&mut self, after: SimTime, timer: Timer) -> TimerId {
-        self.timer(after, TimerKind::Node(timer))
-    }
-    fn cancel_timer(&mut self, id: TimerId) {
-        self.timers.retain(|t| t.id != id.seq);
-    }
-    fn note(&mut self, _kind: &'static str, _fields: impl FnOnce(&mut Fields<'_>)) {}
-    fn tracing(&self) -> bool {
-        false
-    }
-    fn halt(&mut self) {
-        self.halted = true;
+impl From<Timer> for TimerKind {
+    fn from(timer: Timer) -> TimerKind {
+        TimerKind::Node(timer)
     }
 }
 
-impl Outbox<Msg, ClientTimer> for Fx<'_> {
+impl From<ClientTimer> for TimerKind {
+    fn from(timer: ClientTimer) -> TimerKind {
+        TimerKind::Client(timer)
+    }
+}
+
+/// One outbox for nodes' timers and clients' alike: they differ only in
+/// which kind of pending timer they become.
+impl<T: Into<TimerKind>> Outbox<Msg, T> for Fx<'_> {
     fn send(&mut self, to: Endpoint, msg: Msg) {
         self.send_msg(to, msg);
     }
-    fn set_timer(&mut self, after: SimTime, timer: ClientTimer) -> TimerId {
-        self.timer(after, TimerKind::Client(timer))
+    fn set_timer(&mut self, after: SimTime, timer: T) -> TimerId {
+        self.timer(after, timer.into())
     }
     fn cancel_timer(&mut self, id: TimerId) {
         self.timers.retain(|t| t.id != id.seq);
