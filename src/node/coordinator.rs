@@ -76,8 +76,7 @@ impl DynamoNode {
         if self.directory.is_replica(req.key, self.id) {
             return self.coordinate(now, req, out);
         }
-        let n = self.directory.n();
-        let replicas = &self.directory.preference(req.key)[..n];
+        let replicas = self.directory.replicas(req.key);
         let mut req = req;
         req.hops = req.hops.saturating_add(1);
         match replicas.iter().copied().find(|&r| self.reachable(r, now)) {
@@ -114,8 +113,7 @@ impl DynamoNode {
         if planted || self.directory.is_replica(req.key, self.id) {
             return self.coordinate(now, req, out);
         }
-        let n = self.directory.n();
-        let replicas = &self.directory.preference(req.key)[..n];
+        let replicas = self.directory.replicas(req.key);
         let next = replicas
             .iter()
             .copied()
@@ -303,7 +301,7 @@ impl DynamoNode {
             }
         };
         if out.tracing() {
-            let pref = &self.directory.preference(key)[..self.directory.n()];
+            let pref = self.directory.replicas(key);
             let sent: Vec<NodeId> = targets.iter().map(|t| t.node).collect();
             out.note("coordinate", |f| {
                 f.u64("op", req.op.0)

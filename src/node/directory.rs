@@ -79,9 +79,16 @@ impl Directory {
         self.ring.walk(self.position(key))
     }
 
+    /// The key's replicas: the first N of its preference list, or all of
+    /// it in a view of fewer than N members (a joining node's before it
+    /// has heard of the others).
+    pub fn replicas(&self, key: Key) -> &[NodeId] {
+        self.ring.replicas(self.position(key))
+    }
+
     /// Whether `node` is among the key's N replicas.
     pub fn is_replica(&self, key: Key, node: NodeId) -> bool {
-        self.preference(key)[..self.n()].contains(&node)
+        self.replicas(key).contains(&node)
     }
 
     /// The members of the ring view, sorted.

@@ -126,8 +126,13 @@ impl DynamoNode {
                 return; // written again since the delete
             }
         };
-        let n = self.directory.n();
-        let primaries = self.directory.preference(key)[..n].to_vec();
+        let primaries = self.directory.replicas(key).to_vec();
+        if primaries.len() < self.directory.n() {
+            // A view of fewer than N members (a node still joining) cannot
+            // tell who must hold the tombstone: keep it.
+            self.reap_checks.scheduled.remove(&key);
+            return;
+        }
         let check = self.reap_checks.next;
         self.reap_checks.next += 1;
         let mut waiting: Vec<NodeId> = Vec::new();

@@ -21,7 +21,7 @@ impl StoreClient {
         let directory = &self.setup.directory;
         match self.setup.balancer {
             Balancer::PartitionAware => {
-                let replicas = &directory.preference(key)[..directory.n()];
+                let replicas = directory.replicas(key);
                 // With every replica suspected, the node beside the client
                 // takes the request (and, under a sloppy quorum, stands in).
                 replicas
