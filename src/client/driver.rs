@@ -260,6 +260,10 @@ impl StoreClient {
             OpKind::Get => None,
         };
         let read = context.unwrap_or_default();
+        let typed = match value {
+            Some(v) if v.is_tombstone() && typed.is_none() => self.delete_content(key, &read, out),
+            _ => typed,
+        };
         let client = self.setup.id;
         out.invoke(&Invocation {
             op,

@@ -74,6 +74,34 @@ impl StoreClient {
         }
     }
 
+    /// What a delete of an or-set key writes beside its tombstone: what it
+    /// read, every element removed, so its causal context travels with it
+    /// and a sibling written concurrently from the same read cannot bring
+    /// back the elements the delete saw (an observed remove of the whole
+    /// set). Other types keep a bare tombstone: a union set's elements do
+    /// come back (Dynamo §4.4's cart), and a counter has no elements.
+    #[inline(never)]
+    pub(super) fn delete_content(
+        &mut self,
+        key: Key,
+        read: &LastRead,
+        out: &impl ClientOutbox<Msg, ClientTimer>,
+    ) -> Option<Rc<Written>> {
+        if self.setup.value_type != ValueType::OrSet {
+            return None;
+        }
+        let base = self.merged(&read.values, out)?;
+        let Reading::Elements(elements) = base.reading() else {
+            return None;
+        };
+        let change = Change::new(Vec::new(), elements, 0);
+        let own = self.own_writes.entry(key).or_default();
+        Some(Rc::new(Written {
+            content: base.apply(&change, self.setup.id.0, own),
+            change,
+        }))
+    }
+
     /// A typed get's siblings merged: to tell in the trace (only while
     /// tracing, for `explain` and the viewer), and, for a scripted get,
     /// what its `returns` compares.
