@@ -149,6 +149,17 @@ struct Spec {
     /// `[values] type`: drawn from the seed's bits (not a draw of its
     /// own, so the cases' other draws are those of opaque-only swarms).
     values: &'static str,
+    /// `[gossip] protocol`: drawn from the seed's bits too, half and half.
+    gossip: &'static str,
+}
+
+/// The membership protocol of a case.
+fn gossip_of(seed: u64) -> &'static str {
+    if (seed >> 16) % 2 == 0 {
+        "heartbeats"
+    } else {
+        "swim"
+    }
 }
 
 /// The value type of a case: a set, an or-set or a counter in three
@@ -253,6 +264,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     duplicate: if duplicate { 0.2 } else { 0.0 },
                     deletes,
                     values: values_of(seed),
+                    gossip: gossip_of(seed),
                 };
                 fit_membership_faults(&mut spec);
                 spec
@@ -318,6 +330,7 @@ fn toml_text(spec: &Spec) -> String {
     if spec.values != "opaque" {
         let _ = write!(t, "\n[values]\ntype = \"{}\"\n", spec.values);
     }
+    let _ = write!(t, "\n[gossip]\nprotocol = \"{}\"\n", spec.gossip);
     if spec.slow_links || spec.duplicate > 0.0 {
         t.push_str("\n[network]\n");
         if spec.slow_links {
@@ -855,6 +868,7 @@ fn a_written_failure_file_round_trips_and_replays_the_same_verdict() {
         duplicate: 0.1,
         deletes: true,
         values: "or-set",
+        gossip: "swim",
     };
     let s = parse(&toml_text(&spec));
     let emitted = scenario::to_toml(&s);

@@ -4,7 +4,7 @@
 //! and an `Ack` with an `Ack2`, as Cassandra's gossiper does.
 
 use super::view::no_suspects;
-use super::{Digest, Gossip, GossipMsg, Outgoing, Transition, Update};
+use super::{Digest, Gossip, GossipMsg, Outgoing, Protocol, Transition, Update};
 use crate::id::NodeId;
 use crate::time::SimTime;
 use rand::Rng;
@@ -20,6 +20,10 @@ impl Gossip {
     ///
     /// A fanout of 0 sends nothing, seeds included.
     pub fn tick(&mut self, now: SimTime, rng: &mut impl Rng) -> (Vec<Outgoing>, Vec<Transition>) {
+        if self.config.protocol == Protocol::Swim {
+            let out = self.swim_tick(now, rng);
+            return self.finish(out);
+        }
         let suspects: Vec<(NodeId, u64, u64)> = self
             .known
             .iter()
@@ -64,13 +68,19 @@ impl Gossip {
 
     /// A gossip message from `from`: merge what it carries, answer a `Syn`
     /// with an `Ack` and an `Ack` with an `Ack2` (none when there is nothing
-    /// to send), recompute statuses. Returns the reply and the changes.
+    /// to send), recompute statuses. Returns the messages to send (under
+    /// heartbeats, at most the reply to `from`; under SWIM a relay may send
+    /// to a third node) and the changes.
     pub fn on_message(
         &mut self,
         now: SimTime,
         from: NodeId,
         msg: GossipMsg,
-    ) -> (Option<GossipMsg>, Vec<Transition>) {
+    ) -> (Vec<Outgoing>, Vec<Transition>) {
+        if self.config.protocol == Protocol::Swim {
+            let out = self.swim_on_message(now, from, msg);
+            return self.finish(out);
+        }
         // Hearing from `from` is not news that it is up: only its heartbeat
         // is, so a peer cut off from this node but not from the others stays
         // alive here through them, and one that talks but is stuck does not.
@@ -94,12 +104,23 @@ impl Gossip {
                 }
                 None
             }
+            // SWIM's messages, sent to a node running heartbeats: ignored.
+            GossipMsg::Ping { .. }
+            | GossipMsg::PingReq { .. }
+            | GossipMsg::PingAck { .. }
+            | GossipMsg::Summary { .. }
+            | GossipMsg::Full { .. } => None,
         };
+        self.finish(reply.map(|msg| (from, msg)).into_iter().collect())
+    }
+
+    /// Recomputes statuses and counts what is sent.
+    fn finish(&mut self, out: Vec<Outgoing>) -> (Vec<Outgoing>, Vec<Transition>) {
         self.refresh();
-        if let Some(msg) = &reply {
+        for (_, msg) in &out {
             self.count_sent(msg);
         }
-        (reply, self.take_transitions())
+        (out, self.take_transitions())
     }
 
     /// `fanout` distinct peers, uniformly, by a partial Fisher-Yates shuffle

@@ -64,6 +64,7 @@ fn receiver() -> Gossip {
         fanout: 1,
         suspect_after: SimTime::from_secs(5),
         reporters: 2,
+        protocol: Protocol::Heartbeats,
     };
     let own = NodeState {
         left: false,

@@ -25,18 +25,24 @@
 //! - `exchange`: `tick` and `on_message`, the Syn/Ack/Ack2 exchange.
 //! - `suspicion`: reading the suspects lists for the tally `view` keeps up
 //!   to date with the lists and counters that changed.
+//! - `swim`: the other failure detector, `Protocol::Swim`, for clusters too
+//!   large for every node to gossip every node's heartbeat every round.
 
 mod entry;
 mod exchange;
 mod suspicion;
+mod swim;
 mod view;
 
 #[cfg(test)]
 mod laws;
 #[cfg(test)]
+mod swim_tests;
+#[cfg(test)]
 mod tests;
 
 pub use entry::{Digest, Entry, NodeState, Update};
+pub use swim::{News, Rank};
 pub use view::{Gossip, Transition};
 
 use crate::id::NodeId;
@@ -50,6 +56,34 @@ pub struct Config {
     pub suspect_after: SimTime,
     /// Distinct suspecting nodes (this one included) before "down".
     pub reporters: u32,
+    pub protocol: Protocol,
+}
+
+/// How liveness is learned.
+///
+/// `Heartbeats`: every node gossips every node's heartbeat each round, the
+/// module's main design. A round costs n digests a node, n² a cluster, so it
+/// stops scaling at a few hundred nodes (the paper's §6.6 says as much of
+/// full membership gossip).
+///
+/// `Swim`: the probing detector of SWIM (Das, Gupta, Motivala, DSN 2002):
+/// each round a node pings one peer, asks others to ping it when it does
+/// not answer, and spreads suspicions, confirmations and membership news
+/// piggybacked on those pings; lists are reconciled by comparing a summary
+/// first. A round costs a few messages a node, whatever the cluster size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Heartbeats,
+    Swim,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Heartbeats => "heartbeats",
+            Protocol::Swim => "swim",
+        }
+    }
 }
 
 /// A node's status in one node's membership view.
@@ -89,6 +123,32 @@ pub enum GossipMsg {
     },
     /// Step 3: the entries the `Ack` asked for.
     Ack2 { updates: Vec<Update> },
+    /// SWIM: are you there? `origin` is who wants the answer: the sender,
+    /// or the node that asked the sender to probe (`PingReq`).
+    Ping {
+        seq: u64,
+        origin: NodeId,
+        news: Vec<News>,
+    },
+    /// SWIM: probe `target` for me, and pass its answer back.
+    PingReq {
+        seq: u64,
+        target: NodeId,
+        news: Vec<News>,
+    },
+    /// SWIM: `target` answered the `Ping` numbered `seq` of `origin`.
+    PingAck {
+        seq: u64,
+        origin: NodeId,
+        target: NodeId,
+        news: Vec<News>,
+    },
+    /// SWIM's list reconciliation, step 1: a summary of the sender's list;
+    /// a receiver whose list differs answers with all of its own.
+    Summary { hash: u64 },
+    /// SWIM's list reconciliation, step 2 (and 3, `answer` false): every
+    /// entry of the sender's list.
+    Full { entries: Vec<News>, answer: bool },
 }
 
 impl GossipMsg {
@@ -111,6 +171,12 @@ impl GossipMsg {
                 KIND + 2 * LENGTH + updates_bytes(updates) + digests_bytes(wants)
             }
             GossipMsg::Ack2 { updates } => KIND + LENGTH + updates_bytes(updates),
+            GossipMsg::Ping { news, .. } | GossipMsg::PingReq { news, .. } => {
+                KIND + 8 + 4 + LENGTH + news_bytes(news)
+            }
+            GossipMsg::PingAck { news, .. } => KIND + 8 + 4 + 4 + LENGTH + news_bytes(news),
+            GossipMsg::Summary { .. } => KIND + 8,
+            GossipMsg::Full { entries, .. } => KIND + 1 + LENGTH + news_bytes(entries),
         }
     }
 
@@ -119,6 +185,11 @@ impl GossipMsg {
             GossipMsg::Syn { .. } => "GossipSyn",
             GossipMsg::Ack { .. } => "GossipAck",
             GossipMsg::Ack2 { .. } => "GossipAck2",
+            GossipMsg::Ping { .. } => "GossipPing",
+            GossipMsg::PingReq { .. } => "GossipPingReq",
+            GossipMsg::PingAck { .. } => "GossipPingAck",
+            GossipMsg::Summary { .. } => "GossipSummary",
+            GossipMsg::Full { .. } => "GossipFull",
         }
     }
 }
@@ -129,16 +200,29 @@ fn digests_bytes(digests: &[Digest]) -> u64 {
     digests.len() as u64 * DIGEST_BYTES
 }
 
+fn state_bytes(state: Option<&NodeState>) -> u64 {
+    match state {
+        Some(s) => 1 + 4 + 4 + 4 + 8 * s.tokens.len() as u64,
+        None => 1,
+    }
+}
+
 fn updates_bytes(updates: &[Update]) -> u64 {
     updates
         .iter()
         .map(|u| {
             let suspects = u.suspects.len() as u64 * (4 + 8 + 8);
-            let state = match &u.state {
-                Some(s) => 1 + 4 + 4 + 4 + 8 * s.tokens.len() as u64,
-                None => 1,
-            };
-            DIGEST_BYTES + suspects + state
+            DIGEST_BYTES + suspects + state_bytes(u.state.as_deref())
+        })
+        .sum()
+}
+
+/// A `News` is its node, generation, incarnation and version (4+8+8+8),
+/// its rank (1), its suspecters (4 bytes of length, 4 a node) and its state.
+fn news_bytes(news: &[News]) -> u64 {
+    news.iter()
+        .map(|n| {
+            4 + 8 + 8 + 8 + 1 + 4 + 4 * n.suspecters.len() as u64 + state_bytes(Some(&n.state))
         })
         .sum()
 }

@@ -13,24 +13,25 @@ use super::*;
 use crate::id::NodeId;
 use crate::time::SimTime;
 
-const INTERVAL: SimTime = SimTime::from_secs(1);
+pub(super) const INTERVAL: SimTime = SimTime::from_secs(1);
 /// `suspect_after` in the tests, in rounds. A heartbeat takes up to about
 /// 7 rounds to reach all of 64 nodes at fanout 1, so a node often goes 5
 /// rounds without news of a live peer: over 200 rounds of 64 nodes, 5
 /// rounds gave hundreds of false downs (reporters 2), 7 a few suspicions,
 /// 8 none; 16 nodes need 7, 8 nodes 6. Fanout 2 halves that.
-const SUSPECT_ROUNDS: u64 = 8;
+pub(super) const SUSPECT_ROUNDS: u64 = 8;
 
-fn config(reporters: u32) -> Config {
+pub(super) fn config(reporters: u32) -> Config {
     Config {
         interval: INTERVAL,
         fanout: 1,
         suspect_after: SimTime::from_secs(SUSPECT_ROUNDS),
         reporters,
+        protocol: Protocol::Heartbeats,
     }
 }
 
-fn state(node: u32) -> NodeState {
+pub(super) fn state(node: u32) -> NodeState {
     NodeState {
         left: false,
         region: 0,
@@ -40,24 +41,24 @@ fn state(node: u32) -> NodeState {
 }
 
 /// O(log n) with a generous constant: 3·log2(n) rounds.
-fn log_bound(n: usize) -> u64 {
+pub(super) fn log_bound(n: usize) -> u64 {
     3 * u64::from(n.ilog2())
 }
 
-struct Cluster {
-    nodes: Vec<Gossip>,
-    rng: ChaCha8Rng,
-    round: u64,
-    crashed: Vec<bool>,
+pub(super) struct Cluster {
+    pub(super) nodes: Vec<Gossip>,
+    pub(super) rng: ChaCha8Rng,
+    pub(super) round: u64,
+    pub(super) crashed: Vec<bool>,
     /// Directed links that drop everything.
-    cut: BTreeSet<(NodeId, NodeId)>,
+    pub(super) cut: BTreeSet<(NodeId, NodeId)>,
     /// Every transition any view reported: (viewer, round, transition).
-    seen: Vec<(NodeId, u64, Transition)>,
+    pub(super) seen: Vec<(NodeId, u64, Transition)>,
 }
 
 impl Cluster {
     /// `n` nodes that all know each other, started at time 0.
-    fn new(n: u32, config: Config, seed: u64) -> Cluster {
+    pub(super) fn new(n: u32, config: Config, seed: u64) -> Cluster {
         let all: Vec<(NodeId, Arc<NodeState>)> =
             (0..n).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
         let nodes = (0..n)
@@ -77,7 +78,7 @@ impl Cluster {
     }
 
     /// A spare that knows nobody but its seeds.
-    fn add_spare(&mut self, seeds: Vec<NodeId>) -> NodeId {
+    pub(super) fn add_spare(&mut self, seeds: Vec<NodeId>) -> NodeId {
         let me = NodeId(self.nodes.len() as u32);
         let config = self.nodes[0].config().clone();
         let g = Gossip::new(me, config, state(me.0), &[], seeds, self.now());
@@ -86,21 +87,21 @@ impl Cluster {
         me
     }
 
-    fn now(&self) -> SimTime {
+    pub(super) fn now(&self) -> SimTime {
         SimTime(self.round * INTERVAL.0)
     }
 
-    fn cut_both_ways(&mut self, a: NodeId, b: NodeId) {
+    pub(super) fn cut_both_ways(&mut self, a: NodeId, b: NodeId) {
         self.cut.insert((a, b));
         self.cut.insert((b, a));
     }
 
-    fn delivers(&self, from: NodeId, to: NodeId) -> bool {
+    pub(super) fn delivers(&self, from: NodeId, to: NodeId) -> bool {
         let up = |n: NodeId| self.crashed.get(n.index()) == Some(&false);
         up(from) && up(to) && !self.cut.contains(&(from, to))
     }
 
-    fn run_round(&mut self) {
+    pub(super) fn run_round(&mut self) {
         self.round += 1;
         let now = self.now();
         let mut queue = VecDeque::new();
@@ -118,23 +119,25 @@ impl Cluster {
             if !self.delivers(from, to) {
                 continue;
             }
-            let (reply, changes) = self.nodes[to.index()].on_message(now, from, msg);
+            let (out, changes) = self.nodes[to.index()].on_message(now, from, msg);
             self.seen
                 .extend(changes.into_iter().map(|t| (to, self.round, t)));
-            if let Some(reply) = reply {
-                queue.push_back((to, from, reply));
-            }
+            queue.extend(out.into_iter().map(|(next, msg)| (to, next, msg)));
         }
     }
 
-    fn run_rounds(&mut self, rounds: u64) {
+    pub(super) fn run_rounds(&mut self, rounds: u64) {
         for _ in 0..rounds {
             self.run_round();
         }
     }
 
     /// Runs rounds until `done` holds, at most `limit`; how many it took.
-    fn rounds_until(&mut self, limit: u64, done: impl Fn(&Cluster) -> bool) -> Option<u64> {
+    pub(super) fn rounds_until(
+        &mut self,
+        limit: u64,
+        done: impl Fn(&Cluster) -> bool,
+    ) -> Option<u64> {
         for taken in 1..=limit {
             self.run_round();
             if done(self) {
@@ -145,7 +148,7 @@ impl Cluster {
     }
 
     /// The nodes still running, but for `except`.
-    fn others(&self, except: NodeId) -> impl Iterator<Item = &Gossip> {
+    pub(super) fn others(&self, except: NodeId) -> impl Iterator<Item = &Gossip> {
         self.nodes
             .iter()
             .enumerate()
@@ -153,7 +156,7 @@ impl Cluster {
             .map(|(_, g)| g)
     }
 
-    fn downs_of(&self, node: NodeId) -> usize {
+    pub(super) fn downs_of(&self, node: NodeId) -> usize {
         self.seen
             .iter()
             .filter(|(_, _, t)| t.node == node && t.to == Status::Down)
@@ -408,6 +411,7 @@ fn garbage_does_not_panic() {
         fanout: 0,
         suspect_after: SimTime::ZERO,
         reporters: 0,
+        protocol: Protocol::Heartbeats,
     };
     let me = NodeId(0);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
@@ -495,6 +499,15 @@ fn garbage_does_not_panic() {
     assert_eq!(alone.members().count(), 1);
 }
 
+/// The one message of `out`, which must be for `to`, if any.
+fn reply_to(to: NodeId, (out, _): (Vec<Outgoing>, Vec<Transition>)) -> Option<GossipMsg> {
+    assert!(out.len() <= 1, "{out:?}");
+    out.into_iter().next().map(|(at, msg)| {
+        assert_eq!(at, to);
+        msg
+    })
+}
+
 #[test]
 fn a_syn_exchange_carries_states_only_when_newer() {
     let mut c = Cluster::new(2, config(2), 10);
@@ -507,7 +520,7 @@ fn a_syn_exchange_carries_states_only_when_newer() {
     assert_eq!(to, b);
     // b holds a's configured entry (version 0): it wants a's, and sends its
     // own, with state, as a holds version 0 of it.
-    let (ack, _) = c.nodes[1].on_message(now, a, syn);
+    let ack = reply_to(a, c.nodes[1].on_message(now, a, syn));
     let Some(GossipMsg::Ack { updates, wants }) = ack.clone() else {
         panic!("{ack:?}");
     };
@@ -515,7 +528,7 @@ fn a_syn_exchange_carries_states_only_when_newer() {
     assert_eq!(updates[0].node, b);
     assert!(updates[0].state.is_some());
     assert_eq!(wants.iter().map(|d| d.node).collect::<Vec<_>>(), [a]);
-    let (ack2, _) = c.nodes[0].on_message(now, b, ack.unwrap());
+    let ack2 = reply_to(b, c.nodes[0].on_message(now, b, ack.unwrap()));
     let Some(GossipMsg::Ack2 { updates }) = ack2.clone() else {
         panic!("{ack2:?}");
     };
@@ -537,7 +550,8 @@ fn a_syn_exchange_carries_states_only_when_newer() {
     c.nodes[1].tick(now, &mut c.rng);
     let (out, _) = c.nodes[0].tick(now, &mut c.rng);
     let (_, syn) = out.into_iter().next().unwrap();
-    let Some(GossipMsg::Ack { updates, wants }) = c.nodes[1].on_message(now, a, syn).0 else {
+    let Some(GossipMsg::Ack { updates, wants }) = reply_to(a, c.nodes[1].on_message(now, a, syn))
+    else {
         panic!("an ack");
     };
     assert_eq!(updates.len(), 1);

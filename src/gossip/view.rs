@@ -4,7 +4,8 @@
 //! coordinator's per-request questions are a binary search.
 
 use super::suspicion::{self, Listing};
-use super::{Config, Entry, NodeState, Status, Update};
+use super::swim::{Probing, Rank};
+use super::{Config, Entry, NodeState, Protocol, Status, Update};
 use crate::id::NodeId;
 use crate::time::SimTime;
 use std::sync::Arc;
@@ -39,7 +40,12 @@ pub struct Gossip {
     slots: Vec<u32>,
     members_epoch: u64,
     /// Nodes whose entry changed since the last `refresh`.
-    touched: Vec<NodeId>,
+    pub(super) touched: Vec<NodeId>,
+    /// `Protocol::Swim`'s probes, suspicions and news to spread.
+    pub(super) probing: Probing,
+    /// `Protocol::Swim`: the sum of every entry's `summand`, kept up to
+    /// date by `refresh` (see `Gossip::summary`).
+    pub(super) summary: u64,
     /// A reused buffer for a list's changes (`suspicion::changes`).
     scratch: Vec<suspicion::Change>,
     /// A reused buffer for the nodes `refresh` gives a new status.
@@ -63,6 +69,10 @@ pub(super) struct Known {
     pub(super) progress: SimTime,
     /// `None` only between learning the node and the next recomputation.
     status: Option<Status>,
+    /// `Protocol::Swim`: where the node stands in its incarnation.
+    pub(super) rank: Rank,
+    /// `Protocol::Swim`: this entry's term in the view's `summary`.
+    summand: u64,
     /// Whether the last recomputation counted it a ring member.
     member: bool,
     /// The nodes, sorted, whose counted list suspects this one at a
@@ -84,6 +94,8 @@ impl Known {
             entry,
             progress: now,
             status: None,
+            rank: Rank::Alive,
+            summand: 0,
             member: false,
             suspected_by: Vec::new(),
             counted_seen: None,
@@ -113,11 +125,15 @@ impl Gossip {
         seeds: Vec<NodeId>,
         now: SimTime,
     ) -> Gossip {
+        // Under SWIM an initial member starts as the others configured it
+        // (generation and version 0), so lists agree from the start and
+        // nothing needs spreading; a spare, or a restart, is news.
+        let configured_start = config.protocol == Protocol::Swim && !known.is_empty();
         let own_entry = Entry {
-            generation: now.0,
+            generation: if configured_start { 0 } else { now.0 },
             heartbeat: 0,
             suspects: no_suspects(),
-            version: 1,
+            version: if configured_start { 0 } else { 1 },
             state: Arc::new(own),
         };
         let mut list: Vec<Known> = std::iter::once((me, own_entry))
@@ -153,6 +169,8 @@ impl Gossip {
             slots: Vec::new(),
             members_epoch: 0,
             touched,
+            probing: Probing::default(),
+            summary: 0,
             scratch: Vec::new(),
             dirty: Vec::new(),
             pending: Vec::new(),
@@ -231,6 +249,9 @@ impl Gossip {
         let own = self.own_mut();
         own.state = Arc::new(state);
         own.version = own.version.saturating_add(1);
+        if self.config.protocol == Protocol::Swim {
+            self.swim_declared();
+        }
         self.refresh();
     }
 
@@ -250,6 +271,9 @@ impl Gossip {
         own.suspects = no_suspects();
         for known in &mut self.known {
             known.progress = now;
+        }
+        if self.config.protocol == Protocol::Swim {
+            self.swim_restart();
         }
         self.refresh();
     }
@@ -333,12 +357,7 @@ impl Gossip {
                 let Some(entry) = update.to_entry() else {
                     return;
                 };
-                self.known.insert(at, Known::new(update.node, entry, now));
-                self.touched.push(update.node);
-                if at <= self.own_at {
-                    self.own_at += 1;
-                }
-                self.index_slots();
+                self.insert_known(at, update.node, entry, now);
             }
             Ok(at) => {
                 let known = &mut self.known[at];
@@ -351,6 +370,16 @@ impl Gossip {
                 }
             }
         }
+    }
+
+    /// Lists `node`, unknown until now, at `at` (where `find` placed it).
+    pub(super) fn insert_known(&mut self, at: usize, node: NodeId, entry: Entry, now: SimTime) {
+        self.known.insert(at, Known::new(node, entry, now));
+        self.touched.push(node);
+        if at <= self.own_at {
+            self.own_at += 1;
+        }
+        self.index_slots();
     }
 
     /// News of this node newer than its own entry can only be a relic of an
@@ -402,8 +431,18 @@ impl Gossip {
             // tally's changes mark their nodes below; so an entry whose
             // status is known and whose `left` is as last counted (mostly a
             // heartbeat that advanced) keeps its status.
+            let swim = self.config.protocol == Protocol::Swim;
+            if swim {
+                let summand = self.known[at].summand();
+                let known = &mut self.known[at];
+                self.summary = self
+                    .summary
+                    .wrapping_sub(known.summand)
+                    .wrapping_add(summand);
+                known.summand = summand;
+            }
             let known = &self.known[at];
-            if known.status.is_none() || known.member == known.entry.state.left {
+            if swim || known.status.is_none() || known.member == known.entry.state.left {
                 dirty.push(node);
             }
             if !Arc::ptr_eq(&self.known[at].counted_list, &self.known[at].entry.suspects) {
@@ -433,6 +472,12 @@ impl Gossip {
                 Status::Left
             } else if at == self.own_at {
                 Status::Alive
+            } else if self.config.protocol == Protocol::Swim {
+                match known.rank {
+                    Rank::Alive => Status::Alive,
+                    Rank::Suspect => Status::Suspect,
+                    Rank::Dead => Status::Down,
+                }
             } else if known.suspected_by.len() >= needed {
                 Status::Down
             } else if known.suspected_by.binary_search(&me).is_ok() {

@@ -162,9 +162,9 @@ impl DynamoNode {
         let Some(g) = &mut self.gossip else {
             return;
         };
-        let (reply, changes) = g.on_message(now, from, msg);
-        if let Some(reply) = reply {
-            out.send(Endpoint::Node(from), Msg::Gossip(reply));
+        let (messages, changes) = g.on_message(now, from, msg);
+        for (to, msg) in messages {
+            out.send(Endpoint::Node(to), Msg::Gossip(msg));
         }
         self.membership_changed(now, &changes, out);
     }

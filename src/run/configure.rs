@@ -83,5 +83,9 @@ fn gossip_config(g: &crate::scenario::Gossip) -> gossip::Config {
         fanout: g.fanout,
         suspect_after: g.suspect_after,
         reporters: g.reporters,
+        protocol: match g.protocol {
+            crate::scenario::GossipProtocol::Heartbeats => gossip::Protocol::Heartbeats,
+            crate::scenario::GossipProtocol::Swim => gossip::Protocol::Swim,
+        },
     }
 }

@@ -77,6 +77,7 @@ const GOSSIP_KEYS: &[&str] = &[
     "enabled",
     "interval",
     "fanout",
+    "protocol",
     "suspect_after",
     "reporters",
 ];
@@ -418,6 +419,12 @@ fn gossip(field: Field<'_>, space: NodeSpace) -> Result<Gossip, Diag> {
         suspect_after: t.or("suspect_after", suspect_after, |f| f.positive_duration())?,
         reporters: t.or("reporters", d.reporters, |f| {
             f.u32_in(1, MAX_NODES, "`reporters`")
+        })?,
+        protocol: t.or("protocol", d.protocol, |f| {
+            f.choice(&[
+                ("heartbeats", GossipProtocol::Heartbeats),
+                ("swim", GossipProtocol::Swim),
+            ])
         })?,
     })
 }

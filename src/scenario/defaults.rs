@@ -136,6 +136,7 @@ impl Default for Gossip {
             fanout: 1,
             suspect_after: SimTime::from_secs(5),
             reporters: 2,
+            protocol: GossipProtocol::Heartbeats,
         }
     }
 }

@@ -34,6 +34,11 @@ pub fn to_toml(s: &Scenario) -> String {
     line(o, "fanout", &s.gossip.fanout.to_string());
     line(o, "suspect_after", &duration(s.gossip.suspect_after));
     line(o, "reporters", &s.gossip.reporters.to_string());
+    let protocol = match s.gossip.protocol {
+        GossipProtocol::Heartbeats => "heartbeats",
+        GossipProtocol::Swim => "swim",
+    };
+    line(o, "protocol", &string(protocol));
     section(o, "anti_entropy");
     line(o, "enabled", &s.anti_entropy.enabled.to_string());
     line(o, "interval", &duration(s.anti_entropy.interval));

@@ -211,6 +211,16 @@ pub struct Gossip {
     pub fanout: u32,
     pub suspect_after: SimTime,
     pub reporters: u32,
+    pub protocol: GossipProtocol,
+}
+
+/// `gossip.protocol`: how nodes learn who is alive (`gossip::Protocol`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipProtocol {
+    /// Every node's heartbeat gossiped to every node.
+    Heartbeats,
+    /// SWIM's probes, suspicions and piggybacked news.
+    Swim,
 }
 
 #[derive(Clone, Debug, PartialEq)]
