@@ -177,7 +177,7 @@ impl Gossip {
         let mut updates = Vec::with_capacity(self.known.len());
         let mut wants = Vec::with_capacity(theirs.len());
         let mut theirs = theirs.into_iter().peekable();
-        for known in &self.known {
+        for known in self.known.iter() {
             while let Some(d) = theirs.next_if(|d| d.node < known.node) {
                 wants.push(unknown(d.node));
             }

@@ -30,6 +30,7 @@
 
 mod entry;
 mod exchange;
+mod list;
 mod suspicion;
 mod swim;
 mod view;
@@ -43,7 +44,7 @@ mod tests;
 
 pub use entry::{Digest, Entry, NodeState, Update};
 pub use swim::{News, Rank};
-pub use view::{Gossip, Transition};
+pub use view::{Gossip, StartCache, Transition};
 
 use crate::id::NodeId;
 use crate::time::SimTime;

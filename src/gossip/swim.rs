@@ -554,7 +554,7 @@ impl Gossip {
     pub(super) fn swim_restart(&mut self) {
         self.probing.probe = None;
         self.probing.suspicions.clear();
-        for k in &mut self.known {
+        for k in self.known.iter_mut() {
             if k.rank != Rank::Alive {
                 k.rank = Rank::Alive;
                 self.touched.push(k.node);

@@ -3,6 +3,7 @@
 //! the status each node has here, recomputed after every input so that the
 //! coordinator's per-request questions are a binary search.
 
+use super::list::Chunked;
 use super::suspicion::{self, Listing};
 use super::swim::{Probing, Rank};
 use super::{Config, Entry, NodeState, Protocol, Status, Update};
@@ -29,7 +30,7 @@ pub struct Gossip {
     /// Every known node, self included, sorted by node. Kept as a sorted
     /// vector rather than indexed by id: a garbage id from the wire must not
     /// make it grow.
-    pub(super) known: Vec<Known>,
+    pub(super) known: Chunked<Known>,
     /// Where the own entry sits in `known`; it is never removed.
     pub(super) own_at: usize,
     /// Where each node sits in `known`, by node id (`UNKNOWN` if absent),
@@ -61,7 +62,7 @@ pub struct Gossip {
 }
 
 /// What this view holds about one node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) struct Known {
     pub(super) node: NodeId,
     pub(super) entry: Entry,
@@ -160,11 +161,17 @@ impl Gossip {
         list.dedup_by_key(|k| k.node);
         let own_at = list.partition_point(|k| k.node < me);
         let touched = list.iter().map(|k| k.node).collect();
+        // Only SWIM's lists are shared (`starting`).
+        let bits = if config.protocol == Protocol::Swim {
+            super::list::SHARED_CHUNK_BITS
+        } else {
+            super::list::WHOLE_BITS
+        };
         let mut gossip = Gossip {
             me,
             config,
             seeds,
-            known: list,
+            known: Chunked::from_vec(list, bits),
             own_at,
             slots: Vec::new(),
             members_epoch: 0,
@@ -183,6 +190,62 @@ impl Gossip {
         gossip.pending.clear();
         gossip.members_epoch = 0;
         gossip
+    }
+
+    /// `new`, sharing with the views `cache` saw start alike: under SWIM
+    /// the initial members all start with the same list, so the first one
+    /// built stands for the rest (its list shared, copied a chunk at a time
+    /// as each view writes) instead of a thousand lists of a thousand.
+    pub fn starting(
+        me: NodeId,
+        config: Config,
+        own: NodeState,
+        known: &[(NodeId, Arc<NodeState>)],
+        seeds: Vec<NodeId>,
+        now: SimTime,
+        cache: &StartCache,
+    ) -> Gossip {
+        if config.protocol != Protocol::Swim || known.is_empty() {
+            return Gossip::new(me, config, own, known, seeds, now);
+        }
+        let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(template) = &*kept {
+            if template.config == config && template.starts_as(me, &own, known) {
+                let mut g = template.clone();
+                g.me = me;
+                g.seeds = seeds;
+                g.own_at = g.known.binary_search_by_key(&me, |k| k.node).unwrap_or(0);
+                g.index_slots();
+                return g;
+            }
+        }
+        let g = Gossip::new(me, config, own, known, seeds, now);
+        *kept = Some(g.clone());
+        g
+    }
+
+    /// Whether this fresh SWIM view is the one `new` would build for `me`
+    /// declaring `own` and knowing `known`: the same nodes and states, all
+    /// as configured (the progress clocks aside, which SWIM does not read).
+    fn starts_as(&self, me: NodeId, own: &NodeState, known: &[(NodeId, Arc<NodeState>)]) -> bool {
+        let mut wanted: Vec<(NodeId, &NodeState)> = std::iter::once((me, own))
+            .chain(
+                known
+                    .iter()
+                    .filter(|(n, _)| *n != me)
+                    .map(|(n, s)| (*n, &**s)),
+            )
+            .collect();
+        wanted.sort_by_key(|w| w.0);
+        wanted.dedup_by_key(|w| w.0);
+        self.sent_messages == 0
+            && self.members_epoch == 0
+            && wanted.len() == self.known.len()
+            && self.known.iter().zip(&wanted).all(|(k, (node, state))| {
+                k.node == *node
+                    && *k.entry.state == **state
+                    && (k.entry.generation, k.entry.heartbeat, k.entry.version) == (0, 0, 0)
+            })
     }
 
     /// This node's status of `node` (`None` if unknown). O(log n) or better:
@@ -269,7 +332,7 @@ impl Gossip {
         };
         own.heartbeat = 0;
         own.suspects = no_suspects();
-        for known in &mut self.known {
+        for known in self.known.iter_mut() {
             known.progress = now;
         }
         if self.config.protocol == Protocol::Swim {
@@ -619,6 +682,19 @@ impl Gossip {
             dirty.push(node);
         }
         self.known[at].suspected_by = after;
+    }
+}
+
+/// The starting lists of the views of one run, for `Gossip::starting`
+/// to share (a cache: it changes what a view costs, never what it is).
+#[derive(Debug, Default)]
+pub struct StartCache {
+    kept: std::sync::Mutex<Option<Gossip>>,
+}
+
+impl PartialEq for StartCache {
+    fn eq(&self, _: &StartCache) -> bool {
+        true
     }
 }
 

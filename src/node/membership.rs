@@ -56,6 +56,8 @@ pub struct ClusterPlan {
     /// The ring views built so far, shared by the nodes whose member sets
     /// agree (a cache: it changes what a view costs, never what it is).
     pub views: Arc<RingViews>,
+    /// The views' starting membership lists, shared likewise.
+    pub gossip_start: Arc<gossip::StartCache>,
 }
 
 impl ClusterPlan {
@@ -114,13 +116,14 @@ impl DynamoNode {
                 .declared_by(self.id)
                 .cloned()
                 .unwrap_or_else(|| declared(&me, &[]));
-            let g = Gossip::new(
+            let g = Gossip::starting(
                 self.id,
                 config.clone(),
                 own,
                 &known,
                 plan.seeds.clone(),
                 now,
+                &plan.gossip_start,
             );
             self.view_epoch = g.members_epoch();
             if !Arc::ptr_eq(&view.ring, &initial_ring) {

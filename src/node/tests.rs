@@ -81,6 +81,7 @@ fn plan(nodes: u32) -> ClusterPlan {
         nodes: members,
         seeds: vec![NodeId(0)],
         views: Default::default(),
+        gossip_start: Default::default(),
     }
 }
 

@@ -74,6 +74,7 @@ pub fn cluster_plan(scenario: &Scenario) -> ClusterPlan {
         nodes,
         seeds: scenario.cluster.seeds.clone(),
         views: Arc::default(),
+        gossip_start: Arc::default(),
     }
 }
 

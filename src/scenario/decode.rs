@@ -162,6 +162,7 @@ pub fn decode(root: &Node) -> Result<Scenario, Diag> {
     if top.get("gossip").is_none() {
         scenario.gossip.suspect_after =
             defaults::suspect_after(space.nodes, scenario.gossip.interval);
+        scenario.gossip.protocol = defaults::gossip_protocol(space.nodes);
     }
     scenario.anti_entropy = top.or("anti_entropy", AntiEntropy::default(), anti_entropy)?;
     scenario.metrics = top.or("metrics", Metrics::default(), metrics)?;
@@ -420,7 +421,7 @@ fn gossip(field: Field<'_>, space: NodeSpace) -> Result<Gossip, Diag> {
         reporters: t.or("reporters", d.reporters, |f| {
             f.u32_in(1, MAX_NODES, "`reporters`")
         })?,
-        protocol: t.or("protocol", d.protocol, |f| {
+        protocol: t.or("protocol", defaults::gossip_protocol(space.nodes), |f| {
             f.choice(&[
                 ("heartbeats", GossipProtocol::Heartbeats),
                 ("swim", GossipProtocol::Swim),

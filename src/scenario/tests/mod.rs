@@ -117,6 +117,29 @@ fn suspect_after_defaults_grow_with_the_cluster_past_64_nodes() {
 }
 
 #[test]
+fn the_protocol_defaults_to_swim_past_64_nodes() {
+    let protocol = |text: &str, sets: &[&str]| parse_with(text, sets).unwrap().gossip.protocol;
+    let bare = "name = \"g\"";
+    let table = "name = \"g\"\n[gossip]\nfanout = 1\n";
+    for text in [bare, table] {
+        assert_eq!(protocol(text, &[]), GossipProtocol::Heartbeats);
+        assert_eq!(
+            protocol(text, &["cluster.nodes=64", "cluster.spares=5"]),
+            GossipProtocol::Heartbeats
+        );
+        assert_eq!(protocol(text, &["cluster.nodes=65"]), GossipProtocol::Swim);
+        assert_eq!(
+            protocol(text, &["cluster.nodes=1024", "gossip.protocol=heartbeats"]),
+            GossipProtocol::Heartbeats
+        );
+        assert_eq!(
+            protocol(text, &["gossip.protocol=swim"]),
+            GossipProtocol::Swim
+        );
+    }
+}
+
+#[test]
 fn syntax_errors_have_positions() {
     let e = err("name = \"x\"\n[cluster\nnodes = 3\n");
     assert_eq!(e.path(), "");
