@@ -162,16 +162,12 @@ impl Gossip {
         let own_at = list.partition_point(|k| k.node < me);
         let touched = list.iter().map(|k| k.node).collect();
         // Only SWIM's lists are shared (`starting`).
-        let bits = if config.protocol == Protocol::Swim {
-            super::list::SHARED_CHUNK_BITS
-        } else {
-            super::list::WHOLE_BITS
-        };
+        let shared = config.protocol == Protocol::Swim;
         let mut gossip = Gossip {
             me,
             config,
             seeds,
-            known: Chunked::from_vec(list, bits),
+            known: Chunked::from_vec(list, shared),
             own_at,
             slots: Vec::new(),
             members_epoch: 0,
