@@ -124,6 +124,14 @@ impl Cluster {
                 .extend(changes.into_iter().map(|t| (to, self.round, t)));
             queue.extend(out.into_iter().map(|(next, msg)| (to, next, msg)));
         }
+        // The per-id status table agrees with the list.
+        for g in &self.nodes {
+            assert!(
+                g.statuses().all(|(n, s)| g.status(n) == Some(s)),
+                "{}",
+                g.me()
+            );
+        }
     }
 
     pub(super) fn run_rounds(&mut self, rounds: u64) {

@@ -39,6 +39,10 @@ pub struct Gossip {
     /// garbled one from the wire) is found by binary search instead, so it
     /// cannot make the table grow.
     slots: Vec<u32>,
+    /// Beside `slots`, each node's status, so that the coordinator's
+    /// question on every request reads one small table rather than the
+    /// list (shared in chunks under SWIM, a cache miss away).
+    slot_statuses: Vec<Option<Status>>,
     members_epoch: u64,
     /// Nodes whose entry changed since the last `refresh`.
     pub(super) touched: Vec<NodeId>,
@@ -170,6 +174,7 @@ impl Gossip {
             known: Chunked::from_vec(list, shared),
             own_at,
             slots: Vec::new(),
+            slot_statuses: Vec::new(),
             members_epoch: 0,
             touched,
             probing: Probing::default(),
@@ -247,8 +252,10 @@ impl Gossip {
     /// This node's status of `node` (`None` if unknown). O(log n) or better:
     /// the coordinator asks on every request.
     pub fn status(&self, node: NodeId) -> Option<Status> {
-        let at = self.find(node).ok()?;
-        self.known[at].status
+        match self.slots.get(node.index()) {
+            Some(&at) if at != UNKNOWN => self.slot_statuses[node.index()],
+            _ => self.known[self.find(node).ok()?].status,
+        }
     }
 
     /// Whether `node` is known, not Down and not Left here.
@@ -380,9 +387,12 @@ impl Gossip {
             .unwrap_or(0);
         self.slots.clear();
         self.slots.resize(len, UNKNOWN);
+        self.slot_statuses.clear();
+        self.slot_statuses.resize(len, None);
         for (at, k) in self.known.iter().enumerate() {
             if let Some(slot) = self.slots.get_mut(k.node.index()) {
                 *slot = at as u32;
+                self.slot_statuses[k.node.index()] = k.status;
             }
         }
     }
@@ -552,6 +562,9 @@ impl Gossip {
                 });
                 self.status_changes += 1;
                 known.status = Some(status);
+                if let Some(slot) = self.slot_statuses.get_mut(node.index()) {
+                    *slot = Some(status);
+                }
             }
             if known.member == left {
                 known.member = !left;
