@@ -460,3 +460,170 @@ fn a_node_that_missed_the_news_catches_up_by_reconciling() {
         .expect("the sleeper learns the spare");
     eprintln!("swim: a node that slept through a join learns it after {taken} rounds");
 }
+
+/// Messages each node sends per round once the cluster is quiet.
+fn quiet_messages_per_round(n: u32) -> f64 {
+    let mut c = Cluster::new(n, swim(2), 17);
+    c.run_rounds(10);
+    let before: u64 = c.nodes.iter().map(Gossip::sent_messages).sum();
+    c.run_rounds(20);
+    let after: u64 = c.nodes.iter().map(Gossip::sent_messages).sum();
+    (after - before) as f64 / f64::from(n) / 20.0
+}
+
+#[test]
+fn a_quiet_round_is_a_ping_an_ack_and_a_summary_every_fifth_round() {
+    let per_round = quiet_messages_per_round(32);
+    // 1 ping + 1 ack + 1/5 summary; no list differs, so no Full.
+    assert!((per_round - 2.2).abs() < 0.05, "{per_round}");
+}
+
+#[test]
+fn an_ack_counts_only_for_the_probe_it_answers() {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..3).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let mut g = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let (out, _) = g.tick(SimTime(1_000), &mut rng);
+    let Some((target, GossipMsg::Ping { seq, .. })) = out.into_iter().next() else {
+        panic!("a ping");
+    };
+    // An ack of another probe (another number, or another target).
+    for (seq, target) in [(seq + 99, target), (seq, NodeId(7))] {
+        let ack = GossipMsg::PingAck {
+            seq,
+            origin: NodeId(0),
+            target,
+            news: vec![],
+        };
+        g.on_message(SimTime(1_500), target, ack);
+    }
+    let (out, _) = g.tick(SimTime(2_000), &mut rng);
+    assert!(
+        out.iter()
+            .any(|(_, m)| matches!(m, GossipMsg::PingReq { target: t, .. } if *t == target)),
+        "the probe is still unanswered: {out:?}"
+    );
+    // Probes are numbered apart.
+    let mut g2 = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+    let mut seqs = Vec::new();
+    for round in 1..6u64 {
+        let (out, _) = g2.tick(SimTime(round * 1_000), &mut rng);
+        for (to, msg) in out {
+            if let GossipMsg::Ping { seq, .. } = msg {
+                seqs.push(seq);
+                let ack = GossipMsg::PingAck {
+                    seq,
+                    origin: NodeId(0),
+                    target: to,
+                    news: vec![],
+                };
+                g2.on_message(SimTime(round * 1_000 + 1), to, ack);
+            }
+        }
+    }
+    let mut distinct = seqs.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), seqs.len(), "{seqs:?}");
+    assert_eq!(seqs.len(), 5);
+}
+
+#[test]
+fn indirect_probes_go_to_other_live_nodes() {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..6).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let mut g = Gossip::new(NodeId(0), swim(1), state(0), &all, vec![], SimTime(0));
+    // Node 5 is dead here; node 4 left.
+    for (node, rank) in [(5, Rank::Dead)] {
+        let news = News {
+            node: NodeId(node),
+            generation: 0,
+            incarnation: 0,
+            rank,
+            suspecters: vec![],
+            version: 0,
+            state: Arc::new(state(node)),
+        };
+        g.on_message(
+            SimTime(1),
+            NodeId(1),
+            GossipMsg::Full {
+                entries: vec![news],
+                answer: false,
+            },
+        );
+    }
+    let mut left = state(4);
+    left.left = true;
+    let news = News {
+        node: NodeId(4),
+        generation: 0,
+        incarnation: 0,
+        rank: Rank::Alive,
+        suspecters: vec![],
+        version: 1,
+        state: Arc::new(left),
+    };
+    g.on_message(
+        SimTime(1),
+        NodeId(1),
+        GossipMsg::Full {
+            entries: vec![news],
+            answer: false,
+        },
+    );
+    assert_eq!(g.status(NodeId(5)), Some(Status::Down));
+    assert_eq!(g.status(NodeId(4)), Some(Status::Left));
+    let alive = [NodeId(1), NodeId(2), NodeId(3)];
+    for seed in 0..20 {
+        let mut g = g.clone();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (out, _) = g.tick(SimTime(1_000), &mut rng);
+        let Some(&(target, _)) = out
+            .iter()
+            .find(|(_, m)| matches!(m, GossipMsg::Ping { .. }))
+        else {
+            panic!("a ping: {out:?}");
+        };
+        // No answer: the next round asks the other live nodes.
+        let (out, _) = g.tick(SimTime(2_000), &mut rng);
+        let helpers: Vec<NodeId> = out
+            .iter()
+            .filter(|(_, m)| matches!(m, GossipMsg::PingReq { .. }))
+            .map(|(to, _)| *to)
+            .collect();
+        if !alive.contains(&target) {
+            continue;
+        }
+        assert_eq!(helpers.len(), 2, "{helpers:?}");
+        assert!(
+            helpers.iter().all(|h| alive.contains(h) && *h != target),
+            "{target}: {helpers:?}"
+        );
+    }
+}
+
+#[test]
+fn a_node_finds_its_last_live_peer_among_many_that_left() {
+    // 64 nodes, all but nodes 0 and 9 gone: a few random draws of the list
+    // miss node 9, and the draw falls back to a pass over the list.
+    let all: Vec<(NodeId, Arc<NodeState>)> = (0..64)
+        .map(|i| {
+            let mut s = state(i);
+            s.left = i != 0 && i != 9;
+            (NodeId(i), Arc::new(s))
+        })
+        .collect();
+    for seed in 0..20 {
+        let mut g = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (out, _) = g.tick(SimTime(1_000), &mut rng);
+        let pinged: Vec<NodeId> = out
+            .iter()
+            .filter(|(_, m)| matches!(m, GossipMsg::Ping { .. }))
+            .map(|(to, _)| *to)
+            .collect();
+        assert_eq!(pinged, vec![NodeId(9)], "seed {seed}: {out:?}");
+    }
+}
