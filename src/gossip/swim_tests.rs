@@ -535,25 +535,23 @@ fn indirect_probes_go_to_other_live_nodes() {
         (0..6).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
     let mut g = Gossip::new(NodeId(0), swim(1), state(0), &all, vec![], SimTime(0));
     // Node 5 is dead here; node 4 left.
-    for (node, rank) in [(5, Rank::Dead)] {
-        let news = News {
-            node: NodeId(node),
-            generation: 0,
-            incarnation: 0,
-            rank,
-            suspecters: vec![],
-            version: 0,
-            state: Arc::new(state(node)),
-        };
-        g.on_message(
-            SimTime(1),
-            NodeId(1),
-            GossipMsg::Full {
-                entries: vec![news],
-                answer: false,
-            },
-        );
-    }
+    let dead = News {
+        node: NodeId(5),
+        generation: 0,
+        incarnation: 0,
+        rank: Rank::Dead,
+        suspecters: vec![],
+        version: 0,
+        state: Arc::new(state(5)),
+    };
+    g.on_message(
+        SimTime(1),
+        NodeId(1),
+        GossipMsg::Full {
+            entries: vec![dead],
+            answer: false,
+        },
+    );
     let mut left = state(4);
     left.left = true;
     let news = News {
