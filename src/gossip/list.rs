@@ -83,6 +83,18 @@ impl<T: Clone> Chunked<T> {
         }
     }
 
+    /// Whether the two lists are shared chunks, all of them (not a
+    /// comparison of contents).
+    #[cfg(test)]
+    pub(super) fn shares_all_with(&self, other: &Chunked<T>) -> bool {
+        match (self, other) {
+            (Chunked::Shared { chunks: a, .. }, Chunked::Shared { chunks: b, .. }) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+            }
+            _ => false,
+        }
+    }
+
     #[inline]
     pub(super) fn binary_search_by_key<K: Ord>(
         &self,

@@ -625,3 +625,58 @@ fn a_node_finds_its_last_live_peer_among_many_that_left() {
         assert_eq!(pinged, vec![NodeId(9)], "seed {seed}: {out:?}");
     }
 }
+
+#[test]
+fn views_that_start_alike_share_one_list_and_behave_as_fresh_ones() {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..100).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let cache = StartCache::default();
+    let start = |me: u32, known: &[(NodeId, Arc<NodeState>)]| {
+        Gossip::starting(
+            NodeId(me),
+            swim(2),
+            state(me),
+            known,
+            vec![],
+            SimTime(0),
+            &cache,
+        )
+    };
+    let a = start(3, &all);
+    let b = start(7, &all);
+    assert!(b.known.shares_all_with(&a.known));
+    let fresh = Gossip::new(NodeId(7), swim(2), state(7), &all, vec![], SimTime(0));
+    assert_eq!(b.me(), NodeId(7));
+    assert_eq!(b.summary, fresh.summary);
+    assert!(b.known.iter().zip(fresh.known.iter()).all(|(x, y)| x == y));
+    assert_eq!(
+        b.statuses().collect::<Vec<_>>(),
+        fresh.statuses().collect::<Vec<_>>()
+    );
+    // Its own entry is where `new` puts it: a write to it is its own.
+    let mut b = b;
+    b.leave();
+    assert_eq!(b.status(NodeId(7)), Some(Status::Left));
+    assert_eq!(a.status(NodeId(7)), Some(Status::Alive));
+    // Another starting list (a node declares other tokens) is not shared.
+    let mut other = all.clone();
+    other[6].1 = Arc::new(state(66));
+    let c = start(5, &other);
+    assert!(!c.known.shares_all_with(&a.known));
+    assert_eq!(c.entry(NodeId(6)).unwrap().state.tokens[..], [66_000]);
+    assert_eq!(c.known.len(), 100);
+    // Heartbeat views are never shared.
+    let mut hb = swim(2);
+    hb.protocol = Protocol::Heartbeats;
+    let d = Gossip::starting(
+        NodeId(1),
+        hb.clone(),
+        state(1),
+        &all,
+        vec![],
+        SimTime(0),
+        &cache,
+    );
+    let e = Gossip::starting(NodeId(2), hb, state(2), &all, vec![], SimTime(0), &cache);
+    assert!(!d.known.shares_all_with(&e.known));
+}
