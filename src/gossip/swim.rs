@@ -318,9 +318,12 @@ impl Gossip {
     /// dropped once sent enough.
     fn piggyback(&mut self, target: Option<NodeId>) -> Vec<News> {
         let mut news = Vec::new();
+        // The news of the target, if already added for it.
+        let mut told = None;
         if let Some(at) = target.and_then(|t| self.find(t).ok()) {
             if self.known[at].rank != Rank::Alive {
                 news.push(self.news_at(at));
+                told = target;
             }
         }
         if self.probing.queue.is_empty() {
@@ -333,7 +336,7 @@ impl Gossip {
         for &i in order.iter().take(PIGGYBACK) {
             let node = self.probing.queue[i].0;
             if let Ok(at) = self.find(node) {
-                if Some(node) != target || news.is_empty() {
+                if Some(node) != told {
                     news.push(self.news_at(at));
                 }
             }
@@ -345,10 +348,12 @@ impl Gossip {
 
     fn news_at(&self, at: usize) -> News {
         let k = &self.known[at];
-        let suspecters = match self.probing.suspicions.get(&k.node) {
-            Some(s) if k.rank == Rank::Suspect => s.by.clone(),
-            _ => Vec::new(),
-        };
+        // A suspicion is held exactly while the rank is Suspect.
+        let suspecters = self
+            .probing
+            .suspicions
+            .get(&k.node)
+            .map_or_else(Vec::new, |s| s.by.clone());
         News {
             node: k.node,
             generation: k.entry.generation,

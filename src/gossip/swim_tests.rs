@@ -4,6 +4,7 @@
 //! a node wrongly suspected refutes it, a healed partition comes back, and
 //! a round costs each node the same whatever the cluster's size.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -679,4 +680,91 @@ fn views_that_start_alike_share_one_list_and_behave_as_fresh_ones() {
     );
     let e = Gossip::starting(NodeId(2), hb, state(2), &all, vec![], SimTime(0), &cache);
     assert!(!d.known.shares_all_with(&e.known));
+}
+
+#[test]
+fn news_is_piggybacked_three_times_log2_of_the_list() {
+    // 15 nodes: 3 · log2(15 + 1) = 12 sends of the news, then it is spent.
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..15).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let mut g = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+    g.leave();
+    let mut carried = 0;
+    for i in 0..40 {
+        let ping = GossipMsg::Ping {
+            seq: i,
+            origin: NodeId(1),
+            news: vec![],
+        };
+        let (out, _) = g.on_message(SimTime(1), NodeId(1), ping);
+        let Some((_, GossipMsg::PingAck { news, .. })) = out.into_iter().next() else {
+            panic!("an ack");
+        };
+        carried += usize::from(news.iter().any(|n| n.node == NodeId(0)));
+    }
+    assert_eq!(carried, 12);
+}
+
+#[test]
+fn a_failed_probe_asks_three_others_at_most() {
+    // Nodes 0 and five others alive among 64, the rest gone: the draw of
+    // helpers falls back to a pass over the list, and stops at three.
+    let alive = [0, 9, 19, 29, 39, 49];
+    let all: Vec<(NodeId, Arc<NodeState>)> = (0..64)
+        .map(|i| {
+            let mut s = state(i);
+            s.left = !alive.contains(&i);
+            (NodeId(i), Arc::new(s))
+        })
+        .collect();
+    for seed in 0..20 {
+        let mut g = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        g.tick(SimTime(1_000), &mut rng);
+        let (out, _) = g.tick(SimTime(2_000), &mut rng);
+        let asked = out
+            .iter()
+            .filter(|(_, m)| matches!(m, GossipMsg::PingReq { .. }))
+            .count();
+        assert_eq!(asked, 3, "seed {seed}: {out:?}");
+    }
+}
+
+#[test]
+fn a_ping_carries_each_news_item_once() {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..3).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let news = |node: u32, rank, version| News {
+        node: NodeId(node),
+        generation: 0,
+        incarnation: 0,
+        rank,
+        suspecters: vec![NodeId(2)],
+        version,
+        state: Arc::new(state(node)),
+    };
+    let mut targets = BTreeSet::new();
+    for seed in 0..12 {
+        let mut g = Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0));
+        // News of node 1 suspected and of node 2's new state, both queued.
+        let entries = vec![news(1, Rank::Suspect, 0), news(2, Rank::Alive, 1)];
+        g.on_message(
+            SimTime(1),
+            NodeId(2),
+            GossipMsg::Full {
+                entries,
+                answer: false,
+            },
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (out, _) = g.tick(SimTime(1_000), &mut rng);
+        let Some((to, GossipMsg::Ping { news, .. })) = out.into_iter().next() else {
+            panic!("a ping");
+        };
+        targets.insert(to);
+        let mut about: Vec<NodeId> = news.iter().map(|n| n.node).collect();
+        about.sort_unstable();
+        assert_eq!(about, [NodeId(1), NodeId(2)], "to {to}");
+    }
+    assert_eq!(targets.len(), 2, "both peers were pinged");
 }
