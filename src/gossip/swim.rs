@@ -84,7 +84,7 @@ pub(super) struct Probing {
     rounds: u64,
     /// Suspicions held here, by suspected node: since when (this view's
     /// clock) and by whom.
-    suspicions: BTreeMap<NodeId, Suspicion>,
+    pub(super) suspicions: BTreeMap<NodeId, Suspicion>,
     /// Nodes whose entry is news to spread, with how often it was sent.
     pub(super) queue: Vec<(NodeId, u32)>,
 }
@@ -99,7 +99,7 @@ struct Probe {
 }
 
 #[derive(Clone, Debug)]
-struct Suspicion {
+pub(super) struct Suspicion {
     since: SimTime,
     by: Vec<NodeId>,
 }

@@ -199,6 +199,10 @@ fn a_leave_spreads_and_a_left_node_is_never_suspected() {
         c.seen
             .iter()
             .all(|(_, _, t)| t.node != leaver || t.to != Status::Suspect)
+    ); // Nor held suspect underneath its Left status.
+    assert!(
+        c.others(leaver)
+            .all(|g| !g.probing.suspicions.contains_key(&leaver))
     );
 }
 
@@ -767,4 +771,35 @@ fn a_ping_carries_each_news_item_once() {
         assert_eq!(about, [NodeId(1), NodeId(2)], "to {to}");
     }
     assert_eq!(targets.len(), 2, "both peers were pinged");
+}
+
+#[test]
+fn a_probe_of_a_node_that_left_meanwhile_suspects_nothing() {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..2).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    let mut g = Gossip::new(NodeId(0), swim(1), state(0), &all, vec![], SimTime(0));
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let (out, _) = g.tick(SimTime(1_000), &mut rng);
+    assert!(matches!(out[..], [(to, GossipMsg::Ping { .. })] if to == NodeId(1)));
+    let mut left = state(1);
+    left.left = true;
+    let news = News {
+        node: NodeId(1),
+        generation: 0,
+        incarnation: 0,
+        rank: Rank::Alive,
+        suspecters: vec![],
+        version: 1,
+        state: Arc::new(left),
+    };
+    let full = GossipMsg::Full {
+        entries: vec![news],
+        answer: false,
+    };
+    g.on_message(SimTime(1_500), NodeId(1), full);
+    // The probe goes unanswered (no helper to ask): not a suspect.
+    g.tick(SimTime(2_000), &mut rng);
+    g.tick(SimTime(3_000), &mut rng);
+    assert_eq!(g.status(NodeId(1)), Some(Status::Left));
+    assert!(g.probing.suspicions.is_empty());
 }
