@@ -803,3 +803,110 @@ fn a_probe_of_a_node_that_left_meanwhile_suspects_nothing() {
     assert_eq!(g.status(NodeId(1)), Some(Status::Left));
     assert!(g.probing.suspicions.is_empty());
 }
+
+/// A view of nodes 0..4 as node 0, with SWIM and two reporters.
+fn view_of_four() -> Gossip {
+    let all: Vec<(NodeId, Arc<NodeState>)> =
+        (0..4).map(|i| (NodeId(i), Arc::new(state(i)))).collect();
+    Gossip::new(NodeId(0), swim(2), state(0), &all, vec![], SimTime(0))
+}
+
+fn hear(g: &mut Gossip, at: u64, entries: Vec<News>) {
+    let full = GossipMsg::Full {
+        entries,
+        answer: false,
+    };
+    g.on_message(SimTime(at), NodeId(3), full);
+}
+
+fn about(node: u32, incarnation: u64, rank: Rank, by: &[u32], version: u64) -> News {
+    News {
+        node: NodeId(node),
+        generation: 0,
+        incarnation,
+        rank,
+        suspecters: by.iter().copied().map(NodeId).collect(),
+        version,
+        state: Arc::new(state(node)),
+    }
+}
+
+#[test]
+fn suspicions_of_an_older_incarnation_do_not_count() {
+    let mut g = view_of_four();
+    hear(&mut g, 1, vec![about(1, 2, Rank::Suspect, &[2], 0)]);
+    hear(&mut g, 2, vec![about(1, 1, Rank::Suspect, &[3], 0)]);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    g.tick(SimTime::from_secs(2 * SUSPECT_ROUNDS), &mut rng);
+    assert_eq!(g.status(NodeId(1)), Some(Status::Suspect));
+    // A second suspecter of the current incarnation does count.
+    hear(&mut g, 3, vec![about(1, 2, Rank::Suspect, &[3], 0)]);
+    g.tick(SimTime::from_secs(3 * SUSPECT_ROUNDS), &mut rng);
+    assert_eq!(g.status(NodeId(1)), Some(Status::Down));
+}
+
+#[test]
+fn a_new_suspecter_is_news_again() {
+    let mut g = view_of_four();
+    hear(&mut g, 1, vec![about(1, 0, Rank::Suspect, &[2], 0)]);
+    // Spend the news: enough pings answered.
+    for seq in 0..40 {
+        let ping = GossipMsg::Ping {
+            seq,
+            origin: NodeId(2),
+            news: vec![],
+        };
+        g.on_message(SimTime(2), NodeId(2), ping);
+    }
+    assert!(g.probing.queue.is_empty());
+    hear(&mut g, 3, vec![about(1, 0, Rank::Suspect, &[3], 0)]);
+    assert_eq!(g.probing.queue, vec![(NodeId(1), 0)]);
+}
+
+#[test]
+fn news_of_self_with_a_newer_or_other_state_is_outranked() {
+    let mut g = view_of_four();
+    let mut relic = about(0, 0, Rank::Alive, &[], 5);
+    relic.state = Arc::new(state(9));
+    hear(&mut g, 1, vec![relic.clone()]);
+    assert_eq!(g.entry(NodeId(0)).unwrap().version, 6);
+    assert_eq!(*g.entry(NodeId(0)).unwrap().state, state(0));
+    relic.version = 6;
+    hear(&mut g, 2, vec![relic]);
+    assert_eq!(g.entry(NodeId(0)).unwrap().version, 7);
+    // The same state at an older version is no news.
+    hear(&mut g, 3, vec![about(0, 0, Rank::Alive, &[], 1)]);
+    assert_eq!(g.entry(NodeId(0)).unwrap().version, 7);
+}
+
+#[test]
+fn a_restart_forgets_every_suspicion_and_death() {
+    let mut g = view_of_four();
+    hear(
+        &mut g,
+        1,
+        vec![
+            about(1, 0, Rank::Dead, &[], 0),
+            about(2, 0, Rank::Suspect, &[3], 0),
+        ],
+    );
+    assert_eq!(g.status(NodeId(1)), Some(Status::Down));
+    assert_eq!(g.status(NodeId(2)), Some(Status::Suspect));
+    g.restart(SimTime(5));
+    assert!(g.statuses().all(|(_, s)| s == Status::Alive));
+    assert!(g.probing.suspicions.is_empty());
+}
+
+#[test]
+fn a_summary_tells_incarnations_apart() {
+    let mut summaries: Vec<u64> = (0..32)
+        .map(|incarnation| {
+            let mut g = view_of_four();
+            hear(&mut g, 1, vec![about(1, incarnation, Rank::Alive, &[], 0)]);
+            g.summary
+        })
+        .collect();
+    summaries.sort_unstable();
+    summaries.dedup();
+    assert_eq!(summaries.len(), 32);
+}
