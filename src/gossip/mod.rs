@@ -36,9 +36,13 @@ mod swim;
 mod view;
 
 #[cfg(test)]
+mod harness;
+#[cfg(test)]
 mod laws;
 #[cfg(test)]
 mod swim_tests;
+#[cfg(test)]
+mod swim_view_tests;
 #[cfg(test)]
 mod tests;
 

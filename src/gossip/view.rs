@@ -52,7 +52,7 @@ pub struct Gossip {
     /// date by `refresh` (see `Gossip::summary`).
     pub(super) summary: u64,
     /// A reused buffer for a list's changes (`suspicion::changes`).
-    scratch: Vec<suspicion::Change>,
+    pub(super) scratch: Vec<suspicion::Change>,
     /// A reused buffer for the nodes `refresh` gives a new status.
     dirty: Vec<NodeId>,
     /// Status changes not yet returned to the embedding node.
@@ -73,7 +73,7 @@ pub(super) struct Known {
     /// When the node's (generation, heartbeat) last advanced here.
     pub(super) progress: SimTime,
     /// `None` only between learning the node and the next recomputation.
-    status: Option<Status>,
+    pub(super) status: Option<Status>,
     /// `Protocol::Swim`: where the node stands in its incarnation.
     pub(super) rank: Rank,
     /// `Protocol::Swim`: this entry's term in the view's `summary`.
@@ -82,14 +82,14 @@ pub(super) struct Known {
     member: bool,
     /// The nodes, sorted, whose counted list suspects this one at a
     /// (generation, heartbeat) no older than `counted_seen` (`suspicion`).
-    suspected_by: Vec<NodeId>,
+    pub(super) suspected_by: Vec<NodeId>,
     /// The (generation, heartbeat) of this node `suspected_by` was counted
     /// against; `None` until it is first counted.
-    counted_seen: Option<(u64, u64)>,
+    pub(super) counted_seen: Option<(u64, u64)>,
     /// This node's list of suspects as the tally last counted it, and
     /// whether it was well formed.
-    counted_list: Arc<[Listing]>,
-    counted_list_sorted: bool,
+    pub(super) counted_list: Arc<[Listing]>,
+    pub(super) counted_list_sorted: bool,
 }
 
 impl Known {
@@ -109,7 +109,7 @@ impl Known {
         }
     }
 
-    fn seen(&self) -> (u64, u64) {
+    pub(super) fn seen(&self) -> (u64, u64) {
         (self.entry.generation, self.entry.heartbeat)
     }
 }
@@ -578,119 +578,6 @@ impl Gossip {
         touched.clear();
         self.touched = touched;
         self.dirty = dirty;
-    }
-
-    /// Counts the suspicions of nodes not counted before (new here) from
-    /// every counted list, in one pass over the lists.
-    fn count_newcomers(&mut self, touched: &[NodeId], dirty: &mut Vec<NodeId>) {
-        let newcomers: Vec<usize> = touched
-            .iter()
-            .filter_map(|&node| self.find(node).ok())
-            .filter(|&at| self.known[at].counted_seen.is_none())
-            .collect();
-        if newcomers.is_empty() {
-            return;
-        }
-        let mut is_new = vec![false; self.known.len()];
-        for &at in &newcomers {
-            is_new[at] = true;
-            let known = &mut self.known[at];
-            known.counted_seen = Some(known.seen());
-            known.suspected_by.clear();
-        }
-        for reporter in 0..self.known.len() {
-            let list = self.known[reporter].counted_list.clone();
-            let sorted = self.known[reporter].counted_list_sorted;
-            let by = self.known[reporter].node;
-            for &(node, generation, heartbeat) in suspicion::normalized(by, &list, sorted).iter() {
-                let Ok(at) = self.find(node) else {
-                    continue;
-                };
-                // Reporters come in node order, so each set stays sorted.
-                if is_new[at] && (generation, heartbeat) >= self.known[at].seen() {
-                    self.known[at].suspected_by.push(by);
-                    dirty.push(node);
-                }
-            }
-        }
-    }
-
-    /// The list of the node at `at` changed: walks the counted list and the
-    /// new one side by side and moves the node in or out of the
-    /// `suspected_by` of each node whose listing changed.
-    fn recount_list(&mut self, at: usize, dirty: &mut Vec<NodeId>) {
-        let reporter = self.known[at].node;
-        let new = self.known[at].entry.suspects.clone();
-        let old = std::mem::replace(&mut self.known[at].counted_list, new.clone());
-        let old_sorted = self.known[at].counted_list_sorted;
-        let old = suspicion::normalized(reporter, &old, old_sorted);
-        let mut changes = std::mem::take(&mut self.scratch);
-        let new_sorted = suspicion::changes(reporter, &old, &new, &mut changes);
-        if !new_sorted {
-            let new = suspicion::normalized(reporter, &new, false);
-            suspicion::changes(reporter, &old, &new, &mut changes);
-        }
-        self.known[at].counted_list_sorted = new_sorted;
-        for &(node, listing) in &changes {
-            let Ok(x) = self.find(node) else {
-                continue;
-            };
-            let suspected = &self.known[x];
-            // Not counted yet: `count_newcomers` counts it from the lists.
-            if suspected.counted_seen.is_none() {
-                continue;
-            }
-            let current = listing.is_some_and(|l| l >= suspected.seen());
-            let by = &mut self.known[x].suspected_by;
-            match (by.binary_search(&reporter), current) {
-                (Ok(i), false) => {
-                    by.remove(i);
-                }
-                (Err(i), true) => by.insert(i, reporter),
-                _ => continue,
-            }
-            dirty.push(node);
-        }
-        self.scratch = changes;
-    }
-
-    /// The (generation, heartbeat) of the node at `at` changed here: the
-    /// suspicions of it that it outdates no longer count. Only counted
-    /// reporters need a look: an outdated listing stays outdated while its
-    /// list stays the same, since a node's counters here only grow. (Only
-    /// the own entry's can fall back, on a restart, and the own status
-    /// never depends on the tally; should one fall, it is counted afresh.)
-    fn recount_seen(&mut self, at: usize, dirty: &mut Vec<NodeId>) {
-        let node = self.known[at].node;
-        let seen = self.known[at].seen();
-        let fell = self.known[at]
-            .counted_seen
-            .is_some_and(|before| seen < before);
-        self.known[at].counted_seen = Some(seen);
-        let before = std::mem::take(&mut self.known[at].suspected_by);
-        let candidates: Vec<usize> = if fell {
-            (0..self.known.len()).collect()
-        } else {
-            before.iter().filter_map(|&r| self.find(r).ok()).collect()
-        };
-        let after: Vec<NodeId> = candidates
-            .into_iter()
-            .filter(|&r| {
-                let reporter = &self.known[r];
-                suspicion::listing_of(
-                    reporter.node,
-                    &reporter.counted_list,
-                    reporter.counted_list_sorted,
-                    node,
-                )
-                .is_some_and(|l| l >= seen)
-            })
-            .map(|r| self.known[r].node)
-            .collect();
-        if after != before {
-            dirty.push(node);
-        }
-        self.known[at].suspected_by = after;
     }
 }
 
