@@ -23,10 +23,12 @@
 //! - `view`: `Gossip`, the list, the local progress clocks, the statuses
 //!   recomputed after every input, local changes (leave, declare, restart).
 //! - `exchange`: `tick` and `on_message`, the Syn/Ack/Ack2 exchange.
-//! - `suspicion`: reading the suspects lists for the tally `view` keeps up
-//!   to date with the lists and counters that changed.
+//! - `suspicion`: the tally behind the statuses (who suspects whom), kept
+//!   up to date with the lists and counters that changed.
 //! - `swim`: the other failure detector, `Protocol::Swim`, for clusters too
 //!   large for every node to gossip every node's heartbeat every round.
+//! - `list`: the list's storage, chunks shared between SWIM views until
+//!   written, a plain vector under heartbeats.
 
 mod entry;
 mod exchange;

@@ -199,15 +199,8 @@ impl Gossip {
         match msg {
             GossipMsg::Ping { seq, origin, news } => {
                 self.learn_all(now, &news);
-                let news = self.piggyback(None);
-                let target = self.me;
-                let ack = GossipMsg::PingAck {
-                    seq,
-                    origin,
-                    target,
-                    news,
-                };
-                vec![(from, ack)]
+                let me = self.me;
+                vec![(from, self.ping_ack(seq, origin, me))]
             }
             GossipMsg::PingReq { seq, target, news } => {
                 self.learn_all(now, &news);
@@ -237,14 +230,7 @@ impl Gossip {
                 if self.find(origin).is_err() {
                     return Vec::new();
                 }
-                let news = self.piggyback(None);
-                let ack = GossipMsg::PingAck {
-                    seq,
-                    origin,
-                    target,
-                    news,
-                };
-                vec![(origin, ack)]
+                vec![(origin, self.ping_ack(seq, origin, target))]
             }
             GossipMsg::Summary { hash } => {
                 if hash == self.summary() {
@@ -274,6 +260,18 @@ impl Gossip {
                 )]
             }
             GossipMsg::Syn { .. } | GossipMsg::Ack { .. } | GossipMsg::Ack2 { .. } => Vec::new(),
+        }
+    }
+
+    /// The answer that `target` was reached by probe `seq` of `origin`,
+    /// with this node's news.
+    fn ping_ack(&mut self, seq: u64, origin: NodeId, target: NodeId) -> GossipMsg {
+        let news = self.piggyback(None);
+        GossipMsg::PingAck {
+            seq,
+            origin,
+            target,
+            news,
         }
     }
 
